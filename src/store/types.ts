@@ -1,0 +1,169 @@
+/**
+ * The Store port: a key-value store in etcd v3's model. Every backend (embedded, raft, etcd)
+ * implements it and runs the shared conformance suite in `conformance.ts`.
+ *
+ * Model:
+ * - One global, strictly increasing `revision`. Every successful write transaction (one that puts or
+ *   deletes at least one key) bumps it by exactly one; all its changes share that revision.
+ *   A fresh store is at revision 1 (etcd's convention: revision 1 is the empty store).
+ * - Every key carries `createRevision` (revision of the put that created this incarnation),
+ *   `modRevision` (revision of its last change) and `version` (puts since creation, 1 after create).
+ *   Deleting a key ends its incarnation; a later put starts a new one with version 1.
+ * - Reads may be served at any revision not yet compacted; a compacted revision fails with
+ *   `ErrCompacted`, a revision above the current one with `ErrFutureRevision`.
+ * - Keys are strings (the apiserver's keys are ASCII paths like `/registry/pods/default/web`)
+ *   compared by UTF-16 code unit order, which equals byte order for ASCII.
+ *
+ * Durability: a write's promise resolves only after the change is durable by the backend's
+ * standard (for the embedded backend: fsynced to the write-ahead log). A rejected write changed
+ * nothing.
+ */
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+/** Selects one key, a prefix, or a half-open range `[key, end)`. */
+export interface KeySelector {
+  readonly key: string;
+  /** All keys starting with `key`. Exclusive with `end`. */
+  readonly prefix?: boolean;
+  /** Exclusive upper bound: selects `[key, end)`. Exclusive with `prefix`. */
+  readonly end?: string;
+}
+
+export interface RangeOptions extends KeySelector {
+  /** At most this many kvs are returned (0 or absent: no limit); `more` tells if any were left. */
+  readonly limit?: number;
+  /** Read as of this revision (0 or absent: the current revision). */
+  readonly revision?: number;
+  /** Return no kvs, only `count`. */
+  readonly countOnly?: boolean;
+}
+
+export interface RangeResult {
+  /** Matching kvs in key order. */
+  readonly kvs: readonly KeyValue[];
+  /** True when `limit` cut the result short. */
+  readonly more: boolean;
+  /** Number of keys matching the selector at that revision, ignoring `limit`. */
+  readonly count: number;
+  /** The store's current revision when the read was served (not the read revision). */
+  readonly revision: number;
+}
+
+export type CompareTarget = "createRevision" | "modRevision" | "version" | "value";
+export type CompareOp = "=" | "!=" | "<" | ">";
+
+/**
+ * A guard of a transaction. A missing key has createRevision, modRevision and version 0 and
+ * an empty value, as in etcd: `{target:"modRevision", op:"=", value:0}` means "key absent".
+ */
+export interface Compare {
+  readonly key: string;
+  readonly target: CompareTarget;
+  readonly op: CompareOp;
+  readonly value: number | Uint8Array;
+}
+
+export type TxnOp =
+  | { readonly type: "put"; readonly key: string; readonly value: Uint8Array }
+  | ({ readonly type: "delete" } & KeySelector)
+  | ({ readonly type: "range" } & RangeOptions);
+
+export type TxnOpResult =
+  | { readonly type: "put"; readonly prevKv?: KeyValue }
+  | { readonly type: "delete"; readonly deleted: number; readonly prevKvs: readonly KeyValue[] }
+  | { readonly type: "range"; readonly result: RangeResult };
+
+export interface Txn {
+  readonly compare?: readonly Compare[];
+  readonly success?: readonly TxnOp[];
+  readonly failure?: readonly TxnOp[];
+}
+
+export interface TxnResult {
+  /** True when every compare held and `success` ran; false when `failure` ran. */
+  readonly succeeded: boolean;
+  /** The store revision after the transaction (unchanged if it wrote nothing). */
+  readonly revision: number;
+  /** One result per op of the branch that ran, in order. */
+  readonly results: readonly TxnOpResult[];
+}
+
+export interface WatchEvent {
+  readonly type: "put" | "delete";
+  /** For a delete: the key with an empty value and `modRevision` = the delete's revision. */
+  readonly kv: KeyValue;
+  /** The key's previous state, when it existed (always provided; backends must keep it). */
+  readonly prevKv?: KeyValue;
+}
+
+export interface WatchOptions extends KeySelector {
+  /**
+   * Deliver every change with modRevision >= startRevision, then live changes.
+   * 0 or absent: only changes after the current revision.
+   * A compacted startRevision calls `onError(ErrCompacted)` and ends the watch.
+   */
+  readonly startRevision?: number;
+}
+
+export interface WatchHandlers {
+  /**
+   * Called with the events of one revision at a time (all changes of one transaction that match),
+   * in revision order, never concurrently. The callback must not throw and should not block:
+   * backends call it synchronously from their commit path or delivery loop.
+   */
+  readonly onEvents: (events: readonly WatchEvent[], revision: number) => void;
+  /** The watch ended abnormally (compaction, backend closed, ...). No more events follow. */
+  readonly onError: (err: Error) => void;
+}
+
+export interface Watch {
+  /** Stops delivery. Idempotent. */
+  cancel(): void;
+}
+
+export interface Store {
+  /** Reads keys. Throws ErrCompacted / ErrFutureRevision for unusable revisions. */
+  range(opts: RangeOptions): Promise<RangeResult>;
+  /** Runs an atomic compare-and-swap transaction. Resolves once durable. */
+  txn(txn: Txn): Promise<TxnResult>;
+  /** Shorthand for an unconditional single put. Returns the new revision. */
+  put(key: string, value: Uint8Array): Promise<number>;
+  /** Shorthand for an unconditional delete. Returns number deleted and the new revision. */
+  delete(sel: KeySelector): Promise<{ deleted: number; revision: number }>;
+  /** Subscribes to changes. Events of revisions <= the current one at call time may replay. */
+  watch(opts: WatchOptions, handlers: WatchHandlers): Watch;
+  /**
+   * Discards history older than `revision` (reads below it then fail with ErrCompacted).
+   * Current values are kept. Compacting at or below the last compaction is a no-op.
+   */
+  compact(revision: number): Promise<void>;
+  /** The current revision. */
+  currentRevision(): number;
+  /** The oldest revision still readable (1 when never compacted). */
+  compactedRevision(): number;
+  /** Flushes and releases resources; pending writes finish or fail with ErrClosed. */
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: "Compacted" | "FutureRevision" | "Closed" | "Corrupt" | "InvalidArgument",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+export const ErrCompacted = (rev: number, compacted: number): StoreError =>
+  new StoreError("Compacted", `required revision ${rev} has been compacted (oldest available ${compacted})`);
+export const ErrFutureRevision = (rev: number, current: number): StoreError =>
+  new StoreError("FutureRevision", `required revision ${rev} is a future revision (current ${current})`);
+export const ErrClosed = (): StoreError => new StoreError("Closed", "store is closed");
