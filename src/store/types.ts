@@ -121,11 +121,24 @@ export interface WatchHandlers {
   readonly onEvents: (events: readonly WatchEvent[], revision: number) => void;
   /** The watch ended abnormally (compaction, backend closed, ...). No more events follow. */
   readonly onError: (err: Error) => void;
+  /**
+   * Optional progress notification (etcd's RequestProgress): after `Watch.requestProgress()`, the
+   * backend calls this with a revision R such that every event of this watch with revision <= R
+   * has already been passed to `onEvents`. Consumers (the watch cache) use it to know they are
+   * fresh up to the store's revision even when the newest revisions touched other keys.
+   */
+  readonly onProgress?: (revision: number) => void;
 }
 
 export interface Watch {
   /** Stops delivery. Idempotent. */
   cancel(): void;
+  /**
+   * Optional: asks for one `onProgress` call (see WatchHandlers.onProgress). Backends that call
+   * `onEvents` synchronously from their commit path may omit it; consumers then assume every
+   * revision <= currentRevision() has been delivered once a macrotask turn has passed.
+   */
+  requestProgress?(): void;
 }
 
 export interface Store {

@@ -47,6 +47,31 @@ export interface HttpResponse {
    * (watch events must not sit in a buffer).
    */
   readonly body?: ResponseBody;
+  /**
+   * Connection takeover for HTTP/1.1 `Upgrade` requests (kubectl exec/attach/port-forward send
+   * WebSocket or SPDY upgrades over HTTP/1.1). Honoured only when the request carried
+   * `connection: upgrade`, `status` is 101 and the transport declares `capabilities.upgrade`:
+   * the adapter writes the 101 head with `headers` and hands the raw byte stream to this callback,
+   * which owns it from then on (`body` is ignored). The protocol spoken afterwards (WebSocket
+   * framing, SPDY) is the handler's business. On a transport without upgrade support, or for a
+   * request that did not ask to upgrade, such a response is answered with 501 instead.
+   * Any other response to an upgrade request is sent as a normal response.
+   */
+  readonly upgrade?: (conn: UpgradedConnection) => void;
+}
+
+/** The raw byte stream of a connection taken over after a 101 response. */
+export interface UpgradedConnection {
+  /** Bytes the client sent after the request head, before the takeover (may be empty). */
+  readonly head: Uint8Array;
+  /** Incoming bytes; ends when the peer half-closes or the connection drops. */
+  readonly readable: AsyncIterable<Uint8Array>;
+  /** Writes bytes; resolves once the socket accepted them (backpressure). Rejects after close. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the connection (flushes what was written). Idempotent. */
+  close(): void;
+  /** Aborted when the connection closes for any reason. */
+  readonly signal: AbortSignal;
 }
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
@@ -80,8 +105,27 @@ export interface Server {
   close(): Promise<void>;
 }
 
+/**
+ * What an adapter can do beyond plain HTTP/1.1 request/response. The conformance suite runs the
+ * cases for a capability only where it is declared (and reports the others as skipped by name).
+ */
+export interface TransportCapabilities {
+  /** HTTP/2 over TLS negotiated with ALPN (h2 and http/1.1 on the same port). */
+  readonly tlsH2: boolean;
+  /** Cleartext HTTP/2 with prior knowledge (h2c). */
+  readonly h2c: boolean;
+  /** Cleartext HTTP/1.1 (on the same port as h2c where both are true). */
+  readonly http1Plaintext: boolean;
+  /** `HttpRequest.peerCertificate` is set from verified client certificates. */
+  readonly clientCertificates: boolean;
+  /** `HttpResponse.upgrade` (101 + raw connection takeover) is honoured. */
+  readonly upgrade: boolean;
+}
+
 /** An adapter turns a Handler into a listening server. */
 export interface Transport {
   readonly name: string;
+  /** Absent means: plain HTTP/1.1 only (every capability false). */
+  readonly capabilities?: TransportCapabilities;
   listen(handler: Handler, opts: ListenOptions): Promise<Server>;
 }

@@ -43,6 +43,9 @@ export interface ObjectFilter {
   matches(labels: Readonly<Record<string, string>>, fields: Readonly<Record<string, string>>): boolean;
   /** When the filter pins one value of an indexed field (e.g. spec.nodeName=n1), its name/value. */
   readonly indexHint?: { readonly field: string; readonly value: string };
+  /** True when `matches` is always true (no label/field selector; `namespace` may still apply).
+   * Lets the cache skip per-object tests and report `remainingItemCount` on paged lists. */
+  readonly everything?: boolean;
 }
 
 export interface ListOptions {

@@ -1,0 +1,199 @@
+/**
+ * Emits src/api/generated/<module>.pb.ts: one specialized encode and decode function per message.
+ *
+ *   encodeX(w, o)        writes the fields of `o` present in the object (not null/undefined), in field
+ *                        number order; map keys sorted (as Go does), repeated scalars unpacked.
+ *   decodeX(r, end, o)   reads fields up to `end` into `o` and returns it; unknown fields are skipped;
+ *                        packed and unpacked repeated scalars both accepted; zero scalars are dropped
+ *                        unless the field is `+tug:keepZero`.
+ */
+import { HEADER, isIdent } from "./emit_types.ts";
+import type { Field, Message, Model, Special } from "./model.ts";
+
+const WIRE: Record<string, number> = { string: 2, bytes: 2, int32: 0, int64: 0, bool: 0, double: 1, float: 5, message: 2 };
+const ZERO: Record<string, string> = { string: '""', bytes: '""', int32: "0", int64: "0", bool: "false", double: "0", float: "0" };
+const READ: Record<string, string> = {
+  string: "r.string(E)", bytes: "S.readBase64(r, E)", int32: "r.int32(E)", int64: "r.int64(E)", bool: "r.bool(E)",
+  double: "r.double(E)", float: "r.float(E)",
+};
+const WRITE: Record<string, string> = {
+  string: "w.string(V)", bytes: "S.writeBase64(w, V)", int32: "w.int32(V)", int64: "w.int64(V)", bool: "w.bool(V)",
+  double: "w.double(V)", float: "w.float(V)",
+};
+const SPECIAL_FN: Record<Special, string> = {
+  time: "Time", microtime: "MicroTime", duration: "Duration", quantity: "Quantity", intorstring: "IntOrString",
+  raw: "RawExtension", fieldsv1: "FieldsV1", strings: "StringArray",
+};
+/** Specials whose reader may return undefined (zero time, empty raw). */
+const MAYBE_UNDEFINED = new Set<Special>(["time", "microtime", "raw", "fieldsv1"]);
+
+function tagBytes(num: number, wire: number): string {
+  const t = (num << 3) | wire;
+  if (t < 128) return `w.byte(${t});`;
+  return `w.uint32(${t});`;
+}
+
+const acc = (name: string): string => (isIdent(name) ? `.${name}` : `[${JSON.stringify(name)}]`);
+
+export function codecFunctionName(prefix: "encode" | "decode", m: Message): string {
+  return `${prefix}${m.name}`;
+}
+
+export function emitCodec(model: Model, mod: string, messages: readonly Message[]): string {
+  const deps = new Set<string>();
+  const fnRef = (prefix: "encode" | "decode", fq: string): string => {
+    const m = model.messages.get(fq)!;
+    if (m.module === mod) return `${prefix}${m.name}`;
+    deps.add(m.module);
+    return `${m.module}_pb.${prefix}${m.name}`;
+  };
+  const special = (f: Field): Special | undefined => (f.ref ? model.messages.get(f.ref)!.special : undefined);
+  const body: string[] = [];
+
+  for (const m of messages) {
+    if (m.special) continue;
+    const T = `T.${m.name}`;
+    // ---- encode
+    const enc: string[] = [];
+    const sorted = [...m.fields].sort((a, b) => a.number - b.number);
+    for (const f of sorted) {
+      const p = `o${acc(f.json)}`;
+      const sp = special(f);
+      const wire = WIRE[f.kind]!;
+      const tag = tagBytes(f.number, wire);
+      if (f.inline) {
+        enc.push(`  { ${tag} const s = w.fork(); ${fnRef("encode", f.ref!)}(w, o); w.ldelim(s); }`);
+        continue;
+      }
+      const one = (v: string, ind: string): string[] => {
+        if (f.kind !== "message") return [`${ind}${tag} ${WRITE[f.kind]!.replace("V", v)};`];
+        if (sp) return [`${ind}{ ${tag} const s = w.fork(); S.write${SPECIAL_FN[sp]}(w, ${v}); w.ldelim(s); }`];
+        return [`${ind}{ ${tag} const s = w.fork(); ${fnRef("encode", f.ref!)}(w, C.obj(${v})); w.ldelim(s); }`];
+      };
+      if (f.map) {
+        const vt = (2 << 3) | wire;
+        let valueWrite: string;
+        if (f.kind !== "message") valueWrite = `w.byte(${vt}); ${WRITE[f.kind]!.replace("V", "m[k]")};`;
+        else if (sp) valueWrite = `w.byte(18); const s2 = w.fork(); S.write${SPECIAL_FN[sp]}(w, m[k]); w.ldelim(s2);`;
+        else valueWrite = `w.byte(18); const s2 = w.fork(); ${fnRef("encode", f.ref!)}(w, C.obj(m[k])); w.ldelim(s2);`;
+        enc.push(`  if (${p} != null) {`);
+        enc.push(`    const m = C.map(${p}); const keys = Object.keys(m).sort();`);
+        enc.push(`    for (let i = 0; i < keys.length; i++) {`);
+        enc.push(`      const k = keys[i]!; ${tag} const s = w.fork(); w.byte(10); w.string(k); ${valueWrite} w.ldelim(s);`);
+        enc.push(`    }`);
+        enc.push(`  }`);
+      } else if (f.repeated) {
+        enc.push(`  if (${p} != null) {`);
+        enc.push(`    const a = C.arr(${p});`);
+        enc.push(`    for (let i = 0; i < a.length; i++) {`);
+        enc.push(...one("a[i]!", "      "));
+        enc.push(`    }`);
+        enc.push(`  }`);
+      } else {
+        enc.push(`  if (${p} != null) {`);
+        enc.push(...one(p, "    "));
+        enc.push(`  }`);
+      }
+    }
+    body.push(`export function encode${m.name}(w: Writer, o: ${T}): void {`, ...enc, `}`, "");
+
+    // ---- decode
+    const dec: string[] = [];
+    for (const f of m.fields) {
+      const p = `o${acc(f.json)}`;
+      const sp = special(f);
+      const wire = WIRE[f.kind]!;
+      const tag = (f.number << 3) | wire;
+      if (f.inline) {
+        dec.push(`      case ${tag}: { const e = r.ldEnd(end); ${fnRef("decode", f.ref!)}(r, e, o); break; }`);
+        continue;
+      }
+      if (f.map) {
+        const vt = (2 << 3) | wire;
+        let zero: string;
+        let read: string;
+        if (f.kind !== "message") {
+          zero = ZERO[f.kind]!;
+          read = READ[f.kind]!.replace("E", "e");
+        } else if (sp) {
+          zero = sp === "quantity" ? '"0"' : sp === "intorstring" ? "0" : "undefined";
+          read = `S.read${SPECIAL_FN[sp]}(r, r.ldEnd(e))`;
+        } else {
+          zero = "{}";
+          read = `${fnRef("decode", f.ref!)}(r, r.ldEnd(e), {})`;
+        }
+        dec.push(`      case ${tag}: {`);
+        dec.push(`        const e = r.ldEnd(end); let k = ""; let v: ${mapValueType(model, f, mod)} = ${zero};`);
+        dec.push(`        while (r.pos < e) { const t2 = r.tag(e); if (t2 === 10) k = r.string(e); else if (t2 === ${vt}) v = ${read}; else r.skip(t2, e); }`);
+        if (zero === "undefined") dec.push(`        if (v !== undefined) S.setKey(${p} ??= {}, k, v);`);
+        else dec.push(`        S.setKey(${p} ??= {}, k, v);`);
+        dec.push(`        break;`);
+        dec.push(`      }`);
+        continue;
+      }
+      if (f.kind !== "message") {
+        const read = READ[f.kind]!.replace("E", "end");
+        if (f.repeated) {
+          dec.push(`      case ${tag}: (${p} ??= []).push(${read}); break;`);
+          if (wire !== 2) {
+            dec.push(`      case ${(f.number << 3) | 2}: { const e = r.ldEnd(end); const a = (${p} ??= []); while (r.pos < e) a.push(${READ[f.kind]!.replace("E", "e")}); break; }`);
+          }
+        } else if (f.keepZero) {
+          dec.push(`      case ${tag}: ${p} = ${read}; break;`);
+        } else {
+          dec.push(`      case ${tag}: { const v = ${read}; if (v !== ${ZERO[f.kind]}) ${p} = v; break; }`);
+        }
+        continue;
+      }
+      if (sp) {
+        const read = `S.read${SPECIAL_FN[sp]}(r, r.ldEnd(end))`;
+        const maybe = MAYBE_UNDEFINED.has(sp);
+        if (f.repeated) {
+          dec.push(maybe
+            ? `      case ${tag}: { const v = ${read}; if (v !== undefined) (${p} ??= []).push(v); break; }`
+            : `      case ${tag}: (${p} ??= []).push(${read}); break;`);
+        } else if (maybe) {
+          const cast = sp === "fieldsv1" ? " as Record<string, unknown>" : "";
+          dec.push(`      case ${tag}: { const v = ${read}; if (v !== undefined) ${p} = v${cast}; break; }`);
+        } else {
+          dec.push(`      case ${tag}: ${p} = ${read}; break;`);
+        }
+        continue;
+      }
+      const fn = fnRef("decode", f.ref!);
+      if (f.repeated) dec.push(`      case ${tag}: { const e = r.ldEnd(end); (${p} ??= []).push(${fn}(r, e, {})); break; }`);
+      else dec.push(`      case ${tag}: { const e = r.ldEnd(end); ${p} = ${fn}(r, e, ${p} ?? {}); break; }`);
+    }
+    body.push(`export function decode${m.name}(r: Reader, end: number, o: ${T}): ${T} {`);
+    body.push(`  while (r.pos < end) {`);
+    body.push(`    const t = r.tag(end);`);
+    if (dec.length) {
+      body.push(`    switch (t) {`, ...dec, `      default: r.skip(t, end);`, `    }`);
+    } else {
+      body.push(`    r.skip(t, end);`);
+    }
+    body.push(`  }`, `  return o;`, `}`, "");
+  }
+
+  const head = [
+    HEADER,
+    "/* eslint-disable */",
+    `import type * as T from "./${mod}.ts";`,
+    `import type { Reader } from "../codec/reader.ts";`,
+    `import type { Writer } from "../codec/writer.ts";`,
+    `import * as S from "../codec/special.ts";`,
+    `import * as C from "../codec/check.ts";`,
+    ...[...deps].sort().map((d) => `import * as ${d}_pb from "./${d}.pb.ts";`),
+    "",
+  ];
+  return [...head, ...body].join("\n");
+}
+
+function mapValueType(model: Model, f: Field, mod: string): string {
+  if (f.kind !== "message") return f.kind === "bool" ? "boolean" : f.kind === "string" || f.kind === "bytes" ? "string" : "number";
+  const m = model.messages.get(f.ref!)!;
+  if (m.special === "quantity" || m.special === "duration") return "string";
+  if (m.special === "intorstring") return "number | string";
+  if (m.special) return "unknown";
+  return m.module === mod ? `T.${m.name}` : `import("./${m.module}.ts").${m.name}`;
+}

@@ -1,0 +1,81 @@
+/**
+ * Shared state of one apiserver instance (`ServerCore`) and of one resource request
+ * (`RequestContext`), passed to the per-verb handlers.
+ */
+import type { KubeObject } from "../api/object.ts";
+import { apiVersionOf } from "../api/object.ts";
+import type { Store } from "../store/types.ts";
+import type { HttpRequest } from "../transport/types.ts";
+import type { ResourceStrategy } from "./registry/strategy.ts";
+import type { FilterFactory, KindInfo, ResourceReader, SchemaHooks } from "./ports.ts";
+import type { ObjectCodec } from "./storage.ts";
+import type { ApiMetrics } from "./metrics.ts";
+import type { Negotiated } from "./negotiate.ts";
+import type { ResourceRequest } from "./router.ts";
+import type { RenderContext } from "./respond.ts";
+import type { IncludeObject } from "./table.ts";
+import type { ServiceAllocator } from "./allocator.ts";
+
+export interface Resource {
+  readonly info: KindInfo;
+  readonly apiVersion: string;
+  /** Store key prefix with trailing slash. */
+  readonly prefix: string;
+  readonly strategy: ResourceStrategy;
+  /** Field names usable in field selectors. */
+  readonly supportedFields: readonly string[];
+  /** Set by start(); lists and watches go here. */
+  reader?: ResourceReader;
+}
+
+export interface ServerCore {
+  readonly store: Store;
+  readonly codec: ObjectCodec;
+  readonly kinds: readonly KindInfo[];
+  /** Keyed by `<group>/<version>/<plural>`. */
+  readonly resources: ReadonlyMap<string, Resource>;
+  readonly filters: FilterFactory;
+  readonly schema: SchemaHooks;
+  readonly now: () => Date;
+  readonly metrics: ApiMetrics;
+  readonly services: ServiceAllocator;
+  /** The reader of a resource, created lazily when start() did not build one. */
+  readerFor(res: Resource): ResourceReader;
+}
+
+export function resourceKey(group: string, version: string, plural: string): string {
+  return `${group}/${version}/${plural}`;
+}
+
+export function findResource(core: ServerCore, group: string, plural: string): Resource | undefined {
+  for (const r of core.resources.values()) if (r.info.group === group && r.info.plural === plural) return r;
+  return undefined;
+}
+
+export interface RequestContext {
+  readonly core: ServerCore;
+  readonly req: HttpRequest;
+  readonly info: ResourceRequest;
+  readonly res: Resource;
+  readonly neg: Negotiated;
+  readonly dryRun: boolean;
+  readonly include: IncludeObject;
+  /** Warnings gathered while handling (sent as `Warning: 299` headers). */
+  readonly warnings: string[];
+}
+
+export function renderContext(ctx: RequestContext): RenderContext {
+  return {
+    neg: ctx.neg, codec: ctx.core.codec, acceptEncoding: ctx.req.headers["accept-encoding"],
+    printer: ctx.res.strategy.table, include: ctx.include, now: ctx.core.now(), warnings: ctx.warnings,
+  };
+}
+
+export function gvOf(res: Resource): string {
+  return apiVersionOf(res.info.group, res.info.version);
+}
+
+/** Deep copy of a (shared, immutable) object before mutating it. */
+export function cloneObject(o: KubeObject): KubeObject {
+  return structuredClone(o);
+}

@@ -1,0 +1,114 @@
+/**
+ * create (POST), update (PUT) and patch (PATCH) of the main resource and of the `status`
+ * subresource.
+ */
+import { ApiError, badRequest, unsupportedMediaType } from "../../api/errors.ts";
+import type { KubeObject } from "../../api/object.ts";
+import type { HttpResponse } from "../../transport/types.ts";
+import { checkFields, fieldValidationOf, parseJson, readBody, requestFormat } from "../body.ts";
+import { renderContext, type RequestContext } from "../context.ts";
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
+import { renderObject } from "../respond.ts";
+import { createObject, updateObject, type UpdateMode } from "../rest.ts";
+import { checkGvk, checkNamespaceMatch, readObjectBody, validateMetaTypes } from "./input.ts";
+
+export async function handleCreate(ctx: RequestContext): Promise<HttpResponse> {
+  const obj = await readObjectBody(ctx);
+  checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
+  if (ctx.res.info.namespaced && ctx.info.namespace === "") {
+    throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+  }
+  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun);
+  return renderObject(201, created, renderContext(ctx));
+}
+
+function checkName(obj: KubeObject, name: string): void {
+  const bodyName = obj.metadata?.name;
+  if (bodyName !== undefined && bodyName !== "" && bodyName !== name) {
+    throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+  }
+  obj.metadata = { ...(obj.metadata ?? {}), name };
+}
+
+export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
+  const obj = await readObjectBody(ctx);
+  checkName(obj, ctx.info.name);
+  checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
+  const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, () => obj, { mode, dryRun: ctx.dryRun });
+  return renderObject(200, r.object, renderContext(ctx));
+}
+
+/** A parsed patch request: applies itself to the current JSON object. */
+export type PatchFn = (current: KubeObject) => KubeObject;
+
+/** Reads the patch body and returns the function applying it. */
+export async function readPatch(ctx: RequestContext, apiVersion: string, kind: string): Promise<{ apply: PatchFn; hasRv: boolean }> {
+  const format = requestFormat(ctx.req);
+  if (format === "apply-patch") {
+    throw new ApiError(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported yet; use client-side apply");
+  }
+  if (format !== "json-patch" && format !== "merge-patch" && format !== "strategic-merge-patch") {
+    throw unsupportedMediaType(ctx.req.headers["content-type"] ?? "");
+  }
+  const policy = fieldValidationOf(ctx.req.query);
+  const bytes = await readBody(ctx.req);
+  if (bytes.length === 0) throw badRequest("the request body is empty; expected a patch document");
+  const { value, duplicates } = parseJson(bytes);
+  ctx.warnings.push(...checkFields(policy, [], duplicates));
+  const wrap = (f: (cur: Json) => Json): PatchFn => (current) => {
+    let out: Json;
+    try {
+      out = f(current as unknown as Json);
+    } catch (e) {
+      if (e instanceof PatchError) {
+        throw e.kind === "malformed" ? badRequest(e.message) : new ApiError(422, "Invalid", e.message);
+      }
+      if (e instanceof RangeError) throw badRequest(e.message);
+      throw e;
+    }
+    if (typeof out !== "object" || out === null || Array.isArray(out)) throw badRequest("the patch result is not an object");
+    const obj = out as unknown as KubeObject;
+    checkGvk(obj, apiVersion, kind);
+    validateMetaTypes(obj);
+    const unknown = ctx.core.schema.unknownFields?.(apiVersion, kind, obj) ?? [];
+    ctx.warnings.push(...checkFields(policy, unknown, []));
+    return obj;
+  };
+  const hasRv = typeof value === "object" && value !== null && !Array.isArray(value) &&
+    typeof (value as { metadata?: { resourceVersion?: unknown } }).metadata?.resourceVersion === "string";
+  switch (format) {
+    case "json-patch": {
+      let ops;
+      try {
+        ops = parseJsonPatch(value);
+      } catch (e) {
+        throw badRequest(e instanceof Error ? e.message : String(e));
+      }
+      const touchesRv = ops.some((o) => o.path === "/metadata/resourceVersion" && (o.op === "replace" || o.op === "add"));
+      return { apply: wrap((cur) => applyJsonPatch(cur, ops)), hasRv: touchesRv };
+    }
+    case "merge-patch":
+      if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("merge patch must be a JSON object");
+      return { apply: wrap((cur) => applyMergePatch(cur, value as Json)), hasRv };
+    default: {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("strategic merge patch must be a JSON object");
+      const lookup = ctx.core.schema.mergeKeys?.(apiVersion, kind) ?? (() => undefined);
+      return { apply: wrap((cur) => applyStrategicMergePatch(cur, value as Json, lookup)), hasRv };
+    }
+  }
+}
+
+export async function handlePatch(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
+  const { apply, hasRv } = await readPatch(ctx, ctx.res.apiVersion, ctx.res.info.kind);
+  const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, (cur) => {
+    const rv = cur.metadata?.resourceVersion;
+    const out = apply(cur);
+    checkName(out, ctx.info.name);
+    checkNamespaceMatch(out, ctx.res, ctx.info.namespace);
+    // Without a resourceVersion in the patch, the patch applies to whatever is current: drop the
+    // RV so a race retries instead of failing with 409.
+    if (!hasRv || out.metadata?.resourceVersion === rv) delete out.metadata?.resourceVersion;
+    return out;
+  }, { mode, dryRun: ctx.dryRun });
+  return renderObject(200, r.object, renderContext(ctx));
+}

@@ -1,0 +1,91 @@
+/**
+ * Apiserver metrics in Prometheus text exposition format (pure registry, rendered on demand):
+ * request counts and latency histograms by verb and resource, registered watchers, long-running
+ * requests and watch events sent.
+ */
+
+const BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
+
+function labelStr(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\n/g, "\\n")}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+interface Histogram {
+  readonly labels: Record<string, string>;
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class ApiMetrics {
+  private readonly requests = new Map<string, { labels: Record<string, string>; value: number }>();
+  private readonly durations = new Map<string, Histogram>();
+  private readonly watchers = new Map<string, { labels: Record<string, string>; value: number }>();
+  private readonly watchEvents = new Map<string, { labels: Record<string, string>; value: number }>();
+  private longRunning = 0;
+
+  observeRequest(verb: string, resource: string, code: number, seconds: number): void {
+    const rl = { verb, resource, code: String(code) };
+    const rk = JSON.stringify(rl);
+    const r = this.requests.get(rk) ?? { labels: rl, value: 0 };
+    r.value++;
+    this.requests.set(rk, r);
+    if (verb === "watch") return; // long-running: not part of the latency histogram
+    const hl = { verb, resource };
+    const hk = JSON.stringify(hl);
+    let h = this.durations.get(hk);
+    if (!h) {
+      h = { labels: hl, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.durations.set(hk, h);
+    }
+    BUCKETS.forEach((b, i) => {
+      if (seconds <= b) (h as Histogram).counts[i] = ((h as Histogram).counts[i] ?? 0) + 1;
+    });
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /** +1 when a watch starts, -1 when it ends. */
+  watcher(group: string, kind: string, delta: number): void {
+    const l = { group, kind };
+    const k = JSON.stringify(l);
+    const w = this.watchers.get(k) ?? { labels: l, value: 0 };
+    w.value += delta;
+    this.watchers.set(k, w);
+    this.longRunning += delta;
+  }
+
+  watchEventSent(group: string, kind: string): void {
+    const l = { group, kind };
+    const k = JSON.stringify(l);
+    const w = this.watchEvents.get(k) ?? { labels: l, value: 0 };
+    w.value++;
+    this.watchEvents.set(k, w);
+  }
+
+  render(): string {
+    const out: string[] = [];
+    out.push("# HELP apiserver_request_total Counter of apiserver requests broken out for each verb, resource and HTTP response code.");
+    out.push("# TYPE apiserver_request_total counter");
+    for (const r of this.requests.values()) out.push(`apiserver_request_total${labelStr(r.labels)} ${r.value}`);
+    out.push("# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb and resource.");
+    out.push("# TYPE apiserver_request_duration_seconds histogram");
+    for (const h of this.durations.values()) {
+      BUCKETS.forEach((b, i) => out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: String(b) })} ${h.counts[i] ?? 0}`));
+      out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: "+Inf" })} ${h.count}`);
+      out.push(`apiserver_request_duration_seconds_sum${labelStr(h.labels)} ${h.sum}`);
+      out.push(`apiserver_request_duration_seconds_count${labelStr(h.labels)} ${h.count}`);
+    }
+    out.push("# HELP apiserver_registered_watchers Number of currently registered watchers for a given resource.");
+    out.push("# TYPE apiserver_registered_watchers gauge");
+    for (const w of this.watchers.values()) out.push(`apiserver_registered_watchers${labelStr(w.labels)} ${w.value}`);
+    out.push("# HELP apiserver_longrunning_requests Gauge of all active long-running apiserver requests.");
+    out.push("# TYPE apiserver_longrunning_requests gauge");
+    out.push(`apiserver_longrunning_requests{verb="WATCH"} ${this.longRunning}`);
+    out.push("# HELP apiserver_watch_events_total Number of events sent in watch clients.");
+    out.push("# TYPE apiserver_watch_events_total counter");
+    for (const w of this.watchEvents.values()) out.push(`apiserver_watch_events_total${labelStr(w.labels)} ${w.value}`);
+    return out.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * The generic REST store: create, update (guaranteed update with conflict retries) and delete
+ * (preconditions, finalizers, graceful deletion) of one resource's objects over the Store.
+ * HTTP-free: the verb handlers decode requests and call these.
+ */
+import { ApiError, alreadyExists, conflict, invalid, notFound } from "../api/errors.ts";
+import type { KubeObject, ObjectMetaLike } from "../api/object.ts";
+import type { Compare, TxnOp } from "../store/types.ts";
+import type { FieldError } from "./registry/strategy.ts";
+import { cloneObject, findResource, type Resource, type ServerCore } from "./context.ts";
+import { generateName, newUid, rfc3339, validateObjectMetaName } from "./meta.ts";
+import { objectKey, readObject, type StoredObject } from "./storage.ts";
+
+/** Attempts of an optimistic read-modify-write before giving up with 409. */
+export const MAX_UPDATE_ATTEMPTS = 16;
+const MAX_GENERATE_ATTEMPTS = 8;
+
+export const MODIFIED = "the object has been modified; please apply your changes to the latest version and try again";
+
+export function keyOf(res: Resource, namespace: string, name: string): string {
+  return objectKey(res.prefix, res.info.namespaced ? namespace : "", name);
+}
+
+export function toCauses(errs: readonly FieldError[]): { reason: FieldError["type"]; message: string; field: string }[] {
+  return errs.map((e) => ({ reason: e.type, message: e.message, field: e.field }));
+}
+
+export function throwInvalid(res: Resource, name: string, errs: readonly FieldError[]): never {
+  // Deduplicate (generic and kind-specific validation may report the same problem).
+  const seen = new Set<string>();
+  const uniq = errs.filter((e) => {
+    const k = `${e.field}\0${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  throw invalid(res.info.group, res.info.kind, name, toCauses(uniq));
+}
+
+/** Checks that a namespace exists and is not terminating (for namespaced creates). */
+export async function checkNamespace(core: ServerCore, namespace: string): Promise<void> {
+  const nsRes = findResource(core, "", "namespaces");
+  if (!nsRes) return;
+  const ns = await readObject(core.store, core.codec, keyOf(nsRes, "", namespace));
+  if (!ns) throw notFound("", "namespaces", namespace);
+  const phase = (ns.object["status"] as { phase?: string } | undefined)?.phase;
+  if (phase === "Terminating" || ns.object.metadata?.deletionTimestamp) {
+    throw new ApiError(403, "Forbidden",
+      `unable to create new content in namespace ${namespace} because it is being terminated`,
+      { name: namespace, kind: "namespaces", causes: [{ reason: "NamespaceTerminating" as never, message: `namespace ${namespace} is being terminated`, field: "metadata.namespace" }] });
+  }
+}
+
+export interface WriteResult {
+  readonly object: KubeObject;
+  /** True when the object no longer exists (delete finished). */
+  readonly deleted?: boolean;
+}
+
+/** Kind-specific extra claims (service IPs/ports) for a write. */
+async function claimsFor(core: ServerCore, res: Resource, obj: KubeObject | undefined, old: KubeObject | undefined, key: string): Promise<{ compare: Compare[]; ops: TxnOp[] }> {
+  if (res.info.group === "" && res.info.plural === "services") {
+    if (!obj) return { compare: [], ops: old ? core.services.release(old) : [] };
+    const c = await core.services.allocate(obj, old, key);
+    if (c.errors.length) throwInvalid(res, obj.metadata?.name ?? "", c.errors);
+    return { compare: c.compare, ops: c.ops };
+  }
+  return { compare: [], ops: [] };
+}
+
+/**
+ * Creates `obj` (already decoded and kind-checked; namespace set for namespaced kinds).
+ * Fills uid, creationTimestamp, generateName; runs defaulting, prepareForCreate and validation.
+ */
+export async function createObject(core: ServerCore, res: Resource, input: KubeObject, dryRun: boolean): Promise<KubeObject> {
+  const meta: ObjectMetaLike = { ...(input.metadata ?? {}) };
+  const namespace = res.info.namespaced ? meta.namespace ?? "" : "";
+  if (res.info.namespaced) await checkNamespace(core, namespace);
+  const generate = !meta.name && !!meta.generateName;
+  for (let attempt = 0; attempt < MAX_GENERATE_ATTEMPTS; attempt++) {
+    const obj = cloneObject(input);
+    const m: ObjectMetaLike = { ...meta };
+    if (generate) m.name = generateName(meta.generateName as string);
+    delete m.resourceVersion;
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete m.selfLink;
+    m.uid = newUid();
+    m.creationTimestamp = rfc3339(core.now());
+    if (res.info.namespaced) m.namespace = namespace;
+    else delete m.namespace;
+    obj.metadata = m;
+    obj.apiVersion = res.apiVersion;
+    obj.kind = res.info.kind;
+    res.strategy.prepareForCreate(obj);
+    res.strategy.applyDefaults(obj);
+    const errs = [...validateObjectMetaName(meta.name, meta.generateName), ...res.strategy.validateCreate(obj)];
+    if (errs.length) throwInvalid(res, m.name ?? meta.generateName ?? "", errs);
+    const name = obj.metadata?.name ?? "";
+    const key = keyOf(res, namespace, name);
+    const claims = await claimsFor(core, res, obj, undefined, key);
+    if (dryRun) {
+      const existing = await readObject(core.store, core.codec, key);
+      if (existing) throw alreadyExists(res.info.group, res.info.plural, name);
+      return obj;
+    }
+    const r = await core.store.txn({
+      compare: [{ key, target: "createRevision", op: "=", value: 0 }, ...claims.compare],
+      success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }, ...claims.ops],
+    });
+    if (r.succeeded) {
+      obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
+      return obj;
+    }
+    const existing = await readObject(core.store, core.codec, key);
+    if (existing && !generate) throw alreadyExists(res.info.group, res.info.plural, name);
+    // generateName collision or a lost allocation race: try again with fresh picks.
+  }
+  throw alreadyExists(res.info.group, res.info.plural, meta.name ?? meta.generateName ?? "");
+}
+
+/** `internal`: a server-side change (binding) that bypasses the strategy's prepare/validate. */
+export type UpdateMode = "main" | "status" | "internal";
+
+export interface UpdateOptions {
+  readonly mode: UpdateMode;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Reads the current object, asks `mutate` for the new one, and writes it guarded by the read's
+ * modRevision, retrying on a race. A resourceVersion in the new object that differs from the
+ * current one is a 409 Conflict (never retried). An update emptying the finalizers of an object
+ * being deleted (with no grace period left) deletes it.
+ */
+export async function updateObject(
+  core: ServerCore, res: Resource, namespace: string, name: string,
+  mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: UpdateOptions,
+): Promise<WriteResult> {
+  const key = keyOf(res, namespace, name);
+  for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+    const cur = await readObject(core.store, core.codec, key);
+    if (!cur) throw notFound(res.info.group, res.info.plural, name);
+    const old = cur.object;
+    const obj = await mutate(cloneObject(old));
+    const rv = obj.metadata?.resourceVersion;
+    if (rv !== undefined && rv !== "" && rv !== old.metadata?.resourceVersion) {
+      throw conflict(res.info.group, res.info.plural, name, MODIFIED);
+    }
+    const uid = obj.metadata?.uid;
+    if (uid && uid !== old.metadata?.uid) {
+      throw conflict(res.info.group, res.info.plural, name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata?.uid ?? ""}`);
+    }
+    const om = old.metadata ?? {};
+    const m: ObjectMetaLike = { ...(obj.metadata ?? {}) };
+    m.name = om.name ?? name;
+    if (res.info.namespaced) m.namespace = om.namespace ?? namespace;
+    else delete m.namespace;
+    for (const f of ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const) {
+      const v = om[f];
+      if (v === undefined) delete m[f];
+      else (m as Record<string, unknown>)[f] = v;
+    }
+    delete m.selfLink;
+    m.resourceVersion = om.resourceVersion ?? "";
+    obj.metadata = m;
+    obj.apiVersion = res.apiVersion;
+    obj.kind = res.info.kind;
+    if (opts.mode !== "internal") {
+      if (opts.mode === "status") res.strategy.prepareForStatusUpdate(obj, old);
+      else res.strategy.prepareForUpdate(obj, old);
+      res.strategy.applyDefaults(obj);
+      const errs = res.strategy.validateUpdate(obj, old);
+      if (errs.length) throwInvalid(res, name, errs);
+    }
+
+    const meta = obj.metadata ?? {};
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0) {
+      if (opts.dryRun) return { object: obj, deleted: true };
+      const done = await removeNow(core, res, key, cur, obj);
+      if (done) return done;
+      continue;
+    }
+    if (sameStored(obj, old)) return { object: old };
+    const claims = await claimsFor(core, res, obj, old, key);
+    if (opts.dryRun) return { object: obj };
+    const r = await core.store.txn({
+      compare: [{ key, target: "modRevision", op: "=", value: cur.modRevision }, ...claims.compare],
+      success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }, ...claims.ops],
+    });
+    if (r.succeeded) {
+      obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
+      return { object: obj };
+    }
+    if (rv) throw conflict(res.info.group, res.info.plural, name, MODIFIED);
+  }
+  throw conflict(res.info.group, res.info.plural, name, MODIFIED);
+}
+
+function sameStored(a: KubeObject, b: KubeObject): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Deletes the key if unchanged since `cur`; returns undefined on a lost race. */
+async function removeNow(core: ServerCore, res: Resource, key: string, cur: StoredObject, last: KubeObject): Promise<WriteResult | undefined> {
+  const claims = await claimsFor(core, res, undefined, cur.object, key);
+  const r = await core.store.txn({
+    compare: [{ key, target: "modRevision", op: "=", value: cur.modRevision }],
+    success: [{ type: "delete", key }, ...claims.ops],
+  });
+  if (!r.succeeded) return undefined;
+  return { object: { ...last, metadata: { ...last.metadata, resourceVersion: String(r.revision) } }, deleted: true };
+}
+
+export interface DeleteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  readonly orphanDependents?: boolean;
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+  readonly dryRun: boolean;
+}
+
+function podGrace(obj: KubeObject, requested: number | undefined): number {
+  const spec = (obj["spec"] ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+  const phase = ((obj["status"] ?? {}) as { phase?: string }).phase;
+  // Unscheduled or finished pods have no kubelet to wait for.
+  if (!spec.nodeName || phase === "Succeeded" || phase === "Failed") return 0;
+  const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, g);
+}
+
+/**
+ * Deletes one object. With finalizers (or a propagation policy that adds one) or a pod grace
+ * period, the object gets deletionTimestamp (+ deletionGracePeriodSeconds) and stays.
+ */
+export async function deleteObject(core: ServerCore, res: Resource, namespace: string, name: string, opts: DeleteOptions): Promise<WriteResult> {
+  const key = keyOf(res, namespace, name);
+  const isPod = res.info.group === "" && res.info.plural === "pods";
+  for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+    const cur = await readObject(core.store, core.codec, key);
+    if (!cur) throw notFound(res.info.group, res.info.plural, name);
+    const old = cur.object;
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== old.metadata?.uid) {
+      throw conflict(res.info.group, res.info.plural, name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata?.uid ?? ""}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== old.metadata?.resourceVersion) {
+      throw conflict(res.info.group, res.info.plural, name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata?.resourceVersion ?? ""}`);
+    }
+    const obj = cloneObject(old);
+    const m: ObjectMetaLike = { ...(obj.metadata ?? {}) };
+    const finalizers = [...(m.finalizers ?? [])];
+    const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? "Orphan" : opts.orphanDependents === false ? "Background" : undefined);
+    if (!m.deletionTimestamp) {
+      if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
+      if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
+    }
+    const grace = isPod ? podGrace(obj, opts.gracePeriodSeconds) : 0;
+    const now = core.now();
+    if (m.deletionTimestamp) {
+      // Already being deleted: only a shorter grace period changes anything.
+      const curGrace = m.deletionGracePeriodSeconds ?? 0;
+      if (finalizers.length === 0 && (grace === 0 || opts.gracePeriodSeconds === 0)) {
+        if (opts.dryRun) return { object: obj, deleted: true };
+        const done = await removeNow(core, res, key, cur, obj);
+        if (done) return done;
+        continue;
+      }
+      if (grace >= curGrace) return { object: old };
+      m.deletionGracePeriodSeconds = grace;
+      m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+    } else if (finalizers.length > 0 || grace > 0) {
+      m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+      m.deletionGracePeriodSeconds = grace;
+    } else {
+      if (opts.dryRun) return { object: obj, deleted: true };
+      const done = await removeNow(core, res, key, cur, obj);
+      if (done) return done;
+      continue;
+    }
+    if (finalizers.length) m.finalizers = finalizers;
+    obj.metadata = m;
+    if (opts.dryRun) return { object: obj };
+    const r = await core.store.txn({
+      compare: [{ key, target: "modRevision", op: "=", value: cur.modRevision }],
+      success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }],
+    });
+    if (r.succeeded) {
+      obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
+      return { object: obj };
+    }
+  }
+  throw conflict(res.info.group, res.info.plural, name, MODIFIED);
+}

@@ -1,0 +1,121 @@
+/**
+ * Request routing: turns a method + path + query into a `RequestInfo` (pure; no registry lookup).
+ * Mirrors kube-apiserver's RequestInfoFactory: `/api/v1/...` (core group), `/apis/<g>/<v>/...`,
+ * `namespaces/<ns>/<resource>[/<name>[/<subresource>]]`, the legacy `/watch/` prefix, and
+ * `namespaces/<name>/{status,finalize}` as namespace subresources.
+ */
+
+export type Verb =
+  | "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection";
+
+export interface ResourceRequest {
+  readonly type: "resource";
+  readonly group: string;
+  readonly version: string;
+  /** "" for cluster-scoped resources and for lists across namespaces. */
+  readonly namespace: string;
+  readonly resource: string;
+  /** "" for collection requests. */
+  readonly name: string;
+  /** "" for the main resource. */
+  readonly subresource: string;
+  readonly verb: Verb;
+}
+
+export type RequestInfo =
+  | ResourceRequest
+  /** `/api`, `/apis`: group lists. */
+  | { readonly type: "rootDiscovery"; readonly prefix: "api" | "apis" }
+  /** `/apis/<group>`: one APIGroup. */
+  | { readonly type: "groupDiscovery"; readonly group: string }
+  /** `/api/v1`, `/apis/<g>/<v>`: APIResourceList. */
+  | { readonly type: "versionDiscovery"; readonly group: string; readonly version: string }
+  /** Anything else (`/version`, `/healthz`, `/metrics`, ...). */
+  | { readonly type: "nonResource"; readonly path: string };
+
+/** Why routing failed: 404 (unknown shape) or 405 (known shape, wrong method). */
+export class RouteError extends Error {
+  constructor(readonly code: 404 | 405, message: string) {
+    super(message);
+    this.name = "RouteError";
+  }
+}
+
+const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
+
+function isTrue(v: string | null): boolean {
+  return v === "true" || v === "1";
+}
+
+/**
+ * Parses a request. Throws `RouteError` 405 for a method that no verb maps to on that path
+ * shape (e.g. POST on a named object, PUT on a collection). Never throws for unknown paths:
+ * those come back as `nonResource` and the caller 404s them.
+ */
+export function parseRequest(method: string, path: string, query: URLSearchParams): RequestInfo {
+  const parts = path.split("/").filter((p) => p !== "");
+  if (parts.length === 0) return { type: "nonResource", path };
+  const prefix = parts[0];
+  let rest: string[];
+  let group: string;
+  let version: string;
+  if (prefix === "api") {
+    if (parts.length === 1) return { type: "rootDiscovery", prefix: "api" };
+    group = "";
+    version = parts[1] ?? "";
+    rest = parts.slice(2);
+  } else if (prefix === "apis") {
+    if (parts.length === 1) return { type: "rootDiscovery", prefix: "apis" };
+    group = parts[1] ?? "";
+    if (parts.length === 2) return { type: "groupDiscovery", group };
+    version = parts[2] ?? "";
+    rest = parts.slice(3);
+  } else {
+    return { type: "nonResource", path };
+  }
+  if (rest.length === 0) return { type: "versionDiscovery", group, version };
+
+  let watchPrefix = false;
+  if (rest[0] === "watch") {
+    watchPrefix = true;
+    rest = rest.slice(1);
+    if (rest.length === 0) throw new RouteError(404, "the server could not find the requested resource");
+  }
+  let namespace = "";
+  if (rest[0] === "namespaces" && rest.length > 1) {
+    namespace = rest[1] ?? "";
+    if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2] ?? "")) rest = rest.slice(2);
+  }
+  if (rest.length > 3) throw new RouteError(404, "the server could not find the requested resource");
+  const resource = rest[0] ?? "";
+  const name = rest[1] ?? "";
+  const subresource = rest[2] ?? "";
+  // `/namespaces/<name>` addresses the namespace object itself; it is not "in" a namespace.
+  if (resource === "namespaces") namespace = "";
+
+  const verb = verbFor(method, name !== "", subresource, watchPrefix || isTrue(query.get("watch")));
+  return { type: "resource", group, version, namespace, resource, name, subresource, verb };
+}
+
+function verbFor(method: string, named: boolean, subresource: string, watch: boolean): Verb {
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      if (watch) return "watch";
+      return named ? "get" : "list";
+    case "POST":
+      // POST on a named object is only meaningful for "create"-style subresources (binding, eviction).
+      if (named && subresource === "") throw new RouteError(405, `the server does not allow this method on the requested resource`);
+      return "create";
+    case "PUT":
+      if (!named) throw new RouteError(405, `the server does not allow this method on the requested resource`);
+      return "update";
+    case "PATCH":
+      if (!named) throw new RouteError(405, `the server does not allow this method on the requested resource`);
+      return "patch";
+    case "DELETE":
+      return named ? "delete" : "deletecollection";
+    default:
+      throw new RouteError(405, `the server does not allow this method on the requested resource`);
+  }
+}

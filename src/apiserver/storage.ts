@@ -1,0 +1,116 @@
+/**
+ * Object storage over the Store port: key layout, value encoding and the compare-and-swap
+ * primitives the REST handlers build on.
+ *
+ * - Keys: `/registry/<plural>/<namespace>/<name>` (namespaced) or `/registry/<plural>/<name>`;
+ *   a non-core kind whose plural clashes with another kind's uses `/registry/<group>/<plural>/`.
+ * - Values: Kubernetes protobuf (`k8s\0` + Unknown) for kinds with a proto message, else JSON.
+ *   `metadata.resourceVersion` is never stored: it is the kv's modRevision, set on every read.
+ */
+import type { KubeObject } from "../api/object.ts";
+import { internalError } from "../api/errors.ts";
+import type { Compare, KeyValue, Store, TxnOp } from "../store/types.ts";
+import type { Codec, KindInfo } from "./ports.ts";
+
+const PROTO_MAGIC = [0x6b, 0x38, 0x73, 0x00];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Computes the key prefix of each kind (with trailing slash). */
+export function storagePrefixes(kinds: readonly KindInfo[]): Map<KindInfo, string> {
+  const byPlural = new Map<string, KindInfo[]>();
+  for (const k of kinds) byPlural.set(k.plural, [...(byPlural.get(k.plural) ?? []), k]);
+  const out = new Map<KindInfo, string>();
+  for (const k of kinds) {
+    // The plural's owner (the core kind, else the alphabetically first group) keeps the upstream
+    // layout; the others are qualified with their group.
+    const owner = [...(byPlural.get(k.plural) ?? [])].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0))[0];
+    out.set(k, owner === undefined || owner.group === k.group ? `/registry/${k.plural}/` : `/registry/${k.group}/${k.plural}/`);
+  }
+  return out;
+}
+
+export function objectKey(prefix: string, namespace: string, name: string): string {
+  return namespace === "" ? `${prefix}${name}` : `${prefix}${namespace}/${name}`;
+}
+
+export interface StoredObject {
+  readonly object: KubeObject;
+  readonly modRevision: number;
+  readonly createRevision: number;
+}
+
+export class ObjectCodec {
+  constructor(readonly raw: Codec | undefined) {}
+
+  private get codec(): Codec | undefined {
+    return this.raw;
+  }
+
+  /** True when objects of this kind are stored and served as protobuf. */
+  protobuf(apiVersion: string, kind: string): boolean {
+    return this.codec !== undefined && this.codec.hasProto(apiVersion, kind);
+  }
+
+  /** Encodes for storage (no resourceVersion). */
+  encodeStorage(obj: KubeObject): Uint8Array {
+    const meta = { ...(obj.metadata ?? {}) };
+    delete meta.resourceVersion;
+    const clean: KubeObject = { ...obj, metadata: meta };
+    if (this.codec && obj.apiVersion && obj.kind && this.codec.hasProto(obj.apiVersion, obj.kind)) {
+      return this.codec.encodeObject(clean);
+    }
+    return enc.encode(JSON.stringify(clean));
+  }
+
+  /** Decodes a stored value. Corrupt values are internal errors (never user input). */
+  decodeStorage(value: Uint8Array): KubeObject {
+    try {
+      if (value.length >= 4 && PROTO_MAGIC.every((b, i) => value[i] === b)) {
+        if (!this.codec) throw new Error("protobuf value but no codec");
+        return this.codec.decodeObject(value);
+      }
+      return JSON.parse(dec.decode(value)) as KubeObject;
+    } catch (e) {
+      throw internalError(new Error(`cannot decode stored object: ${(e as Error).message}`));
+    }
+  }
+
+  /** Wire encoding of an object (JSON has no trailing newline). */
+  encodeWire(obj: KubeObject, encoding: "json" | "protobuf"): Uint8Array {
+    if (encoding === "protobuf") {
+      if (!this.codec) throw new Error("no protobuf codec");
+      return this.codec.encodeObject(obj);
+    }
+    return enc.encode(JSON.stringify(obj));
+  }
+
+  encodeWatchEvent(type: string, object: Uint8Array): Uint8Array {
+    if (!this.codec) throw new Error("no protobuf codec");
+    return this.codec.encodeWatchEvent(type, object);
+  }
+
+  fromKv(kv: KeyValue): StoredObject {
+    const object = this.decodeStorage(kv.value);
+    object.metadata = { ...(object.metadata ?? {}), resourceVersion: String(kv.modRevision) };
+    return { object, modRevision: kv.modRevision, createRevision: kv.createRevision };
+  }
+}
+
+/** Reads one key at the current revision. */
+export async function readObject(store: Store, codec: ObjectCodec, key: string): Promise<StoredObject | undefined> {
+  const r = await store.range({ key });
+  const kv = r.kvs[0];
+  return kv ? codec.fromKv(kv) : undefined;
+}
+
+export interface WriteSpec {
+  readonly compare: readonly Compare[];
+  readonly ops: readonly TxnOp[];
+}
+
+/** Runs a guarded write. Returns the new revision, or undefined when a compare failed. */
+export async function guardedWrite(store: Store, spec: WriteSpec): Promise<number | undefined> {
+  const r = await store.txn({ compare: spec.compare, success: spec.ops });
+  return r.succeeded ? r.revision : undefined;
+}

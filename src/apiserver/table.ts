@@ -1,0 +1,78 @@
+/**
+ * meta.k8s.io Table and PartialObjectMetadata rendering (pure) from a kind's TablePrinter.
+ */
+import type { KubeObject, ObjectMetaLike } from "../api/object.ts";
+import { badRequest } from "../api/errors.ts";
+import type { TablePrinter } from "./registry/strategy.ts";
+
+export type IncludeObject = "None" | "Metadata" | "Object";
+
+export function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const v = query.get("includeObject");
+  if (v === null || v === "") return "Metadata";
+  if (v === "None" || v === "Metadata" || v === "Object") return v;
+  throw badRequest(`includeObject must be one of "None", "Metadata", or "Object", got "${v}"`);
+}
+
+export function partialObjectMetadata(obj: KubeObject, version: "v1" | "v1beta1"): KubeObject {
+  return { kind: "PartialObjectMetadata", apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata ?? {} };
+}
+
+export interface ListMetaLike {
+  resourceVersion?: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface TableOptions {
+  readonly version: "v1" | "v1beta1";
+  readonly include: IncludeObject;
+  /** Omit columnDefinitions (watch events after the first). */
+  readonly noHeaders?: boolean;
+  readonly now: Date;
+}
+
+/** Builds a Table for `objects` (one row each). */
+export function buildTable(printer: TablePrinter, objects: readonly KubeObject[], meta: ListMetaLike, opts: TableOptions): KubeObject {
+  const rows = objects.map((o) => {
+    const row: Record<string, unknown> = { cells: printer.row(o, opts.now) };
+    if (opts.include === "Object") row["object"] = o;
+    else if (opts.include === "Metadata") row["object"] = partialObjectMetadata(o, opts.version);
+    return row;
+  });
+  return {
+    kind: "Table",
+    apiVersion: `meta.k8s.io/${opts.version}`,
+    metadata: meta as ObjectMetaLike,
+    columnDefinitions: opts.noHeaders ? [] : printer.columns.map((c) => ({ ...c })),
+    rows,
+  };
+}
+
+/** Upstream's default printer for kinds without their own: Name and Age. */
+export const defaultTablePrinter: TablePrinter = {
+  columns: [
+    { name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace.", priority: 0 },
+    { name: "Created At", type: "date", format: "", description: "CreationTimestamp is a timestamp representing the server time when this object was created.", priority: 0 },
+  ],
+  row(obj) {
+    return [obj.metadata?.name ?? "", obj.metadata?.creationTimestamp ?? null];
+  },
+};
+
+/** kubectl-style age: 5s, 3m, 2h, 4d, 1y. */
+export function humanAge(from: string | undefined, now: Date): string {
+  if (!from) return "<unknown>";
+  const t = Date.parse(from);
+  if (Number.isNaN(t)) return "<invalid>";
+  const s = Math.max(0, Math.floor((now.getTime() - t) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ""}`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (d < 365 * 2) return `${d}d`;
+  return `${Math.floor(d / 365)}y`;
+}

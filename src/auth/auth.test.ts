@@ -1,0 +1,50 @@
+import { describe, it, expect } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { authenticate, isPublicPath, loadTokenFile, parseTokenFile } from "./mod.ts";
+
+describe("token file", () => {
+  it("parses kube-apiserver token CSV with quoted groups", () => {
+    const m = parseTokenFile(`# comment\nabc,admin,1,"system:masters,dev"\n\nxyz,bob,2\n`);
+    expect(m.get("abc")).toEqual({ user: "admin", uid: "1", groups: ["system:masters", "dev"] });
+    expect(m.get("xyz")).toEqual({ user: "bob", uid: "2", groups: [] });
+  });
+  it("rejects short lines, empty users, duplicates, broken quotes", () => {
+    expect(() => parseTokenFile("abc,admin")).toThrow(/line 1: expected at least 3/);
+    expect(() => parseTokenFile("abc,,1")).toThrow(/must not be empty/);
+    expect(() => parseTokenFile("a,b,1\na,c,2")).toThrow(/line 2: duplicate/);
+    expect(() => parseTokenFile(`a,b,1,"x`)).toThrow(/unterminated/);
+  });
+  it("loads from disk", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tok-"));
+    writeFileSync(join(dir, "t.csv"), "t1,u1,u1id,g1\n");
+    expect((await loadTokenFile(join(dir, "t.csv"))).get("t1")?.user).toBe("u1");
+  });
+});
+
+describe("authenticate", () => {
+  const tokens = parseTokenFile(`good,alice,1,"devs"`);
+  it("accepts a known bearer token", () => {
+    const r = authenticate({ headers: { authorization: "Bearer good" } }, tokens);
+    expect(r).toEqual({ ok: true, user: { name: "alice", uid: "1", groups: ["devs", "system:authenticated"] } });
+  });
+  it("rejects unknown tokens and malformed headers as presented", () => {
+    expect(authenticate({ headers: { authorization: "Bearer bad" } }, tokens)).toEqual({ ok: false, presented: true });
+    expect(authenticate({ headers: { authorization: "Basic Zm9v" } }, tokens)).toEqual({ ok: false, presented: true });
+  });
+  it("uses client certificates", () => {
+    const r = authenticate({ headers: {}, peerCertificate: { commonName: "admin", organizations: ["system:masters"] } }, tokens);
+    expect(r.ok && r.user.name).toBe("admin");
+    expect(r.ok && r.user.groups).toContain("system:masters");
+  });
+  it("reports anonymous when nothing is presented", () => {
+    expect(authenticate({ headers: {} }, tokens)).toEqual({ ok: false, presented: false });
+  });
+  it("knows the public paths", () => {
+    expect(isPublicPath("/healthz")).toBe(true);
+    expect(isPublicPath("/readyz/ping")).toBe(true);
+    expect(isPublicPath("/version")).toBe(true);
+    expect(isPublicPath("/api")).toBe(false);
+  });
+});

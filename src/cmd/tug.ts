@@ -1,0 +1,125 @@
+/**
+ * `tug` command line: `tug server` (the control plane in the foreground) and `tug up` (everything
+ * for a single-node cluster, with defaults). Runs on Node (via tsx) and on Deno.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { COMPONENTS } from "../server/components.ts";
+import { StartError, startControlPlane, type ControlPlane } from "../server/control-plane.ts";
+import { parseListenAddress } from "../server/listen.ts";
+import { TRANSPORT_NAMES, defaultTransport, isTransportName } from "../server/transports.ts";
+
+interface RunFlags {
+  dataDir: string;
+  listen: string;
+  kubeconfigOut?: string;
+  transport?: string;
+  tokenAuthFile?: string;
+  insecurePlaintext?: boolean;
+  disable: string[];
+}
+
+/** Prints one line on stderr and exits 1: the contract for every start-up failure. */
+function fail(message: string): never {
+  process.stderr.write(`tug: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  process.exit(1);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
+  let listen;
+  try {
+    listen = parseListenAddress(flags.listen);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const transport = flags.transport ?? defaultTransport();
+  if (!isTransportName(transport)) {
+    fail(`unknown --transport "${transport}" (one of: ${TRANSPORT_NAMES.join(", ")})`);
+  }
+  const kubeconfigOut = flags.kubeconfigOut ?? `${flags.dataDir.replace(/\/+$/, "")}/kubeconfig`;
+
+  let cp: ControlPlane;
+  try {
+    cp = await startControlPlane({
+      dataDir: flags.dataDir,
+      listen,
+      kubeconfigOut,
+      transport,
+      disable: flags.disable,
+      ...(flags.tokenAuthFile !== undefined ? { tokenAuthFile: flags.tokenAuthFile } : {}),
+      ...(flags.insecurePlaintext === true ? { insecurePlaintext: true } : {}),
+    });
+  } catch (err) {
+    if (err instanceof StartError) fail(err.message);
+    fail(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  }
+
+  process.stdout.write(
+    `tug ${command}: API serving at ${cp.url} (transport ${cp.transport}, pid ${process.pid})\n` +
+      `export KUBECONFIG=${cp.kubeconfigPath}\n`,
+  );
+
+  let signals = 0;
+  const onSignal = (sig: string): void => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`tug: second ${sig}, exiting at once\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`tug: ${sig} received, shutting down\n`);
+    cp.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`tug: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+}
+
+function addRunFlags(cmd: Command, defaults: { dataDir?: string; listen?: string }): Command {
+  const dataDir = new Option("--data-dir <dir>", "data directory (store, PKI, tokens)");
+  const listen = new Option("--listen <host:port>", "address the API listens on (port 0: any free port)");
+  const kubeconfig = new Option("--kubeconfig-out <file>", "where to write the admin kubeconfig once serving");
+  if (defaults.dataDir !== undefined) dataDir.default(defaults.dataDir);
+  else dataDir.makeOptionMandatory();
+  if (defaults.listen !== undefined) listen.default(defaults.listen);
+  else listen.makeOptionMandatory();
+  kubeconfig.default(undefined, "<data-dir>/kubeconfig");
+  return cmd
+    .addOption(dataDir)
+    .addOption(listen)
+    .addOption(kubeconfig)
+    .addOption(new Option("--transport <name>", `HTTP adapter (default: ${defaultTransport()})`).choices(TRANSPORT_NAMES))
+    .option("--token-auth-file <file>", "extra bearer tokens: lines of token,user,uid[,\"group1,group2\"]")
+    .option("--insecure-plaintext", "serve without TLS (h2c); for tests and benchmarks only")
+    .option("--disable <component>", `do not start a component (repeatable; components: ${COMPONENTS.map((c) => c.name).join(", ")})`, collect, []);
+}
+
+const program = new Command()
+  .name("tug")
+  .description("Tugboat: a Kubernetes-compatible container orchestrator")
+  .showHelpAfterError()
+  .exitOverride();
+
+addRunFlags(
+  program.command("server").description("run the control plane (apiserver) in the foreground"),
+  {},
+).action((flags: RunFlags) => run(flags, "server"));
+
+addRunFlags(
+  program.command("up").description("run a single-node cluster with defaults (today: the control plane)"),
+  { dataDir: ".tug", listen: "127.0.0.1:6443" },
+).action((flags: RunFlags) => run(flags, "up"));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  throw err;
+}

@@ -1,0 +1,12 @@
+import { describe, expect, it } from "vitest";
+import { selectComponents } from "./components.ts";
+
+describe("selectComponents", () => {
+  it("runs every component by default", () => {
+    expect([...selectComponents([])]).toEqual(["apiserver"]);
+  });
+  it("rejects unknown and required components", () => {
+    expect(() => selectComponents(["schedulr"])).toThrow('unknown component "schedulr" in --disable (known: apiserver)');
+    expect(() => selectComponents(["apiserver"])).toThrow('component "apiserver" is required and cannot be disabled');
+  });
+});

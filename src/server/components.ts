@@ -1,0 +1,35 @@
+/**
+ * The components `tug up` runs in one process, in start order. Today only the apiserver exists;
+ * the scheduler, controllers and a node agent join this list in later issues. Pure.
+ */
+
+export interface ComponentInfo {
+  readonly name: string;
+  readonly description: string;
+  /** Required components cannot be disabled (everything else talks to them). */
+  readonly required: boolean;
+}
+
+export const COMPONENTS: readonly ComponentInfo[] = [
+  { name: "apiserver", description: "Kubernetes API (store, watch cache, REST, discovery)", required: true },
+];
+
+/**
+ * Validates `--disable` names and returns the set of components to run.
+ * Throws `Error` for an unknown name or a required component.
+ */
+export function selectComponents(disable: readonly string[]): Set<string> {
+  const known = new Map(COMPONENTS.map((c) => [c.name, c]));
+  const off = new Set<string>();
+  for (const raw of disable) {
+    for (const name of raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+      const c = known.get(name);
+      if (c === undefined) {
+        throw new Error(`unknown component "${name}" in --disable (known: ${COMPONENTS.map((k) => k.name).join(", ")})`);
+      }
+      if (c.required) throw new Error(`component "${name}" is required and cannot be disabled`);
+      off.add(name);
+    }
+  }
+  return new Set(COMPONENTS.map((c) => c.name).filter((n) => !off.has(n)));
+}

@@ -1,0 +1,230 @@
+/**
+ * The composition root: opens the store, ensures the PKI and tokens, builds the apiserver, listens
+ * with the chosen HTTP adapter and, only once it serves, writes the admin kubeconfig.
+ * Used by `tug server`, `tug up` and the end-to-end tests.
+ */
+import { join, resolve } from "node:path";
+import type { Store } from "../store/types.ts";
+import { StoreError } from "../store/types.ts";
+import { ApiError } from "../api/errors.ts";
+import type { Handler, HttpResponse, Server } from "../transport/types.ts";
+import { openEmbeddedStore } from "../store/embedded/mod.ts";
+import { ensurePki, type Pki } from "../pki/mod.ts";
+import { createApiServer } from "../apiserver/server.ts";
+import { selectComponents } from "./components.ts";
+import { errnoCode, lockDataDir, writeFileAtomic } from "./fs.ts";
+import { renderKubeconfig } from "./kubeconfig.ts";
+import { dialHost, formatUrl, type ListenAddress } from "./listen.ts";
+import { ensureAdminTokenFile, loadTokenFile, type TokenUser } from "./tokens.ts";
+import { defaultTransport, loadTransport, type TransportName } from "./transports.ts";
+
+export interface ControlPlaneOptions {
+  /** Holds `store/`, `pki/`, `tokens.csv` and the lock file. Created if missing. */
+  readonly dataDir: string;
+  readonly listen: ListenAddress;
+  /** Where to write the admin kubeconfig once serving (atomically, mode 0600). */
+  readonly kubeconfigOut: string;
+  /** Default: `deno` on Deno, `node-http2` elsewhere. */
+  readonly transport?: TransportName;
+  /** Extra static tokens (kube-apiserver `--token-auth-file` format). */
+  readonly tokenAuthFile?: string;
+  /** Serve plaintext (h2c / HTTP/1.1 depending on the adapter). Tests and benchmarks only. */
+  readonly insecurePlaintext?: boolean;
+  /** Components not to start (see components.ts). */
+  readonly disable?: readonly string[];
+}
+
+export interface ControlPlane {
+  /** The URL clients dial, e.g. `https://127.0.0.1:6443` (the real port when 0 was asked). */
+  readonly url: string;
+  readonly port: number;
+  readonly kubeconfigPath: string;
+  /** The admin bearer token from `DIR/tokens.csv`. */
+  readonly adminToken: string;
+  /** PEM CA of the serving certificate ("" in plaintext mode). */
+  readonly caPem: string;
+  readonly transport: TransportName;
+  /** Stops accepting, closes open streams, the apiserver and the store (flushing it). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The apiserver as the composition root sees it. */
+export interface ApiServerLike {
+  readonly handler: Handler;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ApiServerContext {
+  readonly store: Store;
+  readonly tokens: ReadonlyMap<string, TokenUser>;
+  readonly pki: Pki;
+  /** `host:port` clients dial (the real port, also when 0 was asked). */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The parts the control plane composes; tests may replace them. */
+export interface ControlPlaneDeps {
+  openStore(dataDir: string): Promise<Store>;
+  createApiServer(ctx: ApiServerContext): ApiServerLike | Promise<ApiServerLike>;
+}
+
+export const defaultDeps: ControlPlaneDeps = {
+  openStore: (dataDir) => openEmbeddedStore({ dataDir }),
+  createApiServer: ({ store, tokens, address, port }) =>
+    createApiServer({
+      store,
+      tokens,
+      serverAddress: address,
+      apiserverPort: port,
+      log: (msg, err) => process.stderr.write(`tug: ${msg}: ${describe(err)}\n`),
+    }),
+};
+
+/** A start failure with a message fit for one line on stderr. */
+export class StartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StartError";
+  }
+}
+
+function notReady(): HttpResponse {
+  const status = new ApiError(503, "ServiceUnavailable", "the apiserver is starting").status;
+  return { status: 503, headers: { "content-type": "application/json", "retry-after": "1" }, body: JSON.stringify(status) };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Starts the control plane. Resolves once the API serves and the kubeconfig is written.
+ * Rejects with `StartError` (everything opened so far is closed again) when the data dir is locked
+ * by a live process, the store is corrupt, the port is taken, or any other step fails.
+ */
+export async function startControlPlane(
+  opts: ControlPlaneOptions,
+  deps: ControlPlaneDeps = defaultDeps,
+): Promise<ControlPlane> {
+  const dataDir = resolve(opts.dataDir);
+  const kubeconfigPath = resolve(opts.kubeconfigOut);
+  const transportName = opts.transport ?? defaultTransport();
+  try {
+    selectComponents(opts.disable ?? []); // validates; the apiserver is the only component today
+  } catch (err) {
+    throw new StartError(describe(err), { cause: err });
+  }
+  let transport;
+  try {
+    transport = await loadTransport(transportName);
+  } catch (err) {
+    throw new StartError(describe(err), { cause: err });
+  }
+
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const unwind = async (): Promise<void> => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {
+        // best effort while failing
+      }
+    }
+  };
+  const step = async <T>(what: string, fn: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      await unwind();
+      if (err instanceof StartError) throw err;
+      throw new StartError(`${what}: ${describe(err)}`, { cause: err });
+    }
+  };
+
+  try {
+    cleanups.push(lockDataDir(dataDir));
+  } catch (err) {
+    throw new StartError(describe(err), { cause: err });
+  }
+
+  // Tokens: the admin token is generated at first start; an extra file may add more identities.
+  const { tokens, adminToken } = await step("tokens", () => {
+    const admin = ensureAdminTokenFile(join(dataDir, "tokens.csv"));
+    const all = new Map<string, TokenUser>(admin.tokens);
+    if (opts.tokenAuthFile !== undefined) {
+      for (const [t, u] of loadTokenFile(resolve(opts.tokenAuthFile))) all.set(t, u);
+    }
+    return { tokens: all, adminToken: admin.adminToken };
+  });
+
+  const hosts = [...new Set([dialHost(opts.listen.host), "localhost", "127.0.0.1", "::1"])];
+  const pki = await step("pki", () => ensurePki(join(dataDir, "pki"), { hosts }));
+
+  const storeDir = join(dataDir, "store");
+  const store: Store = await step(`store ${storeDir}`, async () => {
+    try {
+      return await deps.openStore(storeDir);
+    } catch (err) {
+      if (err instanceof StoreError && err.code === "Corrupt") {
+        throw new StartError(`store ${storeDir} is corrupt and was not opened: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  });
+  cleanups.push(() => store.close());
+
+  // Listen first (so a taken port fails fast and the real port is known), with a handler that
+  // answers 503 until the apiserver has started, then hands every request to it.
+  let serve: Handler = async () => notReady();
+  const forward: Handler = (req) => serve(req);
+  const listenHost = opts.listen.host;
+  const server: Server = await step(`listen`, async () => {
+    try {
+      return await transport.listen(forward, {
+        host: listenHost,
+        port: opts.listen.port,
+        ...(opts.insecurePlaintext === true
+          ? {}
+          : { tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert } }),
+      });
+    } catch (err) {
+      const where = formatUrl("https", listenHost, opts.listen.port).replace(/^https:\/\//, "");
+      const code = errnoCode(err);
+      if (code === "EADDRINUSE") throw new StartError(`cannot listen on ${where}: address already in use`);
+      if (code === "EADDRNOTAVAIL") throw new StartError(`cannot listen on ${where}: address not available`);
+      if (code === "EACCES") throw new StartError(`cannot listen on ${where}: permission denied`);
+      throw new StartError(`cannot listen on ${where}: ${describe(err)}`, { cause: err });
+    }
+  });
+  // Unwinding runs in reverse: stop accepting first, then the apiserver (ends watches), then the store.
+  cleanups.push(() => server.close());
+
+  const address = `${dialHost(listenHost).includes(":") ? `[${dialHost(listenHost)}]` : dialHost(listenHost)}:${server.port}`;
+  const api = await step("apiserver", () => deps.createApiServer({ store, tokens, pki, address, port: server.port }));
+  await step("apiserver start", () => api.start());
+  // pushed before `server.close` would run in unwind order: apiserver stops after the listener
+  cleanups.splice(cleanups.length - 1, 0, () => api.stop());
+  serve = api.handler;
+
+  const scheme = opts.insecurePlaintext === true ? "http" : "https";
+  const url = formatUrl(scheme, dialHost(listenHost), server.port);
+  await step("kubeconfig", () => {
+    const text = opts.insecurePlaintext === true
+      ? renderKubeconfig({ server: url, token: adminToken })
+      : renderKubeconfig({ server: url, caPem: pki.caCert, clientCertPem: pki.adminCert, clientKeyPem: pki.adminKey });
+    writeFileAtomic(kubeconfigPath, text, 0o600);
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: server.port,
+    kubeconfigPath,
+    adminToken,
+    caPem: opts.insecurePlaintext === true ? "" : pki.caCert,
+    transport: transportName,
+    stop: () => (stopping ??= unwind()),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * An ordered set of string keys for range scans: a list of sorted chunks (a flat B+tree of height
+ * two). Lookups binary-search the chunk boundaries, then the chunk: O(log n). Inserts and deletes
+ * splice one chunk of at most `MAX_CHUNK` keys, and split or drop a chunk in the chunk list of
+ * n / MAX_CHUNK entries, so with 155k keys every change moves at most ~1,000 pointers.
+ *
+ * Keys compare by UTF-16 code unit order (JavaScript's `<`), which is byte order for ASCII.
+ */
+
+const MAX_CHUNK = 512;
+
+export class KeyIndex {
+  /** Non-empty sorted chunks; chunk i's keys all sort before chunk i+1's. */
+  private chunks: string[][] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds `key`; returns false if it was already present. */
+  insert(key: string): boolean {
+    const chunks = this.chunks;
+    if (chunks.length === 0) {
+      chunks.push([key]);
+      this.count = 1;
+      return true;
+    }
+    const ci = this.chunkFor(key);
+    const chunk = chunks[ci] as string[];
+    const i = lowerBound(chunk, key);
+    if (chunk[i] === key) return false;
+    chunk.splice(i, 0, key);
+    this.count++;
+    if (chunk.length > MAX_CHUNK) {
+      const tail = chunk.splice(MAX_CHUNK >> 1);
+      chunks.splice(ci + 1, 0, tail);
+    }
+    return true;
+  }
+
+  /** Removes `key`; returns false if it was absent. */
+  delete(key: string): boolean {
+    if (this.chunks.length === 0) return false;
+    const ci = this.chunkFor(key);
+    const chunk = this.chunks[ci] as string[];
+    const i = lowerBound(chunk, key);
+    if (chunk[i] !== key) return false;
+    chunk.splice(i, 1);
+    this.count--;
+    if (chunk.length === 0) this.chunks.splice(ci, 1);
+    return true;
+  }
+
+  has(key: string): boolean {
+    if (this.chunks.length === 0) return false;
+    const chunk = this.chunks[this.chunkFor(key)] as string[];
+    return chunk[lowerBound(chunk, key)] === key;
+  }
+
+  /**
+   * Calls `fn` for each key in `[from, end)` in order (`end` undefined: no upper bound) until it
+   * returns false. The index must not be modified during the scan.
+   */
+  scan(from: string, end: string | undefined, fn: (key: string) => boolean): void {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return;
+    let ci = this.chunkFor(from);
+    let i = lowerBound(chunks[ci] as string[], from);
+    for (; ci < chunks.length; ci++, i = 0) {
+      const chunk = chunks[ci] as string[];
+      for (; i < chunk.length; i++) {
+        const k = chunk[i] as string;
+        if (end !== undefined && k >= end) return;
+        if (!fn(k)) return;
+      }
+    }
+  }
+
+  /** Index of the chunk that holds `key` or would receive it (the last chunk whose first key <= key). */
+  private chunkFor(key: string): number {
+    const chunks = this.chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (((chunks[mid] as string[])[0] as string) <= key) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+/** First index whose element is >= key. */
+function lowerBound(arr: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((arr[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,121 @@
+/**
+ * Builds the runtime-neutral `HttpRequest` from a Node request (HTTP/1.1 `IncomingMessage` or
+ * HTTP/2 compat `Http2ServerRequest`).
+ */
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { concat, contentLengthOf, joinRawHeaders, type Target } from "../_shared.ts";
+import { BodyTooLargeError, type HttpRequest, type PeerCertificate } from "../types.ts";
+
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+
+/** Verified client identity per TLS socket (parsed once per connection). */
+const peerCache = new WeakMap<TLSSocket, PeerCertificate | null>();
+
+/** The TLS socket under a request, if any (HTTP/2: the session's socket). */
+export function tlsSocketOf(req: NodeRequest): TLSSocket | undefined {
+  const sock: unknown = "stream" in req ? req.stream.session?.socket : req.socket;
+  return sock instanceof TLSSocket ? sock : undefined;
+}
+
+/** The peer certificate only when the TLS layer verified it against the client CA. */
+export function peerOf(sock: TLSSocket | undefined): PeerCertificate | undefined {
+  if (!sock) return undefined;
+  const cached = peerCache.get(sock);
+  if (cached !== undefined) return cached ?? undefined;
+  let peer: PeerCertificate | null = null;
+  if (sock.authorized) {
+    const cert = sock.getPeerCertificate();
+    const subject: Record<string, unknown> = cert && typeof cert.subject === "object" ? { ...cert.subject } : {};
+    const cn = subject["CN"];
+    const o = subject["O"];
+    const commonName = typeof cn === "string" ? cn : Array.isArray(cn) && typeof cn[0] === "string" ? cn[0] : "";
+    const organizations = typeof o === "string" ? [o] : Array.isArray(o) ? o.filter((x): x is string => typeof x === "string") : [];
+    if (commonName !== "") peer = { commonName, organizations };
+  }
+  peerCache.set(sock, peer);
+  return peer ?? undefined;
+}
+
+/**
+ * `signal` aborts when the client goes away. `stopReading` is called when the body limit is hit.
+ */
+export function buildRequest(
+  req: NodeRequest,
+  target: Target,
+  signal: AbortSignal,
+  stopReading: () => void,
+): HttpRequest {
+  const headers = joinRawHeaders(req.rawHeaders);
+  const sock = tlsSocketOf(req);
+  const peer = peerOf(sock);
+  const socket: Socket | undefined = "stream" in req ? req.stream.session?.socket as Socket | undefined : req.socket;
+  let read = false;
+  return {
+    method: req.method ?? "GET",
+    path: target.path,
+    rawQuery: target.rawQuery,
+    query: target.query,
+    headers,
+    httpVersion: req.httpVersionMajor === 2 ? "2" : "1.1",
+    remoteAddress: socket?.remoteAddress ?? "",
+    ...(peer ? { peerCertificate: peer } : {}),
+    signal,
+    body(limit: number): Promise<Uint8Array> {
+      if (read) return Promise.reject(new Error("HttpRequest.body() may be called only once"));
+      read = true;
+      return readBody(req, limit, contentLengthOf(headers), stopReading);
+    },
+  };
+}
+
+/**
+ * Collects the body through 'data' events. (Async iteration would destroy the request when we
+ * stop early, which tears down the HTTP/1.1 socket or the HTTP/2 stream before the 413 is sent.)
+ */
+function readBody(req: NodeRequest, limit: number, contentLength: number | undefined, stopReading: () => void): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    if (!(limit >= 0)) return reject(new RangeError(`body(limit): limit must be a non-negative number, got ${limit}`));
+    if (contentLength !== undefined && contentLength > limit) {
+      stopReading();
+      return reject(new BodyTooLargeError(limit));
+    }
+    if (req.readableEnded) return resolve(new Uint8Array(0));
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    const cleanup = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.byteLength;
+      if (total > limit) {
+        cleanup();
+        stopReading();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(concat(parts, total));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error("the client closed the request before its body was complete"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
+}
