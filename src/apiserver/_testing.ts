@@ -24,7 +24,7 @@ export function fakeRequest(method: string, url: string, init: FakeRequestInit =
   if (b !== undefined && headers["content-type"] === undefined) headers["content-type"] = "application/json";
   return {
     method,
-    path: decodeURIComponent(u.pathname),
+    path: (() => { try { return decodeURIComponent(u.pathname); } catch { return u.pathname; } })(),
     rawQuery: u.search.replace(/^\?/, ""),
     query: u.searchParams,
     headers,

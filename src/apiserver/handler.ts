@@ -40,6 +40,11 @@ export function notFoundPath(): ApiError {
   return new ApiError(404, "NotFound", NOT_FOUND, {});
 }
 
+/** Upstream's metric verb labels: the HTTP method, except LIST and WATCH. */
+const METRIC_VERBS: Record<string, string> = {
+  get: "GET", list: "LIST", watch: "WATCH", create: "POST", update: "PUT", patch: "PATCH", delete: "DELETE", deletecollection: "DELETE",
+};
+
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 const HEALTH_CHECKS = ["ping", "log", "etcd", "informer-sync", "poststarthook/start-apiserver"];
 
@@ -161,7 +166,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     } catch (e) {
       resp = errorResponse(e, neg, core, opts);
     }
-    core.metrics.observeRequest(verb.toUpperCase(), resource, resp.status, (performance.now() - started) / 1000);
+    core.metrics.observeRequest(METRIC_VERBS[verb] ?? verb.toUpperCase(), resource, resp.status, (performance.now() - started) / 1000);
     return resp;
   };
 }

@@ -35,6 +35,8 @@ export interface Codec {
   /** 4-byte big-endian length + metav1.WatchEvent{type, object.raw = `object`}. */
   encodeWatchEvent(type: string, object: Uint8Array): Uint8Array;
   hasProto(apiVersion: string, kind: string): boolean;
+  /** Encodes one message without envelope (used for ListMeta when assembling protobuf lists). */
+  encodeMessage?(fqMessageName: string, obj: object): Uint8Array;
 }
 
 /** Read side of one resource: the watch cache (or a store-backed stand-in). */
@@ -72,6 +74,8 @@ export type UnknownFieldWalker = (obj: KubeObject) => string[];
 export interface SchemaHooks {
   /** Unknown fields of `obj` (of the given kind); absent: no strict checking for the kind. */
   unknownFields?(apiVersion: string, kind: string, obj: KubeObject): string[];
+  /** The first field whose JSON type does not match the schema (`spec.replicas: expected int32 ...`). */
+  typeError?(apiVersion: string, kind: string, obj: KubeObject): string | undefined;
   /** Strategic-merge metadata of the kind; absent: lists replace (plain merge). */
   mergeKeys?(apiVersion: string, kind: string): MergeKeyLookup | undefined;
 }

@@ -9,11 +9,13 @@ import type { KubeObject, ObjectMetaLike } from "../api/object.ts";
 import type { HttpResponse } from "../transport/types.ts";
 import { JSON_TYPE, PROTOBUF_TYPE, YAML_TYPE, type Negotiated } from "./negotiate.ts";
 import type { ObjectCodec } from "./storage.ts";
+import { encodeProtoList } from "./protolist.ts";
 import type { CachedObject } from "./watchcache/types.ts";
 import { buildTable, partialObjectMetadata, type IncludeObject, type ListMetaLike } from "./table.ts";
 import type { TablePrinter } from "./registry/strategy.ts";
 
 const enc = new TextEncoder();
+const LIST_META = "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta";
 
 /** Bodies above this are gzip-compressed when the client accepts gzip (upstream: 128 KiB). */
 export const GZIP_THRESHOLD = 128 * 1024;
@@ -115,6 +117,10 @@ export function renderList(list: ListShape, ctx: RenderContext): HttpResponse {
     });
     parts.push(enc.encode("]}"));
     body = concat(parts);
+  } else if (ctx.neg.serialization === "protobuf" && ctx.codec.raw?.encodeMessage) {
+    // Items' cached protobuf bytes are spliced into the List message without re-encoding.
+    const meta = ctx.codec.raw.encodeMessage(LIST_META, list.meta);
+    body = encodeProtoList(list.apiVersion, list.listKind, meta, list.items.map((i) => i.encoded("protobuf")));
   } else {
     const obj: KubeObject = {
       kind: list.listKind, apiVersion: list.apiVersion, metadata: list.meta as ObjectMetaLike,

@@ -92,18 +92,19 @@ export async function createObject(core: ServerCore, res: Resource, input: KubeO
     obj.metadata = m;
     obj.apiVersion = res.apiVersion;
     obj.kind = res.info.kind;
-    res.strategy.prepareForCreate(obj);
+    // Upstream order: defaulting (at decode), then PrepareForCreate, then validation.
     res.strategy.applyDefaults(obj);
+    res.strategy.prepareForCreate(obj);
     const errs = [...validateObjectMetaName(meta.name, meta.generateName), ...res.strategy.validateCreate(obj)];
     if (errs.length) throwInvalid(res, m.name ?? meta.generateName ?? "", errs);
     const name = obj.metadata?.name ?? "";
     const key = keyOf(res, namespace, name);
-    const claims = await claimsFor(core, res, obj, undefined, key);
-    if (dryRun) {
-      const existing = await readObject(core.store, core.codec, key);
-      if (existing) throw alreadyExists(res.info.group, res.info.plural, name);
-      return obj;
+    if ((dryRun || res.info.plural === "services") && !generate && (await readObject(core.store, core.codec, key))) {
+      // Before allocating: an existing object is AlreadyExists, not an allocation conflict.
+      throw alreadyExists(res.info.group, res.info.plural, name);
     }
+    const claims = await claimsFor(core, res, obj, undefined, key);
+    if (dryRun) return obj;
     const r = await core.store.txn({
       compare: [{ key, target: "createRevision", op: "=", value: 0 }, ...claims.compare],
       success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }, ...claims.ops],
@@ -168,9 +169,9 @@ export async function updateObject(
     obj.apiVersion = res.apiVersion;
     obj.kind = res.info.kind;
     if (opts.mode !== "internal") {
+      res.strategy.applyDefaults(obj);
       if (opts.mode === "status") res.strategy.prepareForStatusUpdate(obj, old);
       else res.strategy.prepareForUpdate(obj, old);
-      res.strategy.applyDefaults(obj);
       const errs = res.strategy.validateUpdate(obj, old);
       if (errs.length) throwInvalid(res, name, errs);
     }

@@ -3,6 +3,7 @@
  * walker and strategic-merge metadata (patchStrategy/patchMergeKey markers).
  */
 import { jsonFields, messageForKind, unknownFields } from "../api/codec/mod.ts";
+import { findTypeError } from "../api/codec/typecheck.ts";
 import type { MergeKeyLookup } from "./patch/strategic.ts";
 import type { SchemaHooks } from "./ports.ts";
 
@@ -37,4 +38,8 @@ export function mergeKeysFor(apiVersion: string, kind: string): MergeKeyLookup |
 export const generatedSchemaHooks: SchemaHooks = {
   unknownFields: (apiVersion, kind, obj) => unknownFields(apiVersion, kind, obj),
   mergeKeys: mergeKeysFor,
+  typeError(apiVersion, kind, obj) {
+    const fq = messageForKind(apiVersion, kind);
+    return fq ? findTypeError(fq, obj) : undefined;
+  },
 };

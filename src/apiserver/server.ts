@@ -13,7 +13,7 @@ import { ServiceAllocator } from "./allocator.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { resourceKey, type Resource, type ServerCore } from "./context.ts";
 import { defaultVersion, type VersionInfo } from "./discovery.ts";
-import { fallbackStrategy } from "./fallbackstrategy.ts";
+import { strategyFor } from "./registry/kinds/mod.ts";
 import { createHandler } from "./handler.ts";
 import { ApiMetrics } from "./metrics.ts";
 import type { Codec, KindInfo, ResourceReader, SchemaHooks } from "./ports.ts";
@@ -80,7 +80,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const prefixes = storagePrefixes(kinds);
   const resources = new Map<string, Resource>();
   for (const info of kinds) {
-    const strategy = opts.strategyFor ? opts.strategyFor(info) : fallbackStrategy(info);
+    const strategy = opts.strategyFor ? opts.strategyFor(info) : strategyFor(info.group, info.plural);
     resources.set(resourceKey(info.group, info.version, info.plural), {
       info,
       apiVersion: info.group ? `${info.group}/${info.version}` : info.version,

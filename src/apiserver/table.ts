@@ -48,31 +48,3 @@ export function buildTable(printer: TablePrinter, objects: readonly KubeObject[]
     rows,
   };
 }
-
-/** Upstream's default printer for kinds without their own: Name and Age. */
-export const defaultTablePrinter: TablePrinter = {
-  columns: [
-    { name: "Name", type: "string", format: "name", description: "Name must be unique within a namespace.", priority: 0 },
-    { name: "Created At", type: "date", format: "", description: "CreationTimestamp is a timestamp representing the server time when this object was created.", priority: 0 },
-  ],
-  row(obj) {
-    return [obj.metadata?.name ?? "", obj.metadata?.creationTimestamp ?? null];
-  },
-};
-
-/** kubectl-style age: 5s, 3m, 2h, 4d, 1y. */
-export function humanAge(from: string | undefined, now: Date): string {
-  if (!from) return "<unknown>";
-  const t = Date.parse(from);
-  if (Number.isNaN(t)) return "<invalid>";
-  const s = Math.max(0, Math.floor((now.getTime() - t) / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ""}`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (d < 365 * 2) return `${d}d`;
-  return `${Math.floor(d / 365)}y`;
-}

@@ -85,12 +85,11 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
 function addRunFlags(cmd: Command, defaults: { dataDir?: string; listen?: string }): Command {
   const dataDir = new Option("--data-dir <dir>", "data directory (store, PKI, tokens)");
   const listen = new Option("--listen <host:port>", "address the API listens on (port 0: any free port)");
-  const kubeconfig = new Option("--kubeconfig-out <file>", "where to write the admin kubeconfig once serving");
+  const kubeconfig = new Option("--kubeconfig-out <file>", "where to write the admin kubeconfig once serving (default: <data-dir>/kubeconfig)");
   if (defaults.dataDir !== undefined) dataDir.default(defaults.dataDir);
   else dataDir.makeOptionMandatory();
   if (defaults.listen !== undefined) listen.default(defaults.listen);
   else listen.makeOptionMandatory();
-  kubeconfig.default(undefined, "<data-dir>/kubeconfig");
   return cmd
     .addOption(dataDir)
     .addOption(listen)

@@ -211,8 +211,13 @@ export async function startControlPlane(
   const scheme = opts.insecurePlaintext === true ? "http" : "https";
   const url = formatUrl(scheme, dialHost(listenHost), server.port);
   await step("kubeconfig", () => {
+    // Without TLS, or on an adapter that cannot verify client certificates (uws, deno), the
+    // admin identity travels as the bearer token instead.
+    const useToken = opts.insecurePlaintext === true || transport.capabilities?.clientCertificates !== true;
     const text = opts.insecurePlaintext === true
       ? renderKubeconfig({ server: url, token: adminToken })
+      : useToken
+      ? renderKubeconfig({ server: url, caPem: pki.caCert, token: adminToken })
       : renderKubeconfig({ server: url, caPem: pki.caCert, clientCertPem: pki.adminCert, clientKeyPem: pki.adminKey });
     writeFileAtomic(kubeconfigPath, text, 0o600);
   });

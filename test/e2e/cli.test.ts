@@ -172,6 +172,9 @@ describe("transports", () => {
     const t = await startTug({ args: ["--transport", "uws"] });
     extra.push(t);
     expect(t.stdout()).toContain("(transport uws");
+    // uWS cannot see client certificates: the kubeconfig carries the admin token instead
+    const token = readFileSync(join(t.dataDir, "tokens.csv"), "utf8").split(",")[0] ?? "";
+    expect(readFileSync(t.kubeconfig, "utf8")).toContain(`token: ${token}`);
     const k = new Kubectl("1.32", t.kubeconfig);
     expect(await k.ok(["create", "namespace", "over-uws"])).toBe("namespace/over-uws created\n");
     expect(await k.ok(["get", "ns", "over-uws", "-o", "jsonpath={.status.phase}"])).toBe("Active");
@@ -184,10 +187,12 @@ describe("tug up", () => {
   it("lists its flags with the defaults", async () => {
     const r = await runTug(["up", "--help"]);
     expect(r.exit.code).toBe(0);
-    expect(r.stdout).toContain('--data-dir <dir>');
-    expect(r.stdout).toContain('(default: ".tug")');
-    expect(r.stdout).toContain('(default: "127.0.0.1:6443")');
-    expect(r.stdout).toContain("--disable <component>");
+    const help = r.stdout.replace(/\s+/g, " ");
+    expect(help).toContain("--data-dir <dir>");
+    expect(help).toContain('(default: ".tug")');
+    expect(help).toContain('(default: "127.0.0.1:6443")');
+    expect(help).toContain("--kubeconfig-out <file> where to write the admin kubeconfig once serving (default: <data-dir>/kubeconfig)");
+    expect(help).toContain("--disable <component>");
   });
 
   it("fails cleanly when its default port is taken", async () => {

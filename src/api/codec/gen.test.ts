@@ -19,7 +19,9 @@ message Thing {
   optional int32 n = 1;
   map<string, string> m = 2;
 }
-message ThingList { repeated Thing items = 2; }
+message ThingList {
+  repeated Thing items = 2;
+}
 `));
     expect(f.markers["groupVersion"]).toEqual(["demo/v1"]);
     expect(f.messages[0]!.markers["kind"]).toEqual(["plural=things scope=Cluster shortNames=th"]);

@@ -116,13 +116,9 @@ export class Reader {
     this.pos = e;
     if (len === 0) return "";
     if (len < MANUAL_ASCII_MAX) {
-      let s = "";
-      for (; p < e; p++) {
-        const c = buf[p]!;
-        if (c >= 0x80) return decoder.decode(buf.subarray(e - len, e));
-        s += String.fromCharCode(c);
-      }
-      return s;
+      for (let i = p; i < e; i++) if (buf[i]! >= 0x80) return decoder.decode(buf.subarray(p, e));
+      // All ASCII: one native call instead of per-character concatenation.
+      return String.fromCharCode.apply(null, buf.subarray(p, e) as unknown as number[]); // apply accepts array-likes
     }
     return decoder.decode(buf.subarray(p, e));
   }

@@ -146,7 +146,8 @@ describe("encode type errors", () => {
       .toThrow('cannot encode Deployment as protobuf: spec.replicas: expected int32, got string "3"');
     expect(() => encodeObject({ apiVersion: "v1", kind: "Pod", spec: { containers: {} } }))
       .toThrow("spec.containers: expected array, got object");
-    expect(() => encodeObject({ apiVersion: "v1", kind: "Pod", metadata: { labels: { a: 1 } } }))
+    const badLabels: unknown = { a: 1 }; // deliberately mistyped input
+    expect(() => encodeObject({ apiVersion: "v1", kind: "Pod", metadata: { labels: badLabels as Record<string, string> } }))
       .toThrow("metadata.labels[a]: expected string, got number 1");
   });
   it("unknown apiVersion/kind is a 400 naming them", () => {

@@ -15,9 +15,25 @@ const utf8enc = new TextEncoder();
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
+// Objects repeat the same timestamps a lot (creation, conditions, managed fields), and Date
+// parsing/formatting dominates the codec's profile otherwise: small caches, cleared when full.
+const CACHE_MAX = 4096;
+const parsedTimes = new Map<string, { seconds: number; nanos: number }>();
+const formattedTimes = new Map<number, string>();
+
 /** Parses an RFC 3339 timestamp into Unix seconds and nanoseconds. Throws EncodeTypeError. */
 export function parseTime(s: unknown): { seconds: number; nanos: number } {
   if (typeof s !== "string") throw new EncodeTypeError("RFC 3339 time string", s);
+  let t = parsedTimes.get(s);
+  if (t === undefined) {
+    t = parseTimeUncached(s);
+    if (parsedTimes.size >= CACHE_MAX) parsedTimes.clear();
+    parsedTimes.set(s, t);
+  }
+  return t;
+}
+
+function parseTimeUncached(s: string): { seconds: number; nanos: number } {
   const m = RFC3339.exec(s);
   if (!m) throw new EncodeTypeError("RFC 3339 time string", s);
   const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[8]!.toUpperCase()}`);
@@ -35,7 +51,13 @@ function isoSeconds(seconds: number, at: number): string {
 
 /** Unix seconds -> "2024-05-01T10:00:00Z" (second precision, as Kubernetes' Time renders). */
 export function formatTime(seconds: number, at = 0): string {
-  return isoSeconds(seconds, at) + "Z";
+  let t = formattedTimes.get(seconds);
+  if (t === undefined) {
+    t = isoSeconds(seconds, at) + "Z";
+    if (formattedTimes.size >= CACHE_MAX) formattedTimes.clear();
+    formattedTimes.set(seconds, t);
+  }
+  return t;
 }
 
 /** -> "2024-05-01T10:00:00.123456Z" (microsecond precision, as MicroTime renders). */

@@ -41,9 +41,16 @@ export async function readObjectBody(ctx: RequestContext, apiVersion = ctx.res.a
   const obj = asKubeObject(value);
   checkGvk(obj, apiVersion, kind);
   validateMetaTypes(obj);
+  checkTypes(ctx, apiVersion, kind, obj);
   const unknown = ctx.core.schema.unknownFields?.(apiVersion, kind, obj) ?? [];
   ctx.warnings.push(...checkFields(policy, unknown, duplicates));
   return obj;
+}
+
+/** Rejects values of the wrong JSON type (per the generated schema) with 400 before strategies run. */
+export function checkTypes(ctx: RequestContext, apiVersion: string, kind: string, obj: KubeObject): void {
+  const err = ctx.core.schema.typeError?.(apiVersion, kind, obj);
+  if (err) throw badRequest(`${kind} in version "${apiVersion.split("/").pop() ?? ""}" cannot be handled as a ${kind}: ${err}`);
 }
 
 /** Rejects metadata fields of the wrong JSON type before they reach strategies (400, not 500). */

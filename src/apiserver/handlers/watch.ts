@@ -19,9 +19,11 @@ const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 export function timeoutOf(q: URLSearchParams): number {
   const v = q.get("timeoutSeconds");
-  if (v === null || v === "") return 1800 + randomInt(1800);
-  if (!/^[0-9]+$/.test(v)) throw badRequest(`invalid timeoutSeconds "${v}": must be a non-negative integer`);
-  return Math.min(Number(v), MAX_TIMEOUT_SECONDS);
+  if (v !== null && v !== "" && !/^[0-9]+$/.test(v)) throw badRequest(`invalid timeoutSeconds "${v}": must be a non-negative integer`);
+  const n = v === null || v === "" ? 0 : Number(v);
+  // 0 or absent: the server default, randomised so watches do not all restart together.
+  if (n === 0) return 1800 + randomInt(1800);
+  return Math.min(n, MAX_TIMEOUT_SECONDS);
 }
 
 function concat(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
@@ -119,7 +121,8 @@ export async function handleWatch(ctx: RequestContext): Promise<HttpResponse> {
   return {
     status: 200,
     headers: {
-      "content-type": protobuf ? "application/vnd.kubernetes.protobuf;stream=watch" : neg.contentType,
+      // YAML has no watch framing upstream either: such watches stream JSON.
+      "content-type": protobuf ? "application/vnd.kubernetes.protobuf;stream=watch" : neg.serialization === "yaml" ? "application/json" : neg.contentType,
       "cache-control": "no-cache, private",
     },
     body: stream(),

@@ -10,7 +10,7 @@ import { renderContext, type RequestContext } from "../context.ts";
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
 import { renderObject } from "../respond.ts";
 import { createObject, updateObject, type UpdateMode } from "../rest.ts";
-import { checkGvk, checkNamespaceMatch, readObjectBody, validateMetaTypes } from "./input.ts";
+import { checkGvk, checkNamespaceMatch, checkTypes, readObjectBody, validateMetaTypes } from "./input.ts";
 
 export async function handleCreate(ctx: RequestContext): Promise<HttpResponse> {
   const obj = await readObjectBody(ctx);
@@ -70,6 +70,7 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
     const obj = out as unknown as KubeObject;
     checkGvk(obj, apiVersion, kind);
     validateMetaTypes(obj);
+    checkTypes(ctx, apiVersion, kind, obj);
     const unknown = ctx.core.schema.unknownFields?.(apiVersion, kind, obj) ?? [];
     ctx.warnings.push(...checkFields(policy, unknown, []));
     return obj;

@@ -86,7 +86,10 @@ export class Writer {
 
 export class Reader {
   pos: number;
-  constructor(readonly buf: Uint8Array, start = 0, readonly end: number = buf.length) {
+  readonly buf: Uint8Array;
+  constructor(buf: Uint8Array, start = 0, readonly end: number = buf.length) {
+    // A Buffer's slice() is a view; values must be plain, independent Uint8Array copies.
+    this.buf = Buffer.isBuffer(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.length) : buf;
     this.pos = start;
   }
   private need(n: number, what: string): void {

@@ -266,15 +266,24 @@ class EmbeddedStore implements Store {
     w.patchU32(at + 4, crc32c(buf, 0, at + 8, buf.length));
     this.pendingRecords++;
     const seq = ++this.appendedSeq;
-    if (!this.flushing && !this.flushScheduled) {
-      // Let the rest of this tick's writes join the batch.
-      this.flushScheduled = true;
-      queueMicrotask(() => {
-        this.flushScheduled = false;
-        if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
-      });
-    }
+    this.kick();
     return this.afterDurable(seq);
+  }
+
+  /** Starts the flush loop unless it runs or is about to. */
+  private kick(): void {
+    if (this.flushing || this.flushScheduled) return;
+    // A microtask later, so the rest of this tick's writes join the first batch.
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (this.flushing) return;
+      this.flushing = this.flushLoop().finally(() => {
+        this.flushing = undefined;
+        // Records appended after the loop's last check but before this callback.
+        if (this.pendingRecords > 0 && !this.failed) this.kick();
+      });
+    });
   }
 
   private afterDurable(seq: number): Promise<void> {

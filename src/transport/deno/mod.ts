@@ -7,10 +7,10 @@
  *   never set (bearer tokens still work).
  * - Upgrades: Deno only upgrades to its own WebSocket (`Deno.upgradeWebSocket`), so a handler's
  *   101 + raw takeover is answered with 501.
- * - `httpVersion`: Deno's `Request` does not say which protocol carried it; the adapter reports
- *   "2" when the request arrived without the HTTP/1.1-only `connection` header and ALPN/h2c was
- *   possible… which is not reliable, so it always reports "1.1" unless told otherwise by
- *   the `x-tug-h2` test hook — see docs/transport.md. (`capabilities.httpVersion` is false.)
+ * - `httpVersion`: Deno's `Request` does not say which protocol carried it. HTTP/1.1 requires a
+ *   Host header (RFC 9112 §3.2), while Deno does not turn HTTP/2's `:authority` into one, so a
+ *   request without `host` came over HTTP/2; the adapter then fills `host` from the URL's
+ *   authority, as the other adapters do.
  */
 import { badRequest, bodyForbidden, concat, contentLengthOf, fixedBody, internalError, notImplemented, parseTarget } from "../_shared.ts";
 import { BodyTooLargeError, type Handler, type HttpRequest, type HttpResponse, type ListenOptions, type Server, type Transport, type TransportCapabilities } from "../types.ts";
@@ -99,6 +99,8 @@ async function serve(handler: Handler, req: Request, info: DenoServeInfo, inflig
     req.headers.forEach((v, k) => {
       headers[k] = v; // the Fetch Headers object already joins repeats with ", "
     });
+    const h2 = headers["host"] === undefined;
+    if (h2) headers["host"] = url.slice(url.indexOf("//") + 2, start === -1 ? undefined : start);
     let read = false;
     const request: HttpRequest = {
       method: req.method,
@@ -106,7 +108,7 @@ async function serve(handler: Handler, req: Request, info: DenoServeInfo, inflig
       rawQuery: target.rawQuery,
       query: target.query,
       headers,
-      httpVersion: "1.1",
+      httpVersion: h2 ? "2" : "1.1",
       remoteAddress: info.remoteAddr.hostname,
       signal: ac.signal,
       body(limit: number): Promise<Uint8Array> {

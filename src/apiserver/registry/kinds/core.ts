@@ -138,6 +138,13 @@ export const nodes = defineStrategy({
 
 // ---- ConfigMap / Secret ----
 
+/** Base64 of the UTF-8 bytes (no Node Buffer, so it runs on Deno too). */
+function utf8ToBase64(v: string): string {
+  let bin = "";
+  for (const b of new TextEncoder().encode(v)) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
 /** Decoded byte length of a base64 string (as Secret data is carried in JSON). */
 export function base64Size(s: string): number {
   const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
@@ -215,7 +222,7 @@ export const secrets = defineStrategy({
     const sd = strMap(o, "stringData");
     if (sd) {
       const data = ensure(o, "data");
-      for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(v, "utf8").toString("base64");
+      for (const [k, v] of Object.entries(sd)) data[k] = utf8ToBase64(v);
       delete o.stringData;
     }
   },

@@ -1,6 +1,7 @@
 /** Pods: defaults, status reset, the update rule, field selectors and kubectl's pod table. */
 import { deepEqual, forbidden, invalid, type FieldError } from "../../../api/validation/field.ts";
 import { inclusiveRangeError } from "../../../api/validation/names.ts";
+import { parseQuantity } from "../../../api/validation/quantity.ts";
 import { arr, bool, clone, ensure, isRecord, rec, recs, str, num, type Json } from "./_access.ts";
 import { AGE_COLUMN, NAME_COLUMN, col, defineStrategy, nameOf, ageOf, printer } from "./_base.ts";
 import { translateTimestampSince } from "./_duration.ts";
@@ -23,7 +24,10 @@ function defaultPod(obj: Json): void {
       const lim = rec(c, "resources", "limits");
       if (!lim || Object.keys(lim).length === 0) continue;
       const req = ensure(c, "resources", "requests");
-      for (const [k, v] of Object.entries(lim)) if (req[k] === undefined) req[k] = v;
+      for (const [k, v] of Object.entries(lim)) {
+        // Unparseable limits are reported once (under limits), not copied into requests.
+        if (req[k] === undefined && typeof parseQuantity(String(v)) !== "string") req[k] = v;
+      }
     }
   }
   // The Priority admission plugin's defaults for pods without a priority class.

@@ -59,7 +59,7 @@ function validateService(o: Json): FieldError[] {
     if (proto === undefined || proto === "") errs.push(required(`${pp}.protocol`));
     else if (typeof proto !== "string" || !PROTOCOLS.includes(proto)) errs.push(notSupported(`${pp}.protocol`, proto, PROTOCOLS));
     const tp = p.targetPort;
-    if (typeof tp === "number") for (const m of isValidPortNum(tp)) errs.push(invalid(`${pp}.targetPort`, tp, m));
+    if (typeof tp === "number" && tp !== 0) for (const m of isValidPortNum(tp)) errs.push(invalid(`${pp}.targetPort`, tp, m));
     else if (typeof tp === "string") for (const m of isValidPortName(tp)) errs.push(invalid(`${pp}.targetPort`, tp, m));
     const np = num(p, "nodePort");
     if (np !== undefined && np !== 0) {
