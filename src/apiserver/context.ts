@@ -24,6 +24,8 @@ export interface Resource {
   readonly strategy: ResourceStrategy;
   /** Field names usable in field selectors. */
   readonly supportedFields: readonly string[];
+  /** Fields the watch cache indexes (pods: spec.nodeName). */
+  readonly indexFields: readonly string[];
   /** Set by start(); lists and watches go here. */
   reader?: ResourceReader;
 }

@@ -66,6 +66,8 @@ export type FilterFactory = (opts: {
   fieldSelector?: string;
   /** Field names the kind supports in field selectors. */
   supportedFields: readonly string[];
+  /** Fields the reader indexes: a selector pinning one becomes the filter's indexHint. */
+  indexFields?: readonly string[];
 }) => ObjectFilter;
 
 /** Unknown-field walker of the generated schema: dotted paths like `spec.foo`. */

@@ -504,3 +504,33 @@ describe("protobuf lists", () => {
     expect(list.items?.map((i) => i.metadata.name)).toEqual(["pl0", "pl1", "pl2"]);
   });
 });
+
+describe("concurrency", () => {
+  it("concurrent patches without resourceVersion all land (retries, not 409)", async () => {
+    await call("POST", "/api/v1/namespaces/default/configmaps", { body: cm("race") });
+    const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => call("PATCH", "/api/v1/namespaces/default/configmaps/race", {
+      headers: { "content-type": "application/merge-patch+json" }, body: { metadata: { labels: { [`l${i}`]: "x" } } },
+    })));
+    expect(rs.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const o = await bodyJson(await call("GET", "/api/v1/namespaces/default/configmaps/race"));
+    expect(Object.keys(o.metadata.labels).sort()).toHaveLength(10);
+  });
+  it("concurrent updates with the same resourceVersion: exactly one wins", async () => {
+    const o = await bodyJson(await call("POST", "/api/v1/namespaces/default/configmaps", { body: cm("race2") }));
+    const rs = await Promise.all(Array.from({ length: 5 }, (_, i) => call("PUT", "/api/v1/namespaces/default/configmaps/race2", { body: { ...o, data: { i: String(i) } } })));
+    expect(rs.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(rs.filter((r) => r.status === 409)).toHaveLength(4);
+  });
+});
+
+describe("field selectors", () => {
+  it("filters pods by spec.nodeName (indexed) and rejects unsupported fields", async () => {
+    const pod = (name: string, nodeName?: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "c", image: "x" }] } });
+    await call("POST", "/api/v1/namespaces/default/pods", { body: pod("a", "n1") });
+    await call("POST", "/api/v1/namespaces/default/pods", { body: pod("b", "n2") });
+    const l = await bodyJson(await call("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1"));
+    expect(l.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(["a"]);
+    const bad = await call("GET", "/api/v1/pods?fieldSelector=spec.bogus%3Dx");
+    expect(bad.status).toBe(400);
+  });
+});

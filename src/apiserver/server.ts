@@ -87,6 +87,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       prefix: prefixes.get(info) as string,
       strategy,
       supportedFields: supportedFieldsOf(info, strategy),
+      indexFields: indexFieldsOf(info),
     });
   }
   const encodeWire = (o: Parameters<ObjectCodec["encodeWire"]>[0], e: "json" | "protobuf") => codec.encodeWire(o, e);
@@ -135,7 +136,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             decode: (kv) => codec.decodeStorage(kv.value),
             fields: (o) => res.strategy.fields(o),
             encoders: { json: (o) => codec.encodeWire(o, "json"), protobuf: (o) => codec.encodeWire(o, "protobuf") },
-            indexFields: indexFieldsOf(res.info),
+            indexFields: res.indexFields,
           });
           res.reader = cache;
           starts.push(cache.start());

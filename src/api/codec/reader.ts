@@ -6,8 +6,11 @@
 import { ApiError, badRequest } from "../errors.ts";
 
 const decoder = new TextDecoder("utf-8");
-/** Strings shorter than this are decoded by hand when ASCII; longer ones use TextDecoder. */
-const MANUAL_ASCII_MAX = 64;
+/**
+ * Strings shorter than this are decoded by hand when ASCII; longer ones use TextDecoder, whose fixed
+ * call cost (~130 ns here) beats per-character concatenation from about 12 characters on.
+ */
+const MANUAL_ASCII_MAX = 12;
 
 export function malformed(what: string, offset: number): ApiError {
   return badRequest(`invalid protobuf: ${what} at offset ${offset}`);
@@ -116,9 +119,13 @@ export class Reader {
     this.pos = e;
     if (len === 0) return "";
     if (len < MANUAL_ASCII_MAX) {
-      for (let i = p; i < e; i++) if (buf[i]! >= 0x80) return decoder.decode(buf.subarray(p, e));
-      // All ASCII: one native call instead of per-character concatenation.
-      return String.fromCharCode.apply(null, buf.subarray(p, e) as unknown as number[]); // apply accepts array-likes
+      let s = "";
+      for (let i = p; i < e; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) return decoder.decode(buf.subarray(p, e));
+        s += String.fromCharCode(c);
+      }
+      return s;
     }
     return decoder.decode(buf.subarray(p, e));
   }

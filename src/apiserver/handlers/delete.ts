@@ -140,6 +140,7 @@ export async function handleDeleteCollection(ctx: RequestContext): Promise<HttpR
     ...(q.get("labelSelector") ? { labelSelector: q.get("labelSelector") as string } : {}),
     ...(q.get("fieldSelector") ? { fieldSelector: q.get("fieldSelector") as string } : {}),
     supportedFields: ctx.res.supportedFields,
+    indexFields: ctx.res.indexFields,
   });
   const list = await reader.list({ filter, resourceVersion: "" });
   const deleted: KubeObject[] = [];

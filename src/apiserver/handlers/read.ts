@@ -24,6 +24,7 @@ export function filterOf(ctx: RequestContext): ObjectFilter {
     ...(q.get("labelSelector") ? { labelSelector: q.get("labelSelector") as string } : {}),
     ...(q.get("fieldSelector") ? { fieldSelector: q.get("fieldSelector") as string } : {}),
     supportedFields: ctx.res.supportedFields,
+    indexFields: ctx.res.indexFields,
   });
 }
 
