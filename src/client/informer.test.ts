@@ -113,7 +113,7 @@ describe("informer loop", () => {
     expect(inf.hasSynced()).toBe(false);
     inf.start();
     await inf.waitForSync({ timeoutMs: 1000 });
-    await until(() => calls.length === 4);
+    await until(() => calls.length >= 5);
     await until(() => inf.lastSyncResourceVersion() === "7");
     await inf.stop();
     expect(calls).toEqual([
@@ -122,9 +122,8 @@ describe("informer loop", () => {
       "watch rv=2 bookmarks=true",
       "list rv= limit=1",
       "watch rv=7 bookmarks=true",
-    ].slice(0, calls.length));
-    expect(calls).toHaveLength(5);
-    expect(log).toEqual(["add a (list)", "add b (list)", "update a 1->3", "delete b (unknown)", "add c (list)"]);
+    ]);
+    expect(log).toEqual(["add a (list)", "add b (list)", "update a 1->3", "add c (list)", "delete b (unknown)"]);
     expect(sleeps).toEqual([]); // the first 410 re-lists at once
     expect(inf.stats).toMatchObject({ lists: 2, watches: 2, events: 1, bookmarks: 1, errors: 1 });
     expect(inf.store.keys().sort()).toEqual(["ns/a", "ns/c"]);
@@ -141,7 +140,7 @@ describe("informer loop", () => {
     ]);
     const inf = createInformer(lw, { sleep: async () => undefined, random: () => 0 });
     inf.start();
-    await until(() => calls.length === 5);
+    await until(() => calls.length >= 5);
     await inf.stop();
     expect(calls).toEqual(["list rv= limit=500", "watch rv=2 bookmarks=true", "watch rv=4 bookmarks=true", "list rv= limit=500", "watch rv=10 bookmarks=true"]);
     expect(inf.store.keys()).toEqual(["ns/x"]);
@@ -167,7 +166,7 @@ describe("informer loop", () => {
     const other: string[] = [];
     inf.addEventHandler({ onAdd: (o) => other.push(o.metadata?.name ?? "") });
     inf.start();
-    await until(() => calls.length === 7);
+    await until(() => calls.length >= 7);
     await inf.stop();
     expect(sleeps).toEqual([100, 200, 400, 100]);
     expect(other).toEqual(["a"]);

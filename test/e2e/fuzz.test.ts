@@ -419,7 +419,17 @@ describe(`API fuzz (seed ${SEED})`, () => {
       [PROTO, Buffer.concat([Buffer.from(protoConfigMap("huge")), Buffer.alloc(3 * 1024 * 1024 + 1)])],
     ] as const) {
       sent++;
-      const res = await api.request({ method: "POST", path: `/api/v1/namespaces/${NS}/configmaps`, headers: { "content-type": ct, accept: "application/json" }, body, timeoutMs: REQUEST_TIMEOUT_MS });
+      // a fresh session each: nghttp2 may end a session that saw many reset streams (ENHANCE_YOUR_CALM)
+      const big = new H2Client(tug.url, { ca: tug.caPem, cert: tug.certPem, key: tug.keyPem });
+      let res: H2Response;
+      try {
+        res = await big.request({ method: "POST", path: `/api/v1/namespaces/${NS}/configmaps`, headers: { "content-type": ct, accept: "application/json" }, body, timeoutMs: REQUEST_TIMEOUT_MS });
+      } catch (err) {
+        findings.push({ req: `POST ${ct} body > 3 MiB`, problem: `transport error: ${err instanceof Error ? err.message : String(err)}` });
+        continue;
+      } finally {
+        big.close();
+      }
       if (res.status !== 413) findings.push({ req: `POST ${ct} body > 3 MiB`, problem: `HTTP ${res.status} instead of 413: ${res.body.toString("utf8").slice(0, 200)}` });
       else if (!res.reset) {
         const p = statusProblem(res, "POST");
