@@ -357,6 +357,8 @@ describe(`API fuzz (seed ${SEED})`, () => {
     let sent = 0;
     let clientRefused = 0;
     let protocolRejected = 0;
+    let calmResets = 0;
+    let firstCalm: string | undefined;
     const deadline = Date.now() + TIME_CAP_MS;
     // a second client without credentials for a share of the requests
     const anon = new H2Client(tug.url, { ca: tug.caPem });
@@ -381,6 +383,10 @@ describe(`API fuzz (seed ${SEED})`, () => {
           clientRefused++; // node's own client would not send it
         } else if (err instanceof Error && err.message.includes("NGHTTP2_PROTOCOL_ERROR") && !/^[\x21-\x7e]*$/.test(req.path)) {
           protocolRejected++; // a :path with spaces/controls/non-ASCII is not valid HTTP/2; a stream reset is right
+        } else if (err instanceof Error && err.message.includes("NGHTTP2_ENHANCE_YOUR_CALM")) {
+          // The server ended the whole session (reported once below, with the count).
+          calmResets++;
+          if (firstCalm === undefined) firstCalm = describeReq(req);
         } else {
           findings.push({ req: describeReq(req), problem: `transport error: ${err instanceof Error ? err.message : String(err)}` });
         }
@@ -437,6 +443,12 @@ describe(`API fuzz (seed ${SEED})`, () => {
       }
     }
     anon.close();
+    if (calmResets > 0) {
+      findings.push({
+        req: `first at ${firstCalm ?? "?"}`,
+        problem: `the server refused streams with ENHANCE_YOUR_CALM (${api.goaways + anon.goaways} GOAWAYs, ${api.sessionErrors + anon.sessionErrors} session-level stream errors); ${calmResets} requests failed`,
+      });
+    }
 
     // the server is alive and answers
     expect(tug.child.exitCode, `server exited; stderr: ${tug.stderr()}`).toBeNull();

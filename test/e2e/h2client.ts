@@ -42,6 +42,10 @@ export interface H2Auth {
 
 export class H2Client {
   private session: ClientHttp2Session | undefined;
+  /** How many GOAWAYs the server sent (sessions it ended). */
+  goaways = 0;
+  /** Streams that failed with a session-level error (the session was dropped and re-opened). */
+  sessionErrors = 0;
 
   constructor(private readonly url: string, private readonly auth: H2Auth = {}) {}
 
@@ -53,6 +57,15 @@ export class H2Client {
         ...(this.auth.key !== undefined ? { key: this.auth.key } : {}),
       });
       s.on("error", () => { /* surfaced per stream */ });
+      // After a GOAWAY the session takes no new streams: forget it so the next request reconnects.
+      const forget = (): void => {
+        if (this.session === s) this.session = undefined;
+      };
+      s.on("goaway", () => {
+        this.goaways++;
+        forget();
+      });
+      s.on("close", forget);
       this.session = s;
     }
     return this.session;
@@ -94,10 +107,18 @@ export class H2Client {
       stream.on("data", (d: Buffer) => chunks.push(d));
       stream.on("end", () => {
         clearTimeout(timer);
-        resolve({ status, headers: resHeaders, body: Buffer.concat(chunks) });
+        if (status === 0) reject(new Error(`${method} ${opts.path}: stream ended without response headers`));
+        else resolve({ status, headers: resHeaders, body: Buffer.concat(chunks) });
       });
       stream.on("error", (err) => {
         clearTimeout(timer);
+        // A session-level refusal leaves the session unusable: drop it so the next request reconnects.
+        if (/ENHANCE_YOUR_CALM|INTERNAL_ERROR|SESSION_ERROR|GOAWAY/.test(err.message)) {
+          this.sessionErrors++;
+          const s = this.session;
+          this.session = undefined;
+          s?.destroy();
+        }
         if (status !== 0) resolve({ status, headers: resHeaders, body: Buffer.concat(chunks), reset: true });
         else reject(err);
       });

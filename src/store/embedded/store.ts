@@ -46,7 +46,11 @@ import { encodeHeader, segmentName } from "./wal.ts";
 export interface EmbeddedStoreOptions {
   /** Directory holding the WAL segments, snapshots and the LOCK file (created if missing). */
   readonly dataDir: string;
-  /** Take a snapshot (and truncate the log) after this many WAL records. Default 10,000. */
+  /**
+   * Take a snapshot (and truncate the log) after this many WAL records. Default 100,000 (etcd's
+   * default snapshot count). A snapshot holds the whole retained state and is encoded on the
+   * event loop, so its cost grows with the state: keep this large for big stores.
+   */
   readonly snapshotEvery?: number;
   /** fsync each batch before acknowledging it. Default true; false only for tests and benches. */
   readonly fsync?: boolean;
@@ -63,7 +67,7 @@ export interface EmbeddedStoreOptions {
  *   has the directory open.
  */
 export async function openEmbeddedStore(opts: EmbeddedStoreOptions): Promise<Store> {
-  const snapshotEvery = opts.snapshotEvery ?? 10_000;
+  const snapshotEvery = opts.snapshotEvery ?? 100_000;
   if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 1) {
     throw new StoreError("InvalidArgument", `snapshotEvery must be a positive integer, got ${String(opts.snapshotEvery)}`);
   }
