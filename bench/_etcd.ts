@@ -5,6 +5,7 @@
  * by PID.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { connect } from "node:http2";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,8 +16,10 @@ export interface Etcd {
   readonly url: string;
   readonly version: string;
   readonly pid: number;
-  /** A keep-alive client pool with up to `connections` sockets. */
+  /** A gateway (HTTP/1.1 JSON) client: keep-alive undici pool with up to `connections` sockets. */
   client(connections: number): EtcdClient;
+  /** A native gRPC client: one HTTP/2 connection, one stream per put, hand-encoded protobuf. */
+  grpcClient(): EtcdClient;
   stop(): Promise<void>;
 }
 
@@ -123,5 +126,58 @@ export async function startEtcd(): Promise<Etcd | undefined> {
         close: () => pool.close(),
       };
     },
+    grpcClient: () => grpcClient(url),
+  };
+}
+
+/** Protobuf length-delimited field (wire type 2) with a one-byte tag. */
+function lenField(tag: number, bytes: Uint8Array): Buffer {
+  const len: number[] = [];
+  let n = bytes.length;
+  while (n >= 0x80) {
+    len.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  len.push(n);
+  return Buffer.concat([Buffer.from([(tag << 3) | 2, ...len]), bytes]);
+}
+
+/**
+ * etcdserverpb.KV/Put over gRPC: PutRequest {1: key, 2: value}; the response status comes in the
+ * trailers. The revision is not decoded (the bench only counts completions): returns 0.
+ */
+function grpcClient(url: string): EtcdClient {
+  const session = connect(url);
+  session.on("error", () => {});
+  return {
+    put(key: string, value: Uint8Array): Promise<number> {
+      const msg = Buffer.concat([lenField(1, Buffer.from(key)), lenField(2, value)]);
+      const frame = Buffer.alloc(5 + msg.length);
+      frame.writeUInt32BE(msg.length, 1);
+      msg.copy(frame, 5);
+      return new Promise((resolve, reject) => {
+        const req = session.request({
+          ":method": "POST",
+          ":path": "/etcdserverpb.KV/Put",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
+        let status: string | undefined;
+        req.on("response", (h) => {
+          if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+        });
+        req.on("trailers", (t) => {
+          status = String(t["grpc-status"]);
+        });
+        req.on("data", () => {});
+        req.on("error", reject);
+        req.on("close", () => (status === "0" ? resolve(0) : reject(new Error(`etcd gRPC put: grpc-status ${status ?? "missing"}`))));
+        req.end(frame);
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        session.close(() => resolve());
+      }),
   };
 }

@@ -2,7 +2,9 @@
  * `npm run bench -- store [seconds]`: durable writes/s with 256-byte values at 1 and 1,000 puts in
  * flight, for the embedded store (in process, fsync on) and a single-member etcd started here
  * (through its HTTP/JSON gateway with an undici keep-alive pool: client overhead included, as
- * the output says). Median of 3 runs of a few seconds each. Ends with a `RESULT` line.
+ * the output says, and natively over gRPC/HTTP2). One discarded 1 s warm-up, then the median of 3
+ * runs of a few seconds each (`seconds` argument, default 3). Ends with a `RESULT` line whose
+ * etcd figures are the better of etcd's two client methods.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -18,11 +20,11 @@ const VALUE = new Uint8Array(256).map((_, i) => (i * 31) & 0xff);
 type Put = (key: string, value: Uint8Array) => Promise<unknown>;
 
 /** Runs `inFlight` closed-loop writers for `SECONDS`; returns completed writes per second. */
-async function measure(put: Put, inFlight: number, tag: string): Promise<number> {
+async function measure(put: Put, inFlight: number, tag: string, seconds = SECONDS): Promise<number> {
   let done = 0;
   let n = 0;
   const start = performance.now();
-  const deadline = start + SECONDS * 1000;
+  const deadline = start + seconds * 1000;
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
       await put(`/registry/bench/${tag}/${n++}`, VALUE);
@@ -43,6 +45,7 @@ async function benchOurs(): Promise<Record<number, number>> {
     const store = await openEmbeddedStore({ dataDir: dir });
     for (const c of LEVELS) {
       const runs: number[] = [];
+      await measure((k, v) => store.put(k, v), c, `ours-${c}-warmup`, 1);
       for (let i = 0; i < RUNS; i++) runs.push(await measure((k, v) => store.put(k, v), c, `ours-${c}-${i}`));
       out[c] = median(runs);
       console.log(`  embedded  w${c}: runs ${runs.map(fmt).join(", ")} -> median ${fmt(out[c])}/s`);
@@ -54,49 +57,56 @@ async function benchOurs(): Promise<Record<number, number>> {
   return out;
 }
 
-async function benchEtcd(etcd: Etcd): Promise<Record<number, number>> {
+async function benchEtcd(etcd: Etcd, method: "gateway" | "grpc"): Promise<Record<number, number>> {
   const out: Record<number, number> = {};
   for (const c of LEVELS) {
-    const client = etcd.client(Math.min(c, 128));
-    await client.put("/warmup", VALUE);
+    const client = method === "gateway" ? etcd.client(Math.min(c, 128)) : etcd.grpcClient();
+    await measure((k, v) => client.put(k, v), c, `etcd-${method}-${c}-warmup`, 1);
     const runs: number[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measure((k, v) => client.put(k, v), c, `etcd-${c}-${i}`));
+    for (let i = 0; i < RUNS; i++) runs.push(await measure((k, v) => client.put(k, v), c, `etcd-${method}-${c}-${i}`));
     await client.close();
     out[c] = median(runs);
-    console.log(`  etcd      w${c}: runs ${runs.map(fmt).join(", ")} -> median ${fmt(out[c])}/s`);
+    console.log(`  etcd ${method.padEnd(7)} w${c}: runs ${runs.map(fmt).join(", ")} -> median ${fmt(out[c])}/s`);
   }
   return out;
 }
 
-console.log(`store bench: durable puts of 256-byte values, ${RUNS} runs x ${SECONDS}s per cell, median`);
+console.log(`store bench: durable puts of 256-byte values, 1s warm-up + ${RUNS} runs x ${SECONDS}s per cell, median`);
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`);
-console.log("embedded: in-process Store.put, fsync (fdatasync) per group commit, data dir in os.tmpdir()");
+console.log("embedded: in-process Store.put (no client/network), group commit with O_DSYNC writes, data dir in os.tmpdir()");
 const ours = await benchOurs();
 
-let theirs: Record<number, number> | undefined;
+let gateway: Record<number, number> | undefined;
+let grpc: Record<number, number> | undefined;
 const etcd = await startEtcd();
 if (etcd === undefined) {
   console.log("etcd: NOT FOUND at /usr/bin/etcd (install the Debian package etcd-server); skipping the comparison");
 } else {
-  console.log(
-    `etcd ${etcd.version}: single member (pid ${etcd.pid}), data dir in os.tmpdir(), ` +
-      `client = HTTP/1.1 JSON gRPC gateway POST /v3/kv/put (base64), undici Pool keep-alive, connections = min(in-flight, 128)`,
-  );
+  console.log(`etcd ${etcd.version}: single member (pid ${etcd.pid}), data dir in os.tmpdir(), two client methods:`);
+  console.log("  gateway = HTTP/1.1 JSON gRPC gateway POST /v3/kv/put (base64), undici Pool keep-alive, connections = min(in-flight, 128)");
+  console.log("  grpc    = native gRPC etcdserverpb.KV/Put over one node:http2 connection, hand-encoded protobuf");
   try {
-    theirs = await benchEtcd(etcd);
+    gateway = await benchEtcd(etcd, "gateway");
+    grpc = await benchEtcd(etcd, "grpc");
   } finally {
     await etcd.stop();
   }
 }
+/** The comparison uses etcd's better client method per level (the stronger baseline). */
+const theirs: Record<number, number> | undefined =
+  gateway && grpc ? Object.fromEntries(LEVELS.map((c) => [c, Math.max(gateway[c] as number, grpc[c] as number)])) : undefined;
 
 const rows = LEVELS.map((c) => {
   const o = ours[c] as number;
   const t = theirs?.[c];
   return { c, o, t, ratio: t ? o / t : undefined };
 });
-console.log("\n| in flight | embedded writes/s | etcd writes/s | embedded/etcd |");
-console.log("|---:|---:|---:|---:|");
-for (const r of rows) console.log(`| ${r.c} | ${fmt(r.o)} | ${r.t ? fmt(r.t) : "n/a"} | ${r.ratio ? r.ratio.toFixed(2) : "n/a"} |`);
+const na = (x: number | undefined): string => (x === undefined ? "n/a" : fmt(x));
+console.log("\n| in flight | embedded writes/s | etcd gateway writes/s | etcd gRPC writes/s | embedded/etcd (best) |");
+console.log("|---:|---:|---:|---:|---:|");
+for (const r of rows) {
+  console.log(`| ${r.c} | ${fmt(r.o)} | ${na(gateway?.[r.c])} | ${na(grpc?.[r.c])} | ${r.ratio ? r.ratio.toFixed(2) : "n/a"} |`);
+}
 const f = (x: number | undefined): string => (x === undefined ? "na" : String(Math.round(x)));
 const g = (x: number | undefined): string => (x === undefined ? "na" : x.toFixed(2));
 const [r1, r1000] = rows;

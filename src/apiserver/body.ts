@@ -68,6 +68,7 @@ export function parseJson(bytes: Uint8Array): DecodedBody {
   } catch (e) {
     throw badRequest(`couldn't parse request body: ${jsonError(e).message}`);
   }
+  checkDepth(value);
   return { value, duplicates: duplicateFields(t) };
 }
 
@@ -81,6 +82,7 @@ export function parseYamlBody(bytes: Uint8Array): DecodedBody {
   } catch (e) {
     throw badRequest(`couldn't parse request body: yaml: ${(e as Error).message.split("\n")[0] ?? ""}`);
   }
+  checkDepth(value);
   let duplicates: string[] = [];
   try {
     parseYaml(t, { uniqueKeys: true, maxAliasCount: 100 });
@@ -89,6 +91,25 @@ export function parseYamlBody(bytes: Uint8Array): DecodedBody {
     if (m) duplicates = ["<yaml>"];
   }
   return { value, duplicates };
+}
+
+/**
+ * Deepest nesting accepted in a JSON/YAML body. Real objects nest a few dozen levels; the bound keeps
+ * every recursive walker after decoding (validation, unknown fields, codecs) far from stack limits.
+ */
+export const MAX_BODY_DEPTH = 1000;
+
+/** Throws 400 when `value` nests deeper than MAX_BODY_DEPTH (iterative: safe on any input). */
+export function checkDepth(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > MAX_BODY_DEPTH) {
+      throw badRequest(`couldn't parse request body: the body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
 }
 
 /** Decodes an object body of the given format (json, yaml or protobuf). */

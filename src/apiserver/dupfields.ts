@@ -17,8 +17,7 @@ export function duplicateFields(text: string, limit = 100): string[] {
     return JSON.parse(text.slice(start, i)) as string;
   };
   const join = (path: string, k: string): string => (path === "" ? k : `${path}.${k}`);
-  // Iterative over an explicit stack would be longer; JSON depth is bounded by the body limit and
-  // JSON.parse already accepted it, so recursion depth here equals JSON.parse's.
+  // Recursive: callers bound the nesting first (body.ts `checkDepth`), so depth stays small.
   const value = (path: string): void => {
     ws();
     const c = text[i];

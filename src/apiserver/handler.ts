@@ -20,6 +20,7 @@ import { handleCreate, handlePatch, handleUpdate } from "./handlers/write.ts";
 import { handleDelete, handleDeleteCollection } from "./handlers/delete.ts";
 import { handleWatch } from "./handlers/watch.ts";
 import { handleBinding, handleScale, handleStatus } from "./handlers/subresources.ts";
+import { createOpenApiService } from "./openapi/mod.ts";
 
 export interface HandlerOptions {
   readonly tokens?: ReadonlyMap<string, TokenEntry> | undefined;
@@ -68,8 +69,12 @@ function healthResponse(path: string, query: URLSearchParams, ok: boolean): Http
 }
 
 export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
+  // Documents cover every kind of the registry (the kinds this server was built with).
+  const openApi = createOpenApiService({ version: opts.version.gitVersion });
   const serveNonResource = (req: HttpRequest, path: string): HttpResponse => {
     if (req.method !== "GET" && req.method !== "HEAD") throw new RouteError(405, "the server does not allow this method on the requested resource");
+    const doc = openApi.handle(path, req.query, req.headers["accept"] ?? "", req.headers);
+    if (doc) return doc;
     if (path === "/version" || path === "/version/") return renderJson(200, opts.version);
     const health = healthResponse(path, req.query, opts.ready ? opts.ready() : true);
     if (health) return health;

@@ -1,6 +1,6 @@
 /**
  * Generic object-metadata rules shared by every kind: uid, timestamps, generateName and the
- * name checks upstream applies to every object (path-segment safety, DNS-1123 subdomain).
+ * path-segment check upstream applies to every object name.
  */
 import { randomInt, randomUUID } from "node:crypto";
 import type { FieldError } from "./registry/strategy.ts";
@@ -25,9 +25,6 @@ export function generateName(base: string): string {
   return b + s;
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-
 /** Go-style quoting of a string value for messages. */
 export function goQuote(s: string): string {
   return JSON.stringify(s);
@@ -41,17 +38,13 @@ export function pathSegmentErrors(name: string): string[] {
 }
 
 /**
- * Generic metadata validation for create: a name (or generateName) is required, and the name must
- * be a DNS-1123 subdomain of at most 253 characters. Kinds with stricter rules add their own.
+ * The name rule the REST layer applies to every kind: a name must be usable as a URL path segment.
+ * Presence and format (DNS-1123 subdomain, label, …) are the kind's own rules, checked by its
+ * strategy's validation, so they are not repeated here (that would report one problem twice).
  */
-export function validateObjectMetaName(name: string | undefined, generate: string | undefined): FieldError[] {
-  if (!name) {
-    if (generate) return [];
-    return [{ type: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" }];
-  }
-  const errs: FieldError[] = [];
-  for (const m of pathSegmentErrors(name)) errs.push({ type: "FieldValueInvalid", field: "metadata.name", message: `Invalid value: ${goQuote(name)}: ${m}` });
-  if (name.length > 253) errs.push({ type: "FieldValueInvalid", field: "metadata.name", message: `Invalid value: ${goQuote(name)}: must be no more than 253 characters` });
-  else if (!DNS1123_SUBDOMAIN.test(name)) errs.push({ type: "FieldValueInvalid", field: "metadata.name", message: `Invalid value: ${goQuote(name)}: ${DNS1123_MSG}` });
-  return errs;
+export function validateObjectMetaName(name: string | undefined): FieldError[] {
+  if (!name) return [];
+  return pathSegmentErrors(name).map((m) => ({
+    type: "FieldValueInvalid", field: "metadata.name", message: `Invalid value: ${goQuote(name)}: ${m}`,
+  }));
 }

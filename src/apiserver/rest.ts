@@ -95,7 +95,7 @@ export async function createObject(core: ServerCore, res: Resource, input: KubeO
     // Upstream order: defaulting (at decode), then PrepareForCreate, then validation.
     res.strategy.applyDefaults(obj);
     res.strategy.prepareForCreate(obj);
-    const errs = [...validateObjectMetaName(meta.name, meta.generateName), ...res.strategy.validateCreate(obj)];
+    const errs = [...validateObjectMetaName(m.name), ...res.strategy.validateCreate(obj)];
     if (errs.length) throwInvalid(res, m.name ?? meta.generateName ?? "", errs);
     const name = obj.metadata?.name ?? "";
     const key = keyOf(res, namespace, name);

@@ -248,4 +248,26 @@ describe("client e2e: authentication and transport", () => {
       c.close();
     }
   });
+
+  it("asks for gzip when compression is on and decodes large compressed lists", async () => {
+    const cfg = loadKubeconfig(h2cCp.kubeconfigPath);
+    const plain = createClient(cfg);
+    const gz = createClient(cfg, { compression: true });
+    try {
+      await plain.resourceFor("v1", "Namespace").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "gzip" } });
+      const cms = plain.resourceFor("v1", "ConfigMap").namespace("gzip");
+      await Promise.all(Array.from({ length: 40 }, (_, i) =>
+        cms.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `c${i}` }, data: { blob: "x".repeat(8000) } })));
+      const raw = await gz.rest.request({ method: "GET", path: "/api/v1/namespaces/gzip/configmaps" });
+      expect(raw.headers["content-encoding"]).toBe("gzip");
+      const list = await gz.resourceFor("v1", "ConfigMap").namespace("gzip").list();
+      expect(list.items).toHaveLength(40);
+      expect((list.items[0]!["data"] as { blob: string }).blob).toHaveLength(8000);
+      const unzipped = await plain.rest.request({ method: "GET", path: "/api/v1/namespaces/gzip/configmaps" });
+      expect(unzipped.headers["content-encoding"]).toBeUndefined();
+    } finally {
+      plain.close();
+      gz.close();
+    }
+  });
 });

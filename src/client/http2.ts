@@ -25,6 +25,11 @@ export interface ConnectionOptions {
   readonly tlsServerName?: string;
   /** Fails the connect after this long (default 10 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Session memory cap in MiB (node:http2 `maxSessionMemory`, default here 256; Node's own default
+   * of 10 refuses streams with ENHANCE_YOUR_CALM once a few large list responses are in flight).
+   */
+  readonly maxSessionMemoryMiB?: number;
 }
 
 export interface RawRequest {
@@ -99,7 +104,7 @@ export class Http2Connection {
       throw new TypeError(`server "${opts.server}" must use https:// or http://`);
     }
     this.origin = url.origin;
-    const tls: http2.SecureClientSessionOptions = {};
+    const tls: http2.SecureClientSessionOptions = { maxSessionMemory: opts.maxSessionMemoryMiB ?? 256 };
     if (url.protocol === "https:") {
       if (opts.caPem !== undefined) tls.ca = opts.caPem;
       if (opts.clientCertPem !== undefined) tls.cert = opts.clientCertPem;

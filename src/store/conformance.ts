@@ -585,6 +585,19 @@ export function runStoreConformance(name: string, open: OpenStore): void {
         expect(rec.batches.map((x) => x.revision)).toEqual([2, 3, 4, 5]);
       });
 
+      it("a throwing callback ends only its own watch; the write and other watchers are unaffected", async () => {
+        const bad = recorder();
+        const good = recorder();
+        store.watch({ key: "/x/", prefix: true }, { onEvents: () => { throw new Error("boom"); }, onError: bad.onError });
+        store.watch({ key: "/x/", prefix: true }, good);
+        await settle();
+        expect(await store.put("/x/1", b("1"))).toBe(2);
+        await store.put("/x/2", b("2"));
+        await until(() => good.batches.length === 2 && bad.errors.length === 1, "delivery");
+        expect(bad.errors[0]!.message).toBe("boom");
+        expect((await store.range({ key: "/x/", prefix: true })).count).toBe(2);
+      });
+
       it("rejects a bad selector with InvalidArgument", () => {
         expect(() => store.watch({ key: "" }, recorder())).toThrow(StoreError);
         expect(() => store.watch({ key: "/a", prefix: true, end: "/b" }, recorder())).toThrow(/mutually exclusive/);

@@ -16,7 +16,13 @@
  *
  * Durability: a write's promise resolves only after the change is durable by the backend's
  * standard (for the embedded backend: fsynced to the write-ahead log). A rejected write changed
- * nothing.
+ * nothing. Reads, `currentRevision()` and watch events only ever expose durable revisions.
+ *
+ * Values are opaque bytes. A backend copies the bytes given to `put` (the caller may reuse its
+ * buffer); values it returns are shared and must be treated as immutable.
+ *
+ * Errors: every method rejects with `StoreError`; bad input is `InvalidArgument` (empty key, both
+ * `prefix` and `end`, negative or fractional `limit`/`revision`, malformed compares or ops).
  */
 
 export interface KeyValue {
@@ -27,12 +33,15 @@ export interface KeyValue {
   readonly version: number;
 }
 
-/** Selects one key, a prefix, or a half-open range `[key, end)`. */
+/**
+ * Selects one key, a prefix, or a half-open range `[key, end)`. `key` must be non-empty, except
+ * with `prefix: true` where `""` selects every key.
+ */
 export interface KeySelector {
   readonly key: string;
   /** All keys starting with `key`. Exclusive with `end`. */
   readonly prefix?: boolean;
-  /** Exclusive upper bound: selects `[key, end)`. Exclusive with `prefix`. */
+  /** Exclusive upper bound: selects `[key, end)` (nothing when `end <= key`). Exclusive with `prefix`. */
   readonly end?: string;
 }
 
@@ -60,8 +69,11 @@ export type CompareTarget = "createRevision" | "modRevision" | "version" | "valu
 export type CompareOp = "=" | "!=" | "<" | ">";
 
 /**
- * A guard of a transaction. A missing key has createRevision, modRevision and version 0 and
- * an empty value, as in etcd: `{target:"modRevision", op:"=", value:0}` means "key absent".
+ * A guard of a transaction, evaluated against the latest state. A missing key has
+ * createRevision, modRevision and version 0, as in etcd: `{target:"modRevision", op:"=", value:0}`
+ * means "key absent". As in etcd, a `value` compare on a missing key is always false (whatever
+ * the op). Values compare byte-wise (shorter prefix first). `value` must be a number for the
+ * revision/version targets and a Uint8Array for `value`.
  */
 export interface Compare {
   readonly key: string;
@@ -80,6 +92,11 @@ export type TxnOpResult =
   | { readonly type: "delete"; readonly deleted: number; readonly prevKvs: readonly KeyValue[] }
   | { readonly type: "range"; readonly result: RangeResult };
 
+/**
+ * An atomic transaction. The ops of the branch that runs execute in order at one new revision; a
+ * `range` op sees the writes of earlier ops of the same branch (as in etcd). As in etcd, a branch
+ * may not put one key twice nor put a key that one of its deletes covers (InvalidArgument).
+ */
 export interface Txn {
   readonly compare?: readonly Compare[];
   readonly success?: readonly TxnOp[];
@@ -116,7 +133,9 @@ export interface WatchHandlers {
   /**
    * Called with the events of one revision at a time (all changes of one transaction that match),
    * in revision order, never concurrently. The callback must not throw and should not block:
-   * backends call it synchronously from their commit path or delivery loop.
+   * backends call it synchronously from their commit path or delivery loop, but never from inside
+   * `watch()` itself (replays start on a later tick). It may call the store (e.g. write); the
+   * resulting events are delivered after it returns, not nested.
    */
   readonly onEvents: (events: readonly WatchEvent[], revision: number) => void;
   /** The watch ended abnormally (compaction, backend closed, ...). No more events follow. */

@@ -124,19 +124,24 @@ export function bodyForbidden(method: string, status: number): boolean {
 
 /** Response used when the handler throws (the error stays server-side). */
 export function internalError(): HttpResponse {
-  return {
-    status: 500,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-    body: "internal server error\n",
-  };
+  return statusResponse(500, "InternalError", "Internal error occurred: the request handler failed");
+}
+
+/**
+ * Answers the adapter itself gives (before any handler runs) are Kubernetes `Status` objects in
+ * JSON, so every client of the apiserver sees one error shape whatever layer refused the request.
+ */
+function statusResponse(code: number, reason: string, message: string): HttpResponse {
+  const status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+  return { status: code, headers: { "content-type": "application/json" }, body: `${JSON.stringify(status)}\n` };
 }
 
 export function badRequest(message: string): HttpResponse {
-  return { status: 400, headers: { "content-type": "text/plain; charset=utf-8" }, body: `${message}\n` };
+  return statusResponse(400, "BadRequest", message);
 }
 
 export function notImplemented(message: string): HttpResponse {
-  return { status: 501, headers: { "content-type": "text/plain; charset=utf-8" }, body: `${message}\n` };
+  return statusResponse(501, "NotImplemented", message);
 }
 
 /**

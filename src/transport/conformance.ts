@@ -328,9 +328,10 @@ export function runTransportConformance(name: string, caps: TransportCapabilitie
       expect(none.query).toEqual([]);
     });
 
-    each("a malformed percent-encoding is a 400, and the server keeps serving", async (ep) => {
+    each("a malformed percent-encoding is a 400 Status, and the server keeps serving", async (ep) => {
       const r = await request(ep, "/echo/%zz");
       expect(r.status).toBe(400);
+      expect(JSON.parse(new TextDecoder().decode(r.body))).toMatchObject({ kind: "Status", code: 400, reason: "BadRequest" });
       expect((await request(ep, "/echo")).status).toBe(200);
     });
 

@@ -7,13 +7,25 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
+import { afterAll } from "vitest";
 import { parse as parseYaml } from "yaml";
 
 export const REPO = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 export const DENO_BIN = join(REPO, "node_modules/@deno/linux-x64-glibc/deno");
 
+const createdDirs: string[] = [];
+// Temp dirs go after the importing test file's own afterAll hooks (which stop the servers), unless
+// TUG_E2E_KEEP=1 (to inspect data dirs and reports). Registered at import, i.e. during collection.
+afterAll(() => {
+  if (process.env["TUG_E2E_KEEP"] === "1") return;
+  for (const d of createdDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh directory under the OS temp dir, removed after the test file (see above). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `tug-e2e-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tug-e2e-${prefix}-`));
+  createdDirs.push(dir);
+  return dir;
 }
 
 export interface Exit {

@@ -38,6 +38,16 @@ describe.each(["1.30", "1.33"] as const)("kubectl %s", (version) => {
     expect(await k.ok(n(["create", "secret", "generic", "sec", "--from-literal=x=y"]))).toBe("secret/sec created\n");
   });
 
+  it("sends the expected body encoding (1.30 JSON, 1.33 protobuf) and the server accepts it", async () => {
+    const r = await k.run(n(["create", "configmap", "wire", "--from-literal=a=b", "-v=8"]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("configmap/wire created\n");
+    const sent = version === "1.30" ? "application/json" : "application/vnd.kubernetes.protobuf";
+    expect(r.stderr).toMatch(new RegExp(`Content-Type: ${sent.replace(/\./g, "\\.")}`));
+    expect(await k.ok(n(["get", "cm", "wire", "-o", "jsonpath={.data.a}"]))).toBe("b");
+    await k.ok(n(["delete", "cm", "wire"]));
+  });
+
   it("gets tables, wide, json, jsonpath", async () => {
     const rows = tableRows(await k.ok(n(["get", "deploy", "-o", "wide"])));
     expect(rows[0]).toEqual(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);

@@ -198,8 +198,11 @@ export function decodeRecord(buf: Uint8Array, start: number, end: number): WalRe
 
 // ---- snapshot body ----
 
-/** Appends an MvccState. */
-export function writeState(w: Writer, s: MvccState): void {
+/**
+ * Appends an MvccState, calling `flush` whenever `w` holds more than `chunk` bytes (the callback
+ * takes the bytes and resets the writer), so big states stream out in bounded pieces.
+ */
+export function* writeState(w: Writer, s: MvccState, chunk = Infinity): Generator<void> {
   w.varint(s.revision);
   w.varint(s.compacted);
   w.varint(s.base.length);
@@ -209,9 +212,13 @@ export function writeState(w: Writer, s: MvccState): void {
     w.varint(kv.createRevision);
     w.varint(kv.modRevision);
     w.varint(kv.version);
+    if (w.length >= chunk) yield;
   }
   w.varint(s.log.length);
-  for (const rc of s.log) writeChanges(w, rc);
+  for (const rc of s.log) {
+    writeChanges(w, rc);
+    if (w.length >= chunk) yield;
+  }
 }
 
 /** Reads an MvccState written by `writeState`. @throws DecodeError */

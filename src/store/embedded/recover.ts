@@ -9,7 +9,7 @@
  *   one) throws StoreError("Corrupt") naming the file and offset. Acknowledged data is never
  *   dropped silently.
  */
-import { open, readFile, readdir, unlink } from "node:fs/promises";
+import { open, readFile, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { MvccEngine } from "../mvcc/mvcc.ts";
 import { StoreError } from "../types.ts";
@@ -49,6 +49,7 @@ export async function recover(dir: string, log: (msg: string) => void, fsync: bo
   const snapRevs = names.map(parseSnapshotName).filter((r): r is number => r !== undefined).sort((a, b) => b - a);
   let engine: MvccEngine | undefined;
   let firstError: StoreError | undefined;
+  const bad: string[] = [];
   for (const rev of snapRevs) {
     const file = join(dir, `snap-${String(rev).padStart(16, "0")}.snap`);
     try {
@@ -63,12 +64,21 @@ export async function recover(dir: string, log: (msg: string) => void, fsync: bo
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       firstError ??= err;
+      bad.push(file);
       log(`store: ${err.message}; trying an older snapshot`);
     }
   }
   if (engine === undefined && firstError !== undefined) {
     throw corrupt(`${firstError.message} (and no older valid snapshot)`);
   }
+  // Keep damaged snapshots as evidence, out of rotation (only once an older one was usable).
+  for (const file of bad) {
+    await rename(file, `${file}.corrupt`);
+    log(`store: kept damaged snapshot as ${file}.corrupt`);
+  }
+  // Snapshots still in rotation: the loaded one and older ones (the damaged were all newer).
+  const loaded = engine?.revision;
+  const usable = loaded === undefined ? [] : snapRevs.filter((r) => r <= loaded);
   engine ??= new MvccEngine();
 
   const seqs = names.map(parseSegmentName).filter((s): s is number => s !== undefined).sort((a, b) => a - b);
@@ -132,5 +142,5 @@ export async function recover(dir: string, log: (msg: string) => void, fsync: bo
     segments.push({ seq, baseRevision: header.baseRevision, name });
   }
   const last = seqs[seqs.length - 1];
-  return { engine, segments, snapshots: snapRevs.slice().reverse(), nextSeq: last === undefined ? 1 : last + 1 };
+  return { engine, segments, snapshots: usable.reverse(), nextSeq: last === undefined ? 1 : last + 1 };
 }

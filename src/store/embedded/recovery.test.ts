@@ -208,6 +208,8 @@ describe("embedded store: damage on disk", () => {
     expect(notices.join()).toMatch(/checksum mismatch.*trying an older snapshot/);
     expect(await observe(s)).toEqual(before);
     await s.close();
+    // The damaged file is kept aside, out of rotation.
+    expect(await readdir(dir)).toContain(`${snaps[snaps.length - 1]}.corrupt`);
   });
 
   it("refuses a damaged snapshot with no older valid one", async () => {

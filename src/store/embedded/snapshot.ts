@@ -26,15 +26,31 @@ export function parseSnapshotName(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Encodes a snapshot file's bytes. */
-export function encodeSnapshot(state: MvccState): Uint8Array {
-  const w = new Writer(1 << 16);
+/**
+ * Encodes a snapshot file as a sequence of chunks of about `chunk` bytes. Each yielded view is
+ * only valid until the generator resumes (write it out first).
+ */
+export function* snapshotChunks(state: MvccState, chunk = 1 << 20): Generator<Uint8Array> {
+  const w = new Writer(chunk + (64 << 10));
+  let crc = 0;
   w.raw(MAGIC);
   w.u32(VERSION);
-  writeState(w, state);
-  const crc = crc32c(w.view());
+  for (const _ of writeState(w, state, chunk)) {
+    const v = w.view();
+    crc = crc32c(v, crc);
+    yield v;
+    w.reset();
+  }
+  crc = crc32c(w.view(), crc);
   w.u32(crc);
-  return w.view();
+  yield w.view();
+}
+
+/** Encodes a whole snapshot file in memory. */
+export function encodeSnapshot(state: MvccState): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const c of snapshotChunks(state)) parts.push(c.slice());
+  return Buffer.concat(parts);
 }
 
 /**
@@ -60,16 +76,24 @@ export function decodeSnapshot(buf: Uint8Array, file: string): MvccState {
   }
 }
 
-/** Writes `bytes` as snapshot `revision` in `dir` atomically and durably. Returns the file name. */
-export async function writeSnapshotFile(dir: string, revision: number, bytes: Uint8Array, fsync: boolean): Promise<string> {
-  const name = snapshotName(revision);
+/**
+ * Writes the snapshot of `state` into `dir` atomically and durably, encoding it piece by piece
+ * between writes so the event loop is never blocked for long. `state` must not change meanwhile
+ * (an `MvccEngine.exportState` result never does). Returns the file name.
+ */
+export async function writeSnapshotFile(dir: string, state: MvccState, fsync: boolean): Promise<string> {
+  const name = snapshotName(state.revision);
   const tmp = join(dir, `${name}.tmp`);
   const fh = await open(tmp, "w");
   try {
-    let off = 0;
-    while (off < bytes.length) {
-      const { bytesWritten } = await fh.write(bytes, off, Math.min(bytes.length - off, 8 << 20), off);
-      off += bytesWritten;
+    let pos = 0;
+    for (const bytes of snapshotChunks(state)) {
+      let off = 0;
+      while (off < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, pos);
+        off += bytesWritten;
+        pos += bytesWritten;
+      }
     }
     if (fsync) await fh.sync();
   } catch (err) {

@@ -14,8 +14,8 @@ function rng(seed: number): () => number {
 
 function collect(ix: KeyIndex, from: string, end: string | undefined, max = Infinity): string[] {
   const out: string[] = [];
-  ix.scan(from, end, (k) => {
-    out.push(k);
+  ix.scan(from, end, (item) => {
+    out.push(item.key);
     return out.length < max;
   });
   return out;
@@ -28,7 +28,7 @@ describe("KeyIndex", () => {
     const model = new Set<string>();
     for (let step = 0; step < 20_000; step++) {
       const key = `/k/${Math.floor(r() * 3000).toString(36)}`;
-      if (r() < 0.65) expect(ix.insert(key)).toBe(!model.has(key)), model.add(key);
+      if (r() < 0.65) expect(ix.insert({ key })).toBe(!model.has(key)), model.add(key);
       else expect(ix.delete(key)).toBe(model.has(key)), model.delete(key);
       if (step % 1000 === 0) {
         const sorted = [...model].sort();
@@ -46,7 +46,7 @@ describe("KeyIndex", () => {
     const ix = new KeyIndex();
     expect(collect(ix, "", undefined)).toEqual([]);
     expect(ix.delete("a")).toBe(false);
-    for (const k of ["b", "d", "f"]) ix.insert(k);
+    for (const key of ["b", "d", "f"]) ix.insert({ key });
     expect(collect(ix, "", undefined, 2)).toEqual(["b", "d"]);
     expect(collect(ix, "g", undefined)).toEqual([]);
     expect(collect(ix, "a", "b")).toEqual([]);
@@ -56,8 +56,8 @@ describe("KeyIndex", () => {
   it("holds 155k keys with fast point ops and prefix scans", () => {
     const ix = new KeyIndex();
     const t0 = performance.now();
-    for (let i = 0; i < 150_000; i++) ix.insert(`/registry/pods/ns-${i % 100}/pod-${i}`);
-    for (let i = 0; i < 5_000; i++) ix.insert(`/registry/minions/node-${i}`);
+    for (let i = 0; i < 150_000; i++) ix.insert({ key: `/registry/pods/ns-${i % 100}/pod-${i}` });
+    for (let i = 0; i < 5_000; i++) ix.insert({ key: `/registry/minions/node-${i}` });
     const insertMs = performance.now() - t0;
     expect(ix.size).toBe(155_000);
     let n = 0;

@@ -1,5 +1,5 @@
 /**
- * An ordered set of string keys for range scans: a list of sorted chunks (a flat B+tree of height
+ * An ordered set of items keyed by a string `key`, for range scans: a list of sorted chunks (a flat B+tree of height
  * two). Lookups binary-search the chunk boundaries, then the chunk: O(log n). Inserts and deletes
  * splice one chunk of at most `MAX_CHUNK` keys, and split or drop a chunk in the chunk list of
  * n / MAX_CHUNK entries, so with 155k keys every change moves at most ~1,000 pointers.
@@ -9,28 +9,34 @@
 
 const MAX_CHUNK = 512;
 
-export class KeyIndex {
+/** Anything with a string key. */
+export interface Keyed {
+  readonly key: string;
+}
+
+export class KeyIndex<T extends Keyed = Keyed> {
   /** Non-empty sorted chunks; chunk i's keys all sort before chunk i+1's. */
-  private chunks: string[][] = [];
+  private chunks: T[][] = [];
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  /** Adds `key`; returns false if it was already present. */
-  insert(key: string): boolean {
+  /** Adds `item`; returns false if an item with its key was already present (it is kept). */
+  insert(item: T): boolean {
+    const key = item.key;
     const chunks = this.chunks;
     if (chunks.length === 0) {
-      chunks.push([key]);
+      chunks.push([item]);
       this.count = 1;
       return true;
     }
     const ci = this.chunkFor(key);
-    const chunk = chunks[ci] as string[];
+    const chunk = chunks[ci] as T[];
     const i = lowerBound(chunk, key);
-    if (chunk[i] === key) return false;
-    chunk.splice(i, 0, key);
+    if (chunk[i]?.key === key) return false;
+    chunk.splice(i, 0, item);
     this.count++;
     if (chunk.length > MAX_CHUNK) {
       const tail = chunk.splice(MAX_CHUNK >> 1);
@@ -39,40 +45,45 @@ export class KeyIndex {
     return true;
   }
 
-  /** Removes `key`; returns false if it was absent. */
+  /** Removes the item with `key`; returns false if it was absent. */
   delete(key: string): boolean {
     if (this.chunks.length === 0) return false;
     const ci = this.chunkFor(key);
-    const chunk = this.chunks[ci] as string[];
+    const chunk = this.chunks[ci] as T[];
     const i = lowerBound(chunk, key);
-    if (chunk[i] !== key) return false;
+    if (chunk[i]?.key !== key) return false;
     chunk.splice(i, 1);
     this.count--;
     if (chunk.length === 0) this.chunks.splice(ci, 1);
     return true;
   }
 
+  get(key: string): T | undefined {
+    if (this.chunks.length === 0) return undefined;
+    const chunk = this.chunks[this.chunkFor(key)] as T[];
+    const item = chunk[lowerBound(chunk, key)];
+    return item?.key === key ? item : undefined;
+  }
+
   has(key: string): boolean {
-    if (this.chunks.length === 0) return false;
-    const chunk = this.chunks[this.chunkFor(key)] as string[];
-    return chunk[lowerBound(chunk, key)] === key;
+    return this.get(key) !== undefined;
   }
 
   /**
-   * Calls `fn` for each key in `[from, end)` in order (`end` undefined: no upper bound) until it
-   * returns false. The index must not be modified during the scan.
+   * Calls `fn` for each item with a key in `[from, end)`, in key order (`end` undefined: no upper
+   * bound), until it returns false. The index must not be modified during the scan.
    */
-  scan(from: string, end: string | undefined, fn: (key: string) => boolean): void {
+  scan(from: string, end: string | undefined, fn: (item: T) => boolean): void {
     const chunks = this.chunks;
     if (chunks.length === 0) return;
     let ci = this.chunkFor(from);
-    let i = lowerBound(chunks[ci] as string[], from);
+    let i = lowerBound(chunks[ci] as T[], from);
     for (; ci < chunks.length; ci++, i = 0) {
-      const chunk = chunks[ci] as string[];
+      const chunk = chunks[ci] as T[];
       for (; i < chunk.length; i++) {
-        const k = chunk[i] as string;
-        if (end !== undefined && k >= end) return;
-        if (!fn(k)) return;
+        const item = chunk[i] as T;
+        if (end !== undefined && item.key >= end) return;
+        if (!fn(item)) return;
       }
     }
   }
@@ -84,20 +95,20 @@ export class KeyIndex {
     let hi = chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (((chunks[mid] as string[])[0] as string) <= key) lo = mid;
+      if (((chunks[mid] as T[])[0] as T).key <= key) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 }
 
-/** First index whose element is >= key. */
-function lowerBound(arr: readonly string[], key: string): number {
+/** First index whose element's key is >= key. */
+function lowerBound(arr: readonly Keyed[], key: string): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((arr[mid] as string) < key) lo = mid + 1;
+    if ((arr[mid] as Keyed).key < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -63,9 +63,15 @@ export interface TxnOutcome {
 
 const EMPTY = new Uint8Array(0);
 
+/** A key and its versions; the same object sits in the map and in the ordered index. */
+interface KeyRecord {
+  readonly key: string;
+  versions: KeyValue[];
+}
+
 export class MvccEngine {
-  private readonly keys = new Map<string, KeyValue[]>();
-  private readonly index = new KeyIndex();
+  private readonly keys = new Map<string, KeyRecord>();
+  private readonly index = new KeyIndex<KeyRecord>();
   /** log[i] = events of revision compactedRev + i; log.length === head - compactedRev + 1. */
   private log: WatchEvent[][] = [[]];
   private head = 1;
@@ -173,8 +179,11 @@ export class MvccEngine {
     if (!Number.isSafeInteger(rev) || rev < 0) throw new StoreError("InvalidArgument", `invalid compaction revision ${rev}`);
     if (rev > visible) throw ErrFutureRevision(rev, visible);
     if (rev <= this.compactedRev) return;
-    for (const [key, vs] of this.keys) {
-      if ((vs[0] as KeyValue).modRevision >= rev) continue;
+    for (const [key, rec] of this.keys) {
+      const vs = rec.versions;
+      const first = vs[0] as KeyValue;
+      // Most keys hold one live version: nothing to drop.
+      if (first.modRevision >= rev || (vs.length === 1 && first.version > 0)) continue;
       // First version at or after rev; keep the one before it when live.
       let i = 0;
       while (i < vs.length && (vs[i] as KeyValue).modRevision < rev) i++;
@@ -205,8 +214,8 @@ export class MvccEngine {
   exportState(at: number = this.head): MvccState {
     if (at < this.compactedRev || at > this.head) throw new StoreError("InvalidArgument", `cannot export revision ${at}`);
     const base: KeyValue[] = [];
-    this.index.scan("", undefined, (key) => {
-      const first = (this.keys.get(key) as KeyValue[])[0] as KeyValue;
+    this.index.scan("", undefined, (rec) => {
+      const first = rec.versions[0] as KeyValue;
       if (first.modRevision < this.compactedRev) base.push(first);
       return true;
     });
@@ -236,8 +245,9 @@ export class MvccEngine {
       }
       if (prevKey !== undefined && kv.key <= prevKey) throw new StoreError("Corrupt", "base keys not in order");
       prevKey = kv.key;
-      e.keys.set(kv.key, [kv]);
-      e.index.insert(kv.key);
+      const rec: KeyRecord = { key: kv.key, versions: [kv] };
+      e.keys.set(kv.key, rec);
+      e.index.insert(rec);
     }
     e.head = Math.max(1, s.compacted - 1);
     e.compactedRev = e.head;
@@ -255,19 +265,20 @@ export class MvccEngine {
   // ---- internals ----
 
   private latest(key: string): KeyValue | undefined {
-    const vs = this.keys.get(key);
+    const vs = this.keys.get(key)?.versions;
     if (vs === undefined) return undefined;
     const last = vs[vs.length - 1] as KeyValue;
     return last.version > 0 ? last : undefined;
   }
 
   private putAt(rev: number, key: string, value: Uint8Array): WatchEvent {
-    let vs = this.keys.get(key);
-    if (vs === undefined) {
-      vs = [];
-      this.keys.set(key, vs);
-      this.index.insert(key);
+    let rec = this.keys.get(key);
+    if (rec === undefined) {
+      rec = { key, versions: [] };
+      this.keys.set(key, rec);
+      this.index.insert(rec);
     }
+    const vs = rec.versions;
     const last = vs[vs.length - 1];
     const prev = last !== undefined && last.version > 0 ? last : undefined;
     const kv: KeyValue = {
@@ -285,7 +296,7 @@ export class MvccEngine {
     const prev = this.latest(key);
     if (prev === undefined) throw new StoreError("Corrupt", `delete of absent key ${JSON.stringify(key)} at revision ${rev}`);
     const kv: KeyValue = { key, value: EMPTY, createRevision: 0, modRevision: rev, version: 0 };
-    (this.keys.get(key) as KeyValue[]).push(kv);
+    (this.keys.get(key) as KeyRecord).versions.push(kv);
     return { type: "delete", kv, prevKv: prev };
   }
 
@@ -299,7 +310,7 @@ export class MvccEngine {
 
   private read(iv: KeyInterval, rev: number, limit: number, countOnly: boolean, reported: number): RangeResult {
     if (iv.end === null) {
-      const vs = this.keys.get(iv.start);
+      const vs = this.keys.get(iv.start)?.versions;
       const kv = vs === undefined ? undefined : versionAt(vs, rev);
       if (kv === undefined) return { kvs: [], more: false, count: 0, revision: reported };
       return { kvs: countOnly ? [] : [kv], more: false, count: 1, revision: reported };
@@ -308,8 +319,8 @@ export class MvccEngine {
     let count = 0;
     let more = false;
     if (iv.end !== undefined && iv.end <= iv.start) return { kvs, more, count, revision: reported };
-    this.index.scan(iv.start, iv.end, (key) => {
-      const kv = versionAt(this.keys.get(key) as KeyValue[], rev);
+    this.index.scan(iv.start, iv.end, (rec) => {
+      const kv = versionAt(rec.versions, rev);
       if (kv === undefined) return true;
       count++;
       if (countOnly) return true;

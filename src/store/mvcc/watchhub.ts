@@ -76,20 +76,14 @@ export class WatchHub {
   failAll(err: Error): void {
     const all = [...this.watchers];
     this.watchers.clear();
-    for (const w of all) {
-      if (w.done) continue;
-      w.done = true;
-      w.handlers.onError(err);
-    }
+    for (const w of all) this.end(w, err);
   }
 
   private catchUp(w: Watcher, upTo: number): void {
     const engine = this.engine;
     if (w.done) return;
     if (w.next <= upTo && w.next < engine.compacted) {
-      w.done = true;
-      this.watchers.delete(w);
-      w.handlers.onError(ErrCompacted(w.next, engine.compacted));
+      this.end(w, ErrCompacted(w.next, engine.compacted));
       return;
     }
     while (!w.done && w.next <= upTo) {
@@ -99,7 +93,25 @@ export class WatchHub {
       for (const ev of events) {
         if (intervalHas(w.iv, ev.kv.key)) (matched ??= []).push(ev);
       }
-      if (matched !== undefined) w.handlers.onEvents(matched, rev);
+      if (matched === undefined) continue;
+      try {
+        w.handlers.onEvents(matched, rev);
+      } catch (err) {
+        // A throwing callback breaks its contract; it must not break the commit path of the
+        // store (or other watchers): end only that watch, telling it why.
+        this.end(w, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  }
+
+  private end(w: Watcher, err: Error): void {
+    if (w.done) return;
+    w.done = true;
+    this.watchers.delete(w);
+    try {
+      w.handlers.onError(err);
+    } catch {
+      // Nothing more can be done for a watcher whose error handler throws too.
     }
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * Runtime-neutral part of `npm run bench -- kernel`: measures filter+score ns/node for the
+ * TypeScript twin, WASM scalar and WASM SIMD on one random 5,000-node cluster. Runs under Node
+ * (imported by bench/kernel.ts) and Deno (`deno run --allow-read bench/_kernel_measure.ts`, which
+ * prints the JSON result on stdout).
+ */
+import { RandomCluster, rng } from "../src/scheduler/kernel/_testing.ts";
+import { createKernel, createTwinKernel, DEFAULT_PROFILE, type Kernel, type PodInput } from "../src/scheduler/kernel/mod.ts";
+
+export interface Measurement {
+  runtime: string;
+  nodes: number;
+  podsPerRun: number;
+  runs: number;
+  /** scenario → impl → median ns per node per pod */
+  nsPerNode: Record<string, Record<string, number>>;
+}
+
+export const NODES = 5000;
+const PODS_PER_RUN = 200;
+const RUNS = 7;
+
+function now(): number { return performance.now(); }
+
+/** Builds the same cluster into each kernel and pods for two scenarios. */
+function setup(kernels: Kernel[]): Record<string, PodInput[]> {
+  const r = rng(20261122);
+  const rc = new RandomCluster(r, { ext: 1, taintWords: 1 });
+  rc.fill(kernels, NODES);
+  // Realistic node state: everything schedulable, a few tainted, modest usage.
+  for (let i = 0; i < NODES; i++) {
+    const cpu = rc.pick([4000, 8000, 16000, 32000]);
+    const mem = cpu * 4 * 2 ** 20;
+    const used = rc.int(0, 60) / 100;
+    const node = {
+      allocatable: { cpu, memory: mem, ephemeralStorage: 100 * 2 ** 30, pods: 110, extended: [rc.chance(0.1) ? 8 : 0] },
+      requested: { cpu: Math.floor(cpu * used), memory: Math.floor(mem * used * 0.9), ephemeralStorage: 0, extended: [0] },
+      nonZeroRequested: { cpu: Math.floor(cpu * used), memory: Math.floor(mem * used * 0.9) },
+      podCount: rc.int(0, 60),
+      unschedulable: rc.chance(0.005),
+      taints: [rc.chance(0.02) ? 1 : 0],
+      preferNoScheduleTaints: [rc.chance(0.1) ? 2 : 0],
+    };
+    for (const k of kernels) k.setNode(i, node);
+  }
+  const words = Math.ceil(NODES / 32);
+  const basic: PodInput[] = [];
+  const full: PodInput[] = [];
+  for (let p = 0; p < 16; p++) {
+    const requests = { cpu: rc.pick([100, 250, 500, 1000]), memory: rc.pick([128, 256, 512, 1024]) * 2 ** 20, ephemeralStorage: 0, extended: [0], nonZeroCpu: 0, nonZeroMemory: 0 };
+    const req = { ...requests, nonZeroCpu: requests.cpu, nonZeroMemory: requests.memory };
+    const base = { requests: req, toleratesUnschedulable: false, toleratedTaints: [0], toleratedPreferTaints: [0], numContainers: 2, seed: p + 1 };
+    basic.push(base);
+    const selector = new Uint32Array(words);
+    for (let i = 0; i < NODES; i++) if (rc.chance(0.9)) selector[i >>> 5] = (selector[i >>> 5] ?? 0) | (1 << (i & 31));
+    const preferredWeights = Int32Array.from({ length: NODES }, () => (rc.chance(0.3) ? rc.pick([10, 50, 60]) : 0));
+    const imageSums = Float64Array.from({ length: NODES }, () => (rc.chance(0.4) ? rc.int(50, 900) * 2 ** 20 : 0));
+    full.push({ ...base, selector, preferredWeights, imageSums });
+  }
+  return { basic, full };
+}
+
+function timeRuns(k: Kernel, pods: PodInput[]): number {
+  const samples: number[] = [];
+  for (let w = 0; w < 20; w++) k.filterAndScore(pods[w % pods.length] as PodInput); // warm-up
+  for (let run = 0; run < RUNS; run++) {
+    const t0 = now();
+    for (let p = 0; p < PODS_PER_RUN; p++) k.filterAndScore(pods[p % pods.length] as PodInput);
+    samples.push(((now() - t0) * 1e6) / (PODS_PER_RUN * NODES));
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] ?? NaN;
+}
+
+export async function measure(runtime: string): Promise<Measurement> {
+  const opts = { extendedResources: ["example.com/gpu"], taintWords: 1, initialCapacity: NODES, profile: DEFAULT_PROFILE };
+  const kernels: Record<string, Kernel> = {
+    ts: createTwinKernel(opts),
+    "wasm-scalar": await createKernel({ ...opts, simd: false }),
+    "wasm-simd": await createKernel({ ...opts, simd: true }),
+  };
+  const scenarios = setup(Object.values(kernels));
+  const nsPerNode: Record<string, Record<string, number>> = {};
+  for (const [name, pods] of Object.entries(scenarios)) {
+    // Sanity: all three agree on the first pod before timing.
+    const bests = Object.values(kernels).map((k) => k.filterAndScore(pods[0] as PodInput));
+    if (new Set(bests).size !== 1) throw new Error(`kernels disagree on scenario ${name}: ${bests.join(",")}`);
+    const row: Record<string, number> = {};
+    for (const [impl, k] of Object.entries(kernels)) row[impl] = timeRuns(k, pods);
+    nsPerNode[name] = row;
+  }
+  return { runtime, nodes: NODES, podsPerRun: PODS_PER_RUN, runs: RUNS, nsPerNode };
+}
+
+// Deno entry point: print the measurement as JSON.
+const g = globalThis as unknown as { Deno?: { version: { deno: string } } };
+if (g.Deno !== undefined) {
+  const m = await measure(`deno ${g.Deno.version.deno}`);
+  console.log(JSON.stringify(m));
+}
