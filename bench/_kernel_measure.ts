@@ -4,6 +4,7 @@
  * (imported by bench/kernel.ts) and Deno (`deno run --allow-read bench/_kernel_measure.ts`, which
  * prints the JSON result on stdout).
  */
+import process from "node:process";
 import { RandomCluster, rng } from "../src/scheduler/kernel/_testing.ts";
 import { createKernel, createTwinKernel, DEFAULT_PROFILE, type Kernel, type PodInput } from "../src/scheduler/kernel/mod.ts";
 
@@ -17,10 +18,17 @@ export interface Measurement {
 }
 
 export const NODES = 5000;
-const PODS_PER_RUN = 200;
-const RUNS = 7;
+const PODS_PER_RUN = 100;
+const RUNS = 11;
 
-function now(): number { return performance.now(); }
+/**
+ * Process CPU time in ms (user + system). The machine is shared with other jobs, and CPU time is
+ * far less sensitive to being descheduled than wall-clock time; every run is single-threaded.
+ */
+function now(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** Builds the same cluster into each kernel and pods for two scenarios. */
 function setup(kernels: Kernel[]): Record<string, PodInput[]> {
@@ -60,16 +68,16 @@ function setup(kernels: Kernel[]): Record<string, PodInput[]> {
   return { basic, full };
 }
 
-function timeRuns(k: Kernel, pods: PodInput[]): number {
-  const samples: number[] = [];
-  for (let w = 0; w < 20; w++) k.filterAndScore(pods[w % pods.length] as PodInput); // warm-up
-  for (let run = 0; run < RUNS; run++) {
-    const t0 = now();
-    for (let p = 0; p < PODS_PER_RUN; p++) k.filterAndScore(pods[p % pods.length] as PodInput);
-    samples.push(((now() - t0) * 1e6) / (PODS_PER_RUN * NODES));
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] ?? NaN;
+/** ns/node of one run of PODS_PER_RUN pods. */
+function oneRun(k: Kernel, pods: PodInput[]): number {
+  const t0 = now();
+  for (let p = 0; p < PODS_PER_RUN; p++) k.filterAndScore(pods[p % pods.length] as PodInput);
+  return ((now() - t0) * 1e6) / (PODS_PER_RUN * NODES);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
 export async function measure(runtime: string): Promise<Measurement> {
@@ -82,12 +90,18 @@ export async function measure(runtime: string): Promise<Measurement> {
   const scenarios = setup(Object.values(kernels));
   const nsPerNode: Record<string, Record<string, number>> = {};
   for (const [name, pods] of Object.entries(scenarios)) {
-    // Sanity: all three agree on the first pod before timing.
-    const bests = Object.values(kernels).map((k) => k.filterAndScore(pods[0] as PodInput));
-    if (new Set(bests).size !== 1) throw new Error(`kernels disagree on scenario ${name}: ${bests.join(",")}`);
-    const row: Record<string, number> = {};
-    for (const [impl, k] of Object.entries(kernels)) row[impl] = timeRuns(k, pods);
-    nsPerNode[name] = row;
+    // Sanity: all three agree on every pod before timing.
+    for (const pod of pods) {
+      const bests = Object.values(kernels).map((k) => k.filterAndScore(pod));
+      if (new Set(bests).size !== 1) throw new Error(`kernels disagree on scenario ${name}: ${bests.join(",")}`);
+    }
+    for (const k of Object.values(kernels)) for (let w = 0; w < 3; w++) oneRun(k, pods); // warm-up
+    // Runs are interleaved (ts, scalar, simd, ts, …) so every implementation sees the same load.
+    const samples: Record<string, number[]> = {};
+    for (let run = 0; run < RUNS; run++) {
+      for (const [impl, k] of Object.entries(kernels)) (samples[impl] ??= []).push(oneRun(k, pods));
+    }
+    nsPerNode[name] = Object.fromEntries(Object.entries(samples).map(([impl, xs]) => [impl, median(xs)]));
   }
   return { runtime, nodes: NODES, podsPerRun: PODS_PER_RUN, runs: RUNS, nsPerNode };
 }

@@ -38,17 +38,36 @@ async function measure(put: Put, inFlight: number, tag: string, seconds = SECOND
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
 const fmt = (x: number): string => Math.round(x).toLocaleString("en-US");
 
-async function benchOurs(): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
+type Method = "embedded" | "gateway" | "grpc";
+
+/**
+ * Measures every method at every level, interleaving the runs (embedded, gateway, gRPC, then
+ * again) so that all see the same background load on a shared machine.
+ */
+async function benchAll(etcd: Etcd | undefined): Promise<Record<Method, Record<number, number>>> {
   const dir = await mkdtemp(join(tmpdir(), "tug-bench-store-"));
+  const out: Record<Method, Record<number, number>> = { embedded: {}, gateway: {}, grpc: {} };
   try {
     const store = await openEmbeddedStore({ dataDir: dir });
     for (const c of LEVELS) {
-      const runs: number[] = [];
-      await measure((k, v) => store.put(k, v), c, `ours-${c}-warmup`, 1);
-      for (let i = 0; i < RUNS; i++) runs.push(await measure((k, v) => store.put(k, v), c, `ours-${c}-${i}`));
-      out[c] = median(runs);
-      console.log(`  embedded  w${c}: runs ${runs.map(fmt).join(", ")} -> median ${fmt(out[c])}/s`);
+      const puts: [Method, Put, () => Promise<void>][] = [["embedded", (k, v) => store.put(k, v), async () => {}]];
+      if (etcd) {
+        const gw = etcd.client(Math.min(c, 128));
+        const grpc = etcd.grpcClient();
+        puts.push(["gateway", (k, v) => gw.put(k, v), () => gw.close()]);
+        puts.push(["grpc", (k, v) => grpc.put(k, v), () => grpc.close()]);
+      }
+      const runs = new Map<Method, number[]>(puts.map(([m]) => [m, []]));
+      for (const [m, put] of puts) await measure(put, c, `${m}-${c}-warmup`, 1);
+      for (let i = 0; i < RUNS; i++) {
+        for (const [m, put] of puts) runs.get(m)?.push(await measure(put, c, `${m}-${c}-${i}`));
+      }
+      for (const [m, , close] of puts) {
+        await close();
+        const r = runs.get(m) ?? [];
+        out[m][c] = median(r);
+        console.log(`  ${m.padEnd(8)} w${c}: runs ${r.map(fmt).join(", ")} -> median ${fmt(median(r))}/s`);
+      }
     }
     await store.close();
   } finally {
@@ -57,41 +76,27 @@ async function benchOurs(): Promise<Record<number, number>> {
   return out;
 }
 
-async function benchEtcd(etcd: Etcd, method: "gateway" | "grpc"): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
-  for (const c of LEVELS) {
-    const client = method === "gateway" ? etcd.client(Math.min(c, 128)) : etcd.grpcClient();
-    await measure((k, v) => client.put(k, v), c, `etcd-${method}-${c}-warmup`, 1);
-    const runs: number[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measure((k, v) => client.put(k, v), c, `etcd-${method}-${c}-${i}`));
-    await client.close();
-    out[c] = median(runs);
-    console.log(`  etcd ${method.padEnd(7)} w${c}: runs ${runs.map(fmt).join(", ")} -> median ${fmt(out[c])}/s`);
-  }
-  return out;
-}
-
-console.log(`store bench: durable puts of 256-byte values, 1s warm-up + ${RUNS} runs x ${SECONDS}s per cell, median`);
+console.log(`store bench: durable puts of 256-byte values, 1s warm-up + ${RUNS} runs x ${SECONDS}s per cell (interleaved), median`);
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`);
 console.log("embedded: in-process Store.put (no client/network), group commit with O_DSYNC writes, data dir in os.tmpdir()");
-const ours = await benchOurs();
-
-let gateway: Record<number, number> | undefined;
-let grpc: Record<number, number> | undefined;
 const etcd = await startEtcd();
+let results: Record<Method, Record<number, number>>;
 if (etcd === undefined) {
   console.log("etcd: NOT FOUND at /usr/bin/etcd (install the Debian package etcd-server); skipping the comparison");
+  results = await benchAll(undefined);
 } else {
   console.log(`etcd ${etcd.version}: single member (pid ${etcd.pid}), data dir in os.tmpdir(), two client methods:`);
   console.log("  gateway = HTTP/1.1 JSON gRPC gateway POST /v3/kv/put (base64), undici Pool keep-alive, connections = min(in-flight, 128)");
   console.log("  grpc    = native gRPC etcdserverpb.KV/Put over one node:http2 connection, hand-encoded protobuf");
   try {
-    gateway = await benchEtcd(etcd, "gateway");
-    grpc = await benchEtcd(etcd, "grpc");
+    results = await benchAll(etcd);
   } finally {
     await etcd.stop();
   }
 }
+const ours = results.embedded;
+const gateway = etcd ? results.gateway : undefined;
+const grpc = etcd ? results.grpc : undefined;
 /** The comparison uses etcd's better client method per level (the stronger baseline). */
 const theirs: Record<number, number> | undefined =
   gateway && grpc ? Object.fromEntries(LEVELS.map((c) => [c, Math.max(gateway[c] as number, grpc[c] as number)])) : undefined;

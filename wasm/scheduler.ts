@@ -12,7 +12,7 @@
 // plain f64 divisions exactly as upstream computes them.
 
 // ---- layout mirror (keep in step with _layout.ts) ----
-const MAGIC: i32 = 0x54474b02;
+const MAGIC: i32 = 0x54474b03;
 const H_CAPACITY: i32 = 1;
 const H_EXT: i32 = 2;
 const H_TAINT_WORDS: i32 = 3;
@@ -47,6 +47,16 @@ const F_PARAMS_I32: i32 = 25;
 const F_REASONS: i32 = 26;
 const F_RTCR: i32 = 27;
 const F_RESULT: i32 = 28;
+const F_SCRATCH: i32 = 29;
+// scratch layout (bytes): fit alloc ptrs u32[8] @0, fit req ptrs u32[8] @32, fit pod f64[8] @64,
+// fit weights f64[8] @128, balanced alloc ptrs u32[8] @192, balanced req ptrs u32[8] @224, balanced pod f64[8] @256
+const S_FIT_ALLOC: usize = 0;
+const S_FIT_REQ: usize = 32;
+const S_FIT_POD: usize = 64;
+const S_FIT_W: usize = 128;
+const S_BAL_ALLOC: usize = 192;
+const S_BAL_REQ: usize = 224;
+const S_BAL_POD: usize = 256;
 
 const PI_W_FIT: i32 = 0;
 const PI_W_BAL: i32 = 1;
@@ -108,7 +118,9 @@ let oImg: usize = 0; let oAllocPods: usize = 0; let oPodCount: usize = 0; let oF
 let oTaintHard: usize = 0; let oTaintPrefer: usize = 0; let oPref: usize = 0; let oExtra: usize = 0;
 let oStatus: usize = 0; let oScore: usize = 0; let oRawT: usize = 0; let oRawA: usize = 0;
 let oSel: usize = 0; let oExternal: usize = 0; let oPF: usize = 0; let oPI: usize = 0;
-let oReasons: usize = 0; let oRtcr: usize = 0; let oResult: usize = 0;
+let oReasons: usize = 0; let oRtcr: usize = 0; let oResult: usize = 0; let oScratch: usize = 0;
+let fitActive: i32 = 0; // fit resources the pod does not skip (pointers in scratch)
+let balActive: i32 = 0;
 
 let podFlags: i32 = 0;
 let podZero: bool = true;
@@ -116,6 +128,8 @@ let balancedBestEffort: bool = true;
 let wFit: i32 = 0; let wBal: i32 = 0; let wTaint: i32 = 0; let wAff: i32 = 0; let wImg: i32 = 0;
 let strategy: i32 = 0;
 let imgMax: f64 = 0;
+let fitWeightSum: f64 = 0; // Σ weights of fit resources the pod does not skip (all nodes with allocatable > 0)
+let fitWeightInv: f64 = 0;
 
 @inline function off(field: i32): usize { return <usize>load<i32>(<usize>((H_FIELDS + field) << 2)); }
 @inline function pi(slot: i32): i32 { return load<i32>(oPI + (<usize>slot << 2)); }
@@ -138,7 +152,7 @@ function readHeader(): bool {
   oTaintHard = off(F_TAINT_HARD); oTaintPrefer = off(F_TAINT_PREFER); oPref = off(F_PREFERRED); oExtra = off(F_EXTRA);
   oStatus = off(F_STATUS); oScore = off(F_SCORE); oRawT = off(F_RAW_TAINT); oRawA = off(F_RAW_AFF);
   oSel = off(F_SELECTOR); oExternal = off(F_EXTERNAL); oPF = off(F_PARAMS_F64); oPI = off(F_PARAMS_I32);
-  oReasons = off(F_REASONS); oRtcr = off(F_RTCR); oResult = off(F_RESULT);
+  oReasons = off(F_REASONS); oRtcr = off(F_RTCR); oResult = off(F_RESULT); oScratch = off(F_SCRATCH);
   return true;
 }
 
@@ -166,6 +180,20 @@ function readHeader(): bool {
 }
 /** Extended resources the pod does not request are left out of scoring (upstream: (0, 0)). */
 @inline function skipped(r: i32, nonZero: bool): bool { return r >= 3 && podReq(r, nonZero) == 0; }
+/** Base address of resource `r`'s allocatable column. */
+function allocBase(r: i32): usize {
+  if (r == 0) return oAllocCpu;
+  if (r == 1) return oAllocMem;
+  if (r == 2) return oAllocEph;
+  return rowF64(oAllocExt, r - 3);
+}
+/** Base address of the node-side requested column scoring uses for `r`. */
+function reqBase(r: i32, nonZero: bool): usize {
+  if (r == 0) return nonZero ? oNzCpu : oReqCpu;
+  if (r == 1) return nonZero ? oNzMem : oReqMem;
+  if (r == 2) return oReqEph;
+  return rowF64(oReqExt, r - 3);
+}
 
 // ---- scalar per-node pieces (the reference for the SIMD path, mirrored by the twin) ----
 
@@ -324,6 +352,31 @@ function prepare(): void {
   imgMax = IMG_MAX_PER_CONTAINER * <f64>pi(PI_NUM_CONTAINERS);
   podZero = pf(PF_CPU) == 0 && pf(PF_MEM) == 0 && pf(PF_EPH) == 0;
   for (let k = 0; k < nExt; k++) if (pf(PF_EXT + k) != 0) podZero = false;
+  fitWeightSum = 0;
+  fitActive = 0;
+  const nf = pi(PI_FIT_N);
+  for (let j = 0; j < nf; j++) {
+    const r = pi(PI_FIT_RES + j);
+    if (skipped(r, true)) continue;
+    const w = <f64>pi(PI_FIT_W + j);
+    fitWeightSum += w;
+    store<u32>(oScratch + S_FIT_ALLOC + (<usize>fitActive << 2), <u32>allocBase(r));
+    store<u32>(oScratch + S_FIT_REQ + (<usize>fitActive << 2), <u32>reqBase(r, true));
+    store<f64>(oScratch + S_FIT_POD + (<usize>fitActive << 3), podReq(r, true));
+    store<f64>(oScratch + S_FIT_W + (<usize>fitActive << 3), w);
+    fitActive++;
+  }
+  fitWeightInv = fitWeightSum > 0 ? 1 / fitWeightSum : 0;
+  balActive = 0;
+  const nbal = pi(PI_BAL_N);
+  for (let j = 0; j < nbal; j++) {
+    const r = pi(PI_BAL_RES + j);
+    if (skipped(r, false)) continue;
+    store<u32>(oScratch + S_BAL_ALLOC + (<usize>balActive << 2), <u32>allocBase(r));
+    store<u32>(oScratch + S_BAL_REQ + (<usize>balActive << 2), <u32>reqBase(r, false));
+    store<f64>(oScratch + S_BAL_POD + (<usize>balActive << 3), podReq(r, false));
+    balActive++;
+  }
   balancedBestEffort = true;
   const nb = pi(PI_BAL_N);
   for (let j = 0; j < nb; j++) if (podReq(pi(PI_BAL_RES + j), false) != 0) balancedBestEffort = false;
@@ -334,20 +387,57 @@ function prepare(): void {
 function selectBest(n: i32): i32 {
   let best: i32 = -1;
   let max: i32 = 0;
-  for (let i = 0; i < n; i++) {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const end = n & ~3;
+    let vmax = i32x4.splat(i32.MIN_VALUE);
+    let any = i32x4.splat(0);
+    for (; i < end; i += 4) {
+      const feas = i32x4.eq(v128.load(oStatus + (<usize>i << 2)), i32x4.splat(0));
+      vmax = i32x4.max_s(vmax, v128.bitselect(v128.load(oScore + (<usize>i << 2)), i32x4.splat(i32.MIN_VALUE), feas));
+      any = v128.or(any, feas);
+    }
+    if (v128.any_true(any)) {
+      max = max(max(i32x4.extract_lane(vmax, 0), i32x4.extract_lane(vmax, 1)), max(i32x4.extract_lane(vmax, 2), i32x4.extract_lane(vmax, 3)));
+      best = 0; // marks "max found"; the first index is taken by the tie scan below
+    }
+  }
+  for (; i < n; i++) {
     if (i32At(oStatus, i) != 0) continue;
     const s = i32At(oScore, i);
-    if (best < 0 || s > max) { max = s; best = i; }
+    if (best < 0 || s > max) { max = s; best = 0; }
   }
   if (best < 0) return -1;
+  // murmur3's finalizer spreads small seeds over all 32 bits before xorshift32 takes over.
   let x: u32 = <u32>pi(PI_SEED);
+  x ^= x >> 16; x *= 0x85ebca6b; x ^= x >> 13; x *= 0xc2b2ae35; x ^= x >> 16;
   if (x == 0) x = 0x9e3779b9;
-  let ties: u32 = 1;
-  for (let i = best + 1; i < n; i++) {
+  let ties: u32 = 0;
+  best = -1;
+  i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const end = n & ~3;
+    const vm = i32x4.splat(max);
+    const z = i32x4.splat(0);
+    for (; i < end; i += 4) {
+      const hit = v128.and(i32x4.eq(v128.load(oScore + (<usize>i << 2)), vm), i32x4.eq(v128.load(oStatus + (<usize>i << 2)), z));
+      if (!v128.any_true(hit)) continue;
+      for (let l = i; l < i + 4; l++) {
+        if (i32At(oStatus, l) != 0 || i32At(oScore, l) != max) continue;
+        ties++;
+        if (ties == 1) { best = l; continue; }
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        if (<u64>x * <u64>ties < 0x100000000) best = l;
+      }
+    }
+  }
+  for (; i < n; i++) {
     if (i32At(oStatus, i) != 0 || i32At(oScore, i) != max) continue;
     ties++;
+    if (ties == 1) { best = i; continue; }
+    // P = 1/ties without a division: x·ties < 2^32 for ceil(2^32/ties) of the 2^32 values of x.
     x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-    if (x % ties == 0) best = i;
+    if (<u64>x * <u64>ties < 0x100000000) best = i;
   }
   return best;
 }
@@ -417,41 +507,59 @@ export function filterAndScore(n: i32): i32 {
 @inline function ldF(base: usize, i: i32): v128 { return v128.load(base + (<usize>i << 3)); }
 @inline function ldF2(base: usize, i: i32): v128 { return v128.load(base + (<usize>i << 3), 16); }
 
+/**
+ * trunc(a / b) for integral 0 ≤ a, 0 < b, a + b < 2^53, quotient ≤ 2^20, without a division:
+ * multiply by the reciprocal (off by at most one) and correct with exact integer products.
+ */
+@inline function divTrunc(a: v128, b: v128, inv: v128): v128 {
+  const one = f64x2.splat(1);
+  let q = f64x2.trunc(f64x2.mul(a, inv));
+  const qb = f64x2.mul(q, b);
+  q = f64x2.add(q, v128.and(f64x2.le(f64x2.add(qb, b), a), one));
+  return f64x2.sub(q, v128.and(f64x2.gt(qb, a), one));
+}
+
 /** f64 mask (lo, hi pairs) of `need > alloc - requested`. */
 @inline function short(need: f64, allocB: usize, reqB: usize, i: i32): v128 {
   const v = f64x2.splat(need);
   return narrow(f64x2.gt(v, f64x2.sub(ldF(allocB, i), ldF(reqB, i))), f64x2.gt(v, f64x2.sub(ldF2(allocB, i), ldF2(reqB, i))));
 }
 
-/** Fit score for 2 lanes (Least/Most strategies), as f64x2. */
-@inline function fitPair(base: i32, off2: i32): v128 {
-  const n = pi(PI_FIT_N);
-  let ns = f64x2.splat(0);
-  let ws = f64x2.splat(0);
+/** Fit score for 4 lanes (Least/Most strategies), as i32x4. */
+@inline function fitQuad(i: i32): v128 {
+  let ns0 = f64x2.splat(0); let ns1 = ns0; let ws0 = ns0; let ws1 = ns0;
   const zero = f64x2.splat(0);
   const hundred = f64x2.splat(100);
-  for (let j = 0; j < n; j++) {
-    const r = pi(PI_FIT_RES + j);
-    if (skipped(r, true)) continue;
-    let a: v128; let q: v128;
-    const idx = base + off2;
-    if (r == 0) { a = ldF(oAllocCpu, idx); q = f64x2.add(ldF(oNzCpu, idx), f64x2.splat(pf(PF_NZ_CPU))); }
-    else if (r == 1) { a = ldF(oAllocMem, idx); q = f64x2.add(ldF(oNzMem, idx), f64x2.splat(pf(PF_NZ_MEM))); }
-    else if (r == 2) { a = ldF(oAllocEph, idx); q = f64x2.add(ldF(oReqEph, idx), f64x2.splat(pf(PF_EPH))); }
-    else { a = ldF(rowF64(oAllocExt, r - 3), idx); q = f64x2.add(ldF(rowF64(oReqExt, r - 3), idx), f64x2.splat(pf(PF_EXT + r - 3))); }
-    const inc = f64x2.ne(a, zero);
-    const over = f64x2.gt(q, a);
-    let s: v128;
-    if (strategy == STRATEGY_LEAST) {
-      s = v128.andnot(f64x2.trunc(f64x2.div(f64x2.mul(f64x2.sub(a, q), hundred), a)), over);
+  const least = strategy == STRATEGY_LEAST;
+  const at = <usize>i << 3;
+  for (let j = 0; j < fitActive; j++) {
+    const aB = <usize>load<u32>(oScratch + S_FIT_ALLOC + (<usize>j << 2)) + at;
+    const qB = <usize>load<u32>(oScratch + S_FIT_REQ + (<usize>j << 2)) + at;
+    const pod = f64x2.splat(load<f64>(oScratch + S_FIT_POD + (<usize>j << 3)));
+    const w = f64x2.splat(load<f64>(oScratch + S_FIT_W + (<usize>j << 3)));
+    const a0 = v128.load(aB); const a1 = v128.load(aB, 16);
+    const q0 = f64x2.add(v128.load(qB), pod); const q1 = f64x2.add(v128.load(qB, 16), pod);
+    const over0 = f64x2.gt(q0, a0); const over1 = f64x2.gt(q1, a1);
+    let s0: v128; let s1: v128;
+    if (least) {
+      s0 = v128.andnot(f64x2.trunc(f64x2.div(f64x2.mul(f64x2.sub(a0, q0), hundred), a0)), over0);
+      s1 = v128.andnot(f64x2.trunc(f64x2.div(f64x2.mul(f64x2.sub(a1, q1), hundred), a1)), over1);
     } else {
-      s = f64x2.trunc(f64x2.div(f64x2.mul(v128.bitselect(a, q, over), hundred), a));
+      s0 = f64x2.trunc(f64x2.div(f64x2.mul(v128.bitselect(a0, q0, over0), hundred), a0));
+      s1 = f64x2.trunc(f64x2.div(f64x2.mul(v128.bitselect(a1, q1, over1), hundred), a1));
     }
-    const w = f64x2.splat(<f64>pi(PI_FIT_W + j));
-    ns = f64x2.add(ns, v128.and(f64x2.mul(s, w), inc));
-    ws = f64x2.add(ws, v128.and(w, inc));
+    const inc0 = f64x2.ne(a0, zero); const inc1 = f64x2.ne(a1, zero);
+    ns0 = f64x2.add(ns0, v128.and(f64x2.mul(s0, w), inc0));
+    ns1 = f64x2.add(ns1, v128.and(f64x2.mul(s1, w), inc1));
+    ws0 = f64x2.add(ws0, v128.and(w, inc0));
+    ws1 = f64x2.add(ws1, v128.and(w, inc1));
   }
-  return v128.and(f64x2.trunc(f64x2.div(ns, ws)), f64x2.ne(ws, zero));
+  const full = f64x2.splat(fitWeightSum);
+  if (fitWeightSum > 0 && !v128.any_true(v128.or(f64x2.ne(ws0, full), f64x2.ne(ws1, full)))) {
+    const inv = f64x2.splat(fitWeightInv);
+    return toI32(divTrunc(ns0, full, inv), divTrunc(ns1, full, inv));
+  }
+  return toI32(v128.and(f64x2.trunc(f64x2.div(ns0, ws0)), f64x2.ne(ws0, zero)), v128.and(f64x2.trunc(f64x2.div(ns1, ws1)), f64x2.ne(ws1, zero)));
 }
 
 /** BalancedAllocation for 2 lanes when exactly cpu+memory style (2 resources, non-zero allocatable). */
@@ -461,18 +569,9 @@ export function filterAndScore(n: i32): i32 {
   f0 = v128.bitselect(one, f0, f64x2.gt(f0, one));
   let f1 = f64x2.div(fq1, fa1);
   f1 = v128.bitselect(one, f1, f64x2.gt(f1, one));
-  const std = f64x2.abs(f64x2.div(f64x2.sub(f0, f1), f64x2.splat(2)));
+  // x * 0.5 rounds the same real value as upstream's x / 2, so the result is bit-identical.
+  const std = f64x2.abs(f64x2.mul(f64x2.sub(f0, f1), f64x2.splat(0.5)));
   return f64x2.trunc(f64x2.mul(f64x2.sub(one, std), f64x2.splat(100)));
-}
-
-@inline function balLoad(r: i32, i: i32, hi: bool): v128 {
-  const b = r == 0 ? oAllocCpu : r == 1 ? oAllocMem : r == 2 ? oAllocEph : rowF64(oAllocExt, r - 3);
-  return hi ? ldF2(b, i) : ldF(b, i);
-}
-@inline function balReqLoad(r: i32, i: i32, hi: bool): v128 {
-  const b = r == 0 ? oReqCpu : r == 1 ? oReqMem : r == 2 ? oReqEph : rowF64(oReqExt, r - 3);
-  const v = hi ? ldF2(b, i) : ldF(b, i);
-  return f64x2.add(v, f64x2.splat(podReq(r, false)));
 }
 
 function simdPass1(i: i32): v128 {
@@ -528,7 +627,7 @@ function simdPass1(i: i32): v128 {
   if (wFit != 0) {
     let fitV: v128;
     if (strategy == STRATEGY_LEAST || strategy == STRATEGY_MOST) {
-      fitV = toI32(fitPair(i, 0), fitPair(i, 2));
+      fitV = fitQuad(i);
     } else {
       fitV = i32x4(fitScore(i), fitScore(i + 1), fitScore(i + 2), fitScore(i + 3));
     }
@@ -537,19 +636,22 @@ function simdPass1(i: i32): v128 {
   if (wBal != 0 && !balancedBestEffort) {
     let balV: v128 = zero;
     let fast = false;
-    if (pi(PI_BAL_N) == 2) {
-      const r0 = pi(PI_BAL_RES);
-      const r1 = pi(PI_BAL_RES + 1);
-      if (!skipped(r0, false) && !skipped(r1, false)) {
-        const a0l = balLoad(r0, i, false); const a0h = balLoad(r0, i, true);
-        const a1l = balLoad(r1, i, false); const a1h = balLoad(r1, i, true);
-        const fz = f64x2.splat(0);
-        const anyZero = v128.or(v128.or(f64x2.eq(a0l, fz), f64x2.eq(a0h, fz)), v128.or(f64x2.eq(a1l, fz), f64x2.eq(a1h, fz)));
-        if (!v128.any_true(anyZero)) {
-          fast = true;
-          balV = toI32(balancedPair(a0l, balReqLoad(r0, i, false), a1l, balReqLoad(r1, i, false)),
-            balancedPair(a0h, balReqLoad(r0, i, true), a1h, balReqLoad(r1, i, true)));
-        }
+    if (balActive == 2) {
+      const at = <usize>i << 3;
+      const a0B = <usize>load<u32>(oScratch + S_BAL_ALLOC) + at;
+      const a1B = <usize>load<u32>(oScratch + S_BAL_ALLOC + 4) + at;
+      const a0l = v128.load(a0B); const a0h = v128.load(a0B, 16);
+      const a1l = v128.load(a1B); const a1h = v128.load(a1B, 16);
+      const fz = f64x2.splat(0);
+      const anyZero = v128.or(v128.or(f64x2.eq(a0l, fz), f64x2.eq(a0h, fz)), v128.or(f64x2.eq(a1l, fz), f64x2.eq(a1h, fz)));
+      if (!v128.any_true(anyZero)) {
+        fast = true;
+        const q0B = <usize>load<u32>(oScratch + S_BAL_REQ) + at;
+        const q1B = <usize>load<u32>(oScratch + S_BAL_REQ + 4) + at;
+        const p0 = f64x2.splat(load<f64>(oScratch + S_BAL_POD));
+        const p1 = f64x2.splat(load<f64>(oScratch + S_BAL_POD + 8));
+        balV = toI32(balancedPair(a0l, f64x2.add(v128.load(q0B), p0), a1l, f64x2.add(v128.load(q1B), p1)),
+          balancedPair(a0h, f64x2.add(v128.load(q0B, 16), p0), a1h, f64x2.add(v128.load(q1B, 16), p1)));
       }
     }
     if (!fast) balV = i32x4(balancedScore(i), balancedScore(i + 1), balancedScore(i + 2), balancedScore(i + 3));
@@ -563,7 +665,8 @@ function simdPass1(i: i32): v128 {
     let lo = ldF(oImg, i); let hi = ldF2(oImg, i);
     lo = v128.bitselect(mn, v128.bitselect(mx, lo, f64x2.gt(lo, mx)), f64x2.lt(lo, mn));
     hi = v128.bitselect(mn, v128.bitselect(mx, hi, f64x2.gt(hi, mx)), f64x2.lt(hi, mn));
-    const img = toI32(f64x2.trunc(f64x2.div(f64x2.mul(h, f64x2.sub(lo, mn)), span)), f64x2.trunc(f64x2.div(f64x2.mul(h, f64x2.sub(hi, mn)), span)));
+    const inv = f64x2.splat(1 / (imgMax - IMG_MIN));
+    const img = toI32(divTrunc(f64x2.mul(h, f64x2.sub(lo, mn)), span, inv), divTrunc(f64x2.mul(h, f64x2.sub(hi, mn)), span, inv));
     base = i32x4.add(base, i32x4.mul(img, i32x4.splat(wImg)));
   }
   if ((podFlags & POD_HAS_EXTRA) != 0) base = i32x4.add(base, v128.load(oExtra + (<usize>i << 2)));
@@ -581,8 +684,8 @@ function simdPass1(i: i32): v128 {
 }
 
 @inline function normPair(raw: v128, maxv: f64): v128 {
-  // trunc(100 * raw / max) for the low two i32 lanes of `raw`, as f64x2
-  return f64x2.trunc(f64x2.div(f64x2.mul(f64x2.convert_low_i32x4_s(raw), f64x2.splat(100)), f64x2.splat(maxv)));
+  // trunc(100 * raw / max) for the low two i32 lanes of `raw` (0 ≤ raw ≤ max), as f64x2
+  return divTrunc(f64x2.mul(f64x2.convert_low_i32x4_s(raw), f64x2.splat(100)), f64x2.splat(maxv), f64x2.splat(1 / maxv));
 }
 
 function simdPass2(i: i32, maxT: i32, maxA: i32): void {

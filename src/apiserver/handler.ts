@@ -56,7 +56,7 @@ function healthResponse(path: string, query: URLSearchParams, ok: boolean): Http
   const check = m[2];
   const healthy = which !== "readyz" || ok;
   if (check !== undefined) {
-    if (!HEALTH_CHECKS.includes(check)) return { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "404 page not found\n" };
+    if (!HEALTH_CHECKS.includes(check)) throw notFoundPath();
     return { status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: "ok" };
   }
   if (query.has("verbose")) {

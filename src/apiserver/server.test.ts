@@ -48,6 +48,10 @@ describe("bootstrap and discovery", () => {
     expect(v.minor).toBe("32");
     expect((await api.handler(fakeRequest("GET", "/healthz"))).status).toBe(200);
     expect(await bodyText(await api.handler(fakeRequest("GET", "/readyz?verbose")))).toContain("readyz check passed");
+    expect((await api.handler(fakeRequest("GET", "/livez/ping"))).status).toBe(200);
+    const unknownCheck = await api.handler(fakeRequest("GET", "/healthz/nope"));
+    expect(unknownCheck.status).toBe(404);
+    expect(await bodyJson(unknownCheck)).toMatchObject({ kind: "Status", reason: "NotFound", code: 404 });
     const m = await bodyText(await call("GET", "/metrics"));
     expect(m).toContain("apiserver_request_total");
   });

@@ -30,6 +30,13 @@ export interface ConnectionOptions {
    * of 10 refuses streams with ENHANCE_YOUR_CALM once a few large list responses are in flight).
    */
   readonly maxSessionMemoryMiB?: number;
+  /**
+   * HTTP/2 receive windows in bytes (per stream, and for the whole session). Node's default of
+   * 64 KiB makes a large LIST wait on a WINDOW_UPDATE every 64 KiB; default here 8 MiB per stream
+   * and 32 MiB per session.
+   */
+  readonly streamWindowBytes?: number;
+  readonly sessionWindowBytes?: number;
 }
 
 export interface RawRequest {
@@ -104,7 +111,10 @@ export class Http2Connection {
       throw new TypeError(`server "${opts.server}" must use https:// or http://`);
     }
     this.origin = url.origin;
-    const tls: http2.SecureClientSessionOptions = { maxSessionMemory: opts.maxSessionMemoryMiB ?? 256 };
+    const tls: http2.SecureClientSessionOptions = {
+      maxSessionMemory: opts.maxSessionMemoryMiB ?? 256,
+      settings: { initialWindowSize: opts.streamWindowBytes ?? 8 << 20 },
+    };
     if (url.protocol === "https:") {
       if (opts.caPem !== undefined) tls.ca = opts.caPem;
       if (opts.clientCertPem !== undefined) tls.cert = opts.clientCertPem;
@@ -134,7 +144,14 @@ export class Http2Connection {
       s.destroy(new ConnectionError(`cannot connect to ${this.origin}: timed out after ${timeout} ms`));
     }, timeout);
     timer.unref();
-    s.once("connect", () => clearTimeout(timer));
+    s.once("connect", () => {
+      clearTimeout(timer);
+      try {
+        s.setLocalWindowSize(this.opts.sessionWindowBytes ?? 32 << 20);
+      } catch {
+        // the session died between connect and here; its streams report that
+      }
+    });
     s.once("close", () => clearTimeout(timer));
     if (this.open === 0) s.unref();
     return s;

@@ -85,7 +85,7 @@ describe.each(["1.30", "1.33"] as const)("kubectl %s", (version) => {
     expect(await k.fails(n(["get", "cm", "missing"]))).toBe('Error from server (NotFound): configmaps "missing" not found');
     const stale = JSON.parse(await k.ok(n(["get", "cm", "cfg", "-o", "json"]))) as Record<string, unknown>;
     await k.ok(n(["annotate", "cm", "cfg", "bump=1"]));
-    expect(await k.fails(n(["replace", "--validate=false", "-f", "-"]), { input: JSON.stringify(stale) })).toMatch(
+    expect(await k.fails(n(["replace", "-f", "-"]), { input: JSON.stringify(stale) })).toMatch(
       /^Error from server \(Conflict\): error when replacing "STDIN": Operation cannot be fulfilled on configmaps "cfg": the object has been modified/,
     );
   });

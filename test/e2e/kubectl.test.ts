@@ -60,10 +60,8 @@ metadata:
   labels: {group: sorted, idx: "${i}"}
 data: {val: "${x}"}
 `).join("---\n");
-    // No OpenAPI documents yet (they come with `apply`): kubectl's default --validate=strict would
-    // fail with "failed to download openapi", so manifests go with --validate=false
-    // (fieldValidation=Ignore).
-    const out = await k.ok(n(["create", "--validate=false", "-f", "-"]), { input: manifest });
+    // Default --validate=strict: kubectl reads /openapi/v3 and sends fieldValidation=Strict.
+    const out = await k.ok(n(["create", "-f", "-"]), { input: manifest });
     expect(out).toBe("configmap/sort-c created\nconfigmap/sort-a created\nconfigmap/sort-b created\n");
   });
 });
@@ -239,9 +237,9 @@ describe("kubectl 1.32: label, annotate, patch, replace", () => {
   it("replace, and replace with a stale resourceVersion is a Conflict", async () => {
     const obj = parseJson(await k.ok(n(["get", "configmap", "cm1", "-o", "json"])));
     const stale = JSON.stringify({ ...obj, data: { replaced: "yes" } });
-    expect(await k.ok(n(["replace", "--validate=false", "-f", "-"]), { input: stale })).toBe("configmap/cm1 replaced\n");
+    expect(await k.ok(n(["replace", "-f", "-"]), { input: stale })).toBe("configmap/cm1 replaced\n");
     expect(parseJson(await k.ok(n(["get", "cm", "cm1", "-o", "jsonpath={.data}"])))).toEqual({ replaced: "yes" });
-    const err = await k.fails(n(["replace", "--validate=false", "-f", "-"]), { input: JSON.stringify({ ...obj, data: { again: "1" } }) });
+    const err = await k.fails(n(["replace", "-f", "-"]), { input: JSON.stringify({ ...obj, data: { again: "1" } }) });
     expect(err).toBe(
       'Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on configmaps "cm1": ' +
         "the object has been modified; please apply your changes to the latest version and try again",
@@ -315,7 +313,7 @@ describe("kubectl 1.32: bad input", () => {
     expect(await k.fails(n(["create", "configmap", "Bad_Name"]))).toBe(
       `error: failed to create configmap: ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": ${subdomain}`,
     );
-    expect(await k.fails(n(["create", "--validate=false", "-f", "-"]), { input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n" })).toBe(
+    expect(await k.fails(n(["create", "-f", "-"]), { input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n" })).toBe(
       `The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": ${subdomain}`,
     );
     expect(await k.fails(["create", "namespace", "Bad.NS"])).toBe(
@@ -339,7 +337,7 @@ spec:
     metadata: {labels: {app: neg2}}
     spec: {containers: [{name: c, image: nginx}]}
 `;
-    expect(await k.fails(n(["create", "--validate=false", "-f", "-"]), { input: manifest })).toBe(
+    expect(await k.fails(n(["create", "-f", "-"]), { input: manifest })).toBe(
       'The Deployment "neg2" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
     );
   });
@@ -349,7 +347,7 @@ spec:
     expect(await k.fails(n(["get", "deployment", "nope"]))).toBe('Error from server (NotFound): deployments.apps "nope" not found');
     expect(await k.fails(n(["delete", "secret", "nope"]))).toBe('Error from server (NotFound): secrets "nope" not found');
     expect(await k.fails(["get", "namespace", "nope"])).toBe('Error from server (NotFound): namespaces "nope" not found');
-    const again = await k.fails(n(["create", "--validate=false", "-f", "-"]), { input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm1}\n" });
+    const again = await k.fails(n(["create", "-f", "-"]), { input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm1}\n" });
     expect(again).toBe('Error from server (AlreadyExists): error when creating "STDIN": configmaps "cm1" already exists');
     expect(await k.fails(["get", "nosuchkind"])).toBe('error: the server doesn\'t have a resource type "nosuchkind"');
   });

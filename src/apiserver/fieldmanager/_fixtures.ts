@@ -47,7 +47,8 @@ export function stored(obj: KubeObject, rv = "1"): KubeObject {
     generation: 1,
     creationTimestamp: "2024-05-01T10:00:00Z",
   };
-  const spec = copy.spec as Record<string, unknown>;
+  const spec = copy.spec as Record<string, unknown> | undefined;
+  if (!spec) return copy;
   spec.strategy ??= { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } };
   spec.revisionHistoryLimit ??= 10;
   spec.progressDeadlineSeconds ??= 600;

@@ -30,7 +30,7 @@ export function keyPE(fields: ReadonlyArray<readonly [string, Scalar]>): PathEle
   return `k:{${sorted.map(([n, v]) => `${goJson(n)}:${goJson(v)}`).join(",")}}`;
 }
 
-/** Parses a path path from dotted field names: `pathOf("spec", "replicas")`. */
+/** A path of field names: `pathOf("spec", "replicas")` is `.spec.replicas`. */
 export function pathOf(...names: string[]): PathElement[] {
   return names.map(fieldPE);
 }

@@ -32,7 +32,7 @@ export const BEFORE_FIRST_APPLY = "before-first-apply";
 export type IgnoredFields = ReadonlyArray<readonly string[]>;
 
 export interface UpdateOptions {
-  /** fieldManager, else the user agent's first token, else "unknown". */
+  /** fieldManager, else the user agent up to its first "/" (upstream managerOrUserAgent); "" is recorded as "unknown". */
   readonly manager: string;
   readonly operation?: "Update";
   /** The request's group/version, e.g. "apps/v1". */

@@ -23,3 +23,5 @@ export type { ManagedFieldsEntry, Operation, Owner } from "./managed.ts";
 export { resolveSchema, schemaForKind, schemaForMessage } from "./schema.ts";
 export type { ListSchema, MapSchema, SchemaRef, StructSchema, TypeSchema } from "./schema.ts";
 export { TypedValueError } from "./typed.ts";
+export { fieldManagerCauses, FIELD_MANAGER_MAX_LENGTH, validatePatchOptions } from "./options.ts";
+export type { PatchOptionsInput } from "./options.ts";

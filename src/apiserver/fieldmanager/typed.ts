@@ -188,7 +188,7 @@ export interface Comparison {
 /** Compares two objects of type `t` (upstream TypedValue.Compare). */
 export function compare(t: TypeSchema, lhs: unknown, rhs: unknown): Comparison {
   const out = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  compareNode(t, lhs, rhs, [], out, false);
+  compareNode(t, lhs, rhs, [], out, false, true, true);
   return out;
 }
 
@@ -196,13 +196,17 @@ function isEmptyContainer(v: unknown): boolean {
   return v === undefined || (Array.isArray(v) ? v.length === 0 : isObject(v) && Object.keys(v).length === 0);
 }
 
-function compareNode(t: TypeSchema, l: unknown, r: unknown, path: PathElement[], out: Comparison, alwaysPresent: boolean): void {
+function compareNode(
+  t: TypeSchema, l: unknown, r: unknown, path: PathElement[], out: Comparison,
+  alwaysPresent: boolean, lParent: boolean, rParent: boolean,
+): void {
   depthGuard(path);
   if (alwaysPresent && (t.kind === "struct" || t.kind === "list")) {
-    // Go's typed objects always carry these fields: absent and empty are the same thing.
+    // Go's typed objects always carry these fields inside an existing parent: absent and empty
+    // are the same thing there.
     const empty = t.kind === "struct" ? {} : [];
-    if (l === undefined) l = empty;
-    if (r === undefined) r = empty;
+    if (l === undefined && lParent) l = empty;
+    if (r === undefined && rParent) r = empty;
   }
   const bothEmpty = isEmptyContainer(l) && isEmptyContainer(r);
   const lShapeOk = l === undefined;
@@ -221,7 +225,7 @@ function compareNode(t: TypeSchema, l: unknown, r: unknown, path: PathElement[],
       const c = childType(t, k);
       if (lv === undefined && rv === undefined && !c.alwaysPresent) continue;
       path.push(fieldPE(k));
-      compareNode(c.type, lv, rv, path, out, c.alwaysPresent);
+      compareNode(c.type, lv, rv, path, out, c.alwaysPresent, l !== undefined, r !== undefined);
       path.pop();
     }
   } else if (listLike) {
@@ -265,14 +269,14 @@ function compareList(t: ListSchema, l: unknown[], r: unknown[], path: PathElemen
     const rl = rValues.get(pe) ?? [];
     path.push(pe);
     if (ll.length <= 1 && rl.length <= 1) {
-      compareNode(t.items, ll[0], rl[0], path, out, false);
+      compareNode(t.items, ll[0], rl[0], path, out, false, true, true);
     } else if (ll.length >= 2 && rl.length >= 2) {
       if (!deepEqual(ll, rl)) out.modified.insert(path);
     } else if (ll.length >= 2) {
-      if (rl.length !== 0) compareNode(t.items, undefined, rl[0], path, out, false);
+      if (rl.length !== 0) compareNode(t.items, undefined, rl[0], path, out, false, true, true);
       out.removed.insert(path);
     } else {
-      if (ll.length !== 0) compareNode(t.items, ll[0], undefined, path, out, false);
+      if (ll.length !== 0) compareNode(t.items, ll[0], undefined, path, out, false, true, true);
       out.added.insert(path);
     }
     path.pop();

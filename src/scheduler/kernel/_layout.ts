@@ -10,7 +10,7 @@
  */
 
 /** Header magic + layout version. */
-export const MAGIC = 0x5447_4b02;
+export const MAGIC = 0x5447_4b03;
 /** Header slots (i32 indices at address 0). Field offsets start at `H_FIELDS`. */
 export const H_MAGIC = 0;
 export const H_CAPACITY = 1;
@@ -27,8 +27,11 @@ export const F = {
   preferredWeights: 16, extraScore: 17, status: 18, score: 19, rawTaint: 20, rawAffinity: 21,
   selector: 22, externalReject: 23,
   paramsF64: 24, paramsI32: 25, reasonCounts: 26, rtcrTable: 27, result: 28,
+  /** Kernel-private per-call scratch (resource pointers resolved once per pod). */
+  scratch: 29,
 } as const;
-export const FIELD_COUNT = 29;
+export const FIELD_COUNT = 30;
+export const SCRATCH_BYTES = 512;
 
 /** i32 parameter slots (profile + per-pod). */
 export const PI = {
@@ -102,6 +105,7 @@ export function computeLayout(capacity: number, ext: number, taintWords: number)
   put(F.reasonCounts, REASON_SLOTS * 4);
   put(F.rtcrTable, RTCR_TABLE * 4);
   put(F.result, 16);
+  put(F.scratch, SCRATCH_BYTES);
   return { capacity, ext, taintWords, offsets, bytes: at };
 }
 

@@ -125,10 +125,10 @@ describe("crash: SIGKILL during writes", () => {
 
 describe("crash: damaged WAL", () => {
   /** A dir with one WAL segment of `n` single-put records (no snapshot); returns its bytes and record ends. */
-  async function makeWal(n: number): Promise<{ wal: Uint8Array; name: string; ends: number[] }> {
+  async function makeWal(n: number, fsync = false): Promise<{ wal: Uint8Array; name: string; ends: number[] }> {
     const dir = join(root, "src");
     await rm(dir, { recursive: true, force: true });
-    const s = await openEmbeddedStore({ dataDir: dir, fsync: false });
+    const s = await openEmbeddedStore({ dataDir: dir, fsync });
     for (let i = 0; i < n; i++) await s.put(`/k/${i}`, enc.encode(`value-${i}`));
     await s.close();
     const name = (await readdir(dir)).find((f) => f.startsWith("wal-")) as string;
@@ -137,6 +137,7 @@ describe("crash: damaged WAL", () => {
     let off = HEADER_SIZE;
     while (off < wal.length) {
       const len = new DataView(wal.buffer, off, 4).getUint32(0, true);
+      if (len === 0) break; // preallocated zeros
       off += FRAME_HEADER + len;
       ends.push(off);
     }
@@ -216,6 +217,23 @@ describe("crash: damaged WAL", () => {
     const bad = wal.slice();
     bad[3] = (bad[3] as number) ^ 0x10;
     expect(await recoverFrom(name, bad)).toBe("corrupt");
+  });
+
+  it("in a preallocated segment, a write lost mid-record (zeros from any byte on) is a noticed torn tail", { timeout: 60_000 }, async () => {
+    const made = await makeWal(20, true);
+    const { name, ends } = made;
+    const lastEnd = ends[ends.length - 1] as number;
+    expect(made.wal.length).toBeGreaterThan(lastEnd + 4096);
+    // Keep 4 KiB of the preallocated zeros (enough, and keeps each trial small).
+    const wal = made.wal.subarray(0, lastEnd + 4096);
+    for (let at = ends[ends.length - 3] as number; at < lastEnd; at++) {
+      const bad = wal.slice();
+      bad.fill(0, at, lastEnd);
+      const out = await recoverFrom(name, bad);
+      if (out === "corrupt") throw new Error(`zeroed tail from ${at} was reported corrupt`);
+      expect(out.records).toBe(intactBefore(ends, at));
+      expect(out.noticed).toBe(!ends.includes(at));
+    }
   });
 
   it("garbage after the last record is a torn tail; a valid record after garbage is corruption", async () => {

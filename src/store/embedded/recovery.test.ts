@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Store, StoreError, type WatchEvent } from "../types.ts";
 import { openEmbeddedStore } from "./mod.ts";
 import { snapshotName } from "./snapshot.ts";
+import { scanSegment } from "./wal.ts";
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dirs: string[] = [];
@@ -126,10 +127,11 @@ describe("embedded store: damage on disk", () => {
     expect(notices.join("\n")).toMatch(/truncating torn tail at offset \d+/);
     expect(s.currentRevision()).toBe(43);
     await s.close();
-    expect((await readFile(last)).length).toBe(good.length);
+    // Cut right after the last valid record (preallocated zeros went with the garbage).
+    expect((await readFile(last)).length).toBe(scanSegment(good).validEnd);
   });
 
-  it("truncates zero fill after the last record", async () => {
+  it("treats zeros after the last record as preallocated space: no notice, nothing lost", async () => {
     const dir = await tempDir();
     await populated(dir);
     const segs = await segmentFiles(dir);
@@ -137,7 +139,38 @@ describe("embedded store: damage on disk", () => {
     await writeFile(last, Buffer.concat([await readFile(last), Buffer.alloc(4096)]));
     const notices: string[] = [];
     const s = await openEmbeddedStore({ dataDir: dir, log: (m) => notices.push(m) });
-    expect(notices).toHaveLength(1);
+    expect(notices).toEqual([]);
+    expect(s.currentRevision()).toBe(43);
+    await s.close();
+  });
+
+  it("preallocates segments with zeros when fsync is on", async () => {
+    const dir = await tempDir();
+    const s = await openEmbeddedStore({ dataDir: dir });
+    await s.put("/a", b("1"));
+    await s.close();
+    const segs = await segmentFiles(dir);
+    const buf = await readFile(join(dir, segs[0] as string));
+    expect(buf.length).toBeGreaterThanOrEqual(64 * 1024);
+    const scan = scanSegment(buf);
+    expect(scan.records).toHaveLength(1);
+    expect(scan.damage).toBeUndefined();
+    expect(buf.subarray(scan.validEnd).every((x) => x === 0)).toBe(true);
+  });
+
+  it("a torn record followed by preallocated zeros is a noticed torn tail", async () => {
+    const dir = await tempDir();
+    await populated(dir);
+    const segs = await segmentFiles(dir);
+    const last = join(dir, segs[segs.length - 1] as string);
+    const buf = await readFile(last);
+    const end = scanSegment(buf).validEnd;
+    // A header announcing 40 bytes, 5 of them written, then the preallocated zeros.
+    buf.set([40, 0, 0, 0, 9, 9, 9, 9, 1, 2, 3, 4, 5], end);
+    await writeFile(last, buf);
+    const notices: string[] = [];
+    const s = await openEmbeddedStore({ dataDir: dir, log: (m) => notices.push(m) });
+    expect(notices.join()).toMatch(new RegExp(`truncating torn tail at offset ${end} \\(checksum mismatch`));
     expect(s.currentRevision()).toBe(43);
     await s.close();
   });
@@ -154,14 +187,17 @@ describe("embedded store: damage on disk", () => {
     await expectCorrupt(openEmbeddedStore({ dataDir: dir }), /wal-0000000000000001\.log: bad record at offset 24 \(checksum mismatch\)/);
   });
 
-  it("refuses damage at the end of a segment that is not the last", async () => {
+  it("refuses damage to the last record of a segment that is not the last", async () => {
     const dir = await tempDir();
     await populated(dir);
     const segs = await segmentFiles(dir);
     const first = join(dir, segs[0] as string);
     const buf = await readFile(first);
-    await writeFile(first, buf.subarray(0, buf.length - 3));
-    await expectCorrupt(openEmbeddedStore({ dataDir: dir }), /not the last|revision gap/);
+    const recs = scanSegment(buf).records;
+    const lastRec = recs[recs.length - 1]!.offset;
+    buf[lastRec + 9] = (buf[lastRec + 9] as number) ^ 0x55;
+    await writeFile(first, buf);
+    await expectCorrupt(openEmbeddedStore({ dataDir: dir }), new RegExp(`bad record at offset ${lastRec} \\(checksum mismatch\\) in a segment that is not the last`));
   });
 
   it("refuses a missing middle segment as a revision gap", async () => {

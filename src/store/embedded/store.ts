@@ -46,7 +46,11 @@ import { fsyncDir } from "./fsutil.ts";
 import { type DirLock, lockDir } from "./lock.ts";
 import { type SegmentInfo, recover } from "./recover.ts";
 import { snapshotName, writeSnapshotFile } from "./snapshot.ts";
-import { encodeHeader, segmentName } from "./wal.ts";
+import { HEADER_SIZE, encodeHeader, segmentName } from "./wal.ts";
+
+/** Zero-fill this much of a segment at a time, once less than PREALLOC_AHEAD is left. */
+const PREALLOC_CHUNK = 4 * 1024 * 1024;
+const PREALLOC_AHEAD = 256 * 1024;
 
 export interface EmbeddedStoreOptions {
   /** Directory holding the WAL segments, snapshots and the LOCK file (created if missing). */
@@ -114,6 +118,9 @@ class EmbeddedStore implements Store {
   private readonly hub: WatchHub;
   private fh: FileHandle | undefined;
   private segPos = 0;
+  /** Bytes of the current segment already zero-filled (preallocated) on disk. */
+  private segAllocated = 0;
+  private zeros: Uint8Array | undefined;
   /** Records appended but not yet handed to the disk. */
   private pending = new Writer(1 << 16);
   private spare = new Writer(1 << 16);
@@ -242,7 +249,9 @@ class EmbeddedStore implements Store {
     try {
       const header = encodeHeader(this.durableRev);
       await fh.write(header, 0, header.length, 0);
+      this.segAllocated = header.length;
       if (this.cfg.fsync) {
+        await this.preallocate(fh, header.length);
         await fh.sync();
         await fsyncDir(this.dir);
       }
@@ -252,7 +261,7 @@ class EmbeddedStore implements Store {
     }
     const old = this.fh;
     this.fh = fh;
-    this.segPos = 24;
+    this.segPos = HEADER_SIZE;
     this.segments.push({ seq, baseRevision: this.durableRev, name });
     await old?.close();
   }
@@ -329,6 +338,7 @@ class EmbeddedStore implements Store {
         while (n < this.waiters.length && (this.waiters[n] as Waiter).seq <= seq) n++;
         for (const w of this.waiters.splice(0, n)) w.resolve();
         this.hub.deliver(rev);
+        if (this.cfg.fsync && this.segAllocated - this.segPos < PREALLOC_AHEAD) await this.preallocate(fh, this.segPos);
         if (this.recordsSinceSnapshot >= this.cfg.snapshotEvery && !this.snapshotting) {
           await this.beginSnapshot();
         } else if (this.segPos >= this.cfg.segmentBytes) {
@@ -338,6 +348,24 @@ class EmbeddedStore implements Store {
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /**
+   * Zero-fills the segment ahead of the write position, off the latency path of the next batch.
+   * Synced writes into already allocated, already written blocks need no file-size or extent
+   * change, so they avoid a file-system journal commit (as etcd does with its preallocated
+   * segments). Recovery treats zeros up to the end of a segment as unused space, not damage.
+   */
+  private async preallocate(fh: FileHandle, from: number): Promise<void> {
+    const chunk = Math.min(PREALLOC_CHUNK, Math.max(PREALLOC_AHEAD, this.cfg.segmentBytes));
+    const zeros = (this.zeros ??= new Uint8Array(chunk));
+    const start = Math.max(from, this.segAllocated);
+    let off = 0;
+    while (off < zeros.length) {
+      const { bytesWritten } = await fh.write(zeros, off, zeros.length - off, start + off);
+      off += bytesWritten;
+    }
+    this.segAllocated = start + zeros.length;
   }
 
   private nextSeq(): number {

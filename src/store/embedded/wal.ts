@@ -8,7 +8,8 @@
  *   frame:  u32 payload length | u32 CRC-32C of payload | payload (see codec.ts)
  *
  * All integers little-endian. `baseRevision` is the store revision before the segment's first
- * record. `scanSegment` classifies damage: an incomplete or bad record after which no valid
+ * record. A segment may end with zeros (space preallocated by the writer): zeros from a record
+ * boundary to the end of the file are not damage. `scanSegment` classifies damage: an incomplete or bad record after which no valid
  * record follows is a torn tail (a write that was never acknowledged); a bad record followed by
  * a valid one is corruption.
  */
@@ -111,6 +112,8 @@ export function scanSegment(buf: Uint8Array): SegmentScan {
   while (off < buf.length) {
     const f = readFrame(buf, off);
     if ("reason" in f) {
+      // Zeros up to the end are preallocated space that was never written: a clean end.
+      if (allZero(buf, off)) return { records, validEnd: off };
       const validAfter = findValidAfter(buf, off + 1, lastRev);
       const damage = validAfter === undefined ? { offset: off, reason: f.reason } : { offset: off, reason: f.reason, validAfter };
       return { records, validEnd: off, damage };
@@ -120,6 +123,11 @@ export function scanSegment(buf: Uint8Array): SegmentScan {
     off = f.end;
   }
   return { records, validEnd: off };
+}
+
+function allZero(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function findValidAfter(buf: Uint8Array, from: number, lastRev: number): number | undefined {

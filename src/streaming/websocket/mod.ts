@@ -7,3 +7,5 @@ export { WebSocketConnection } from "./connection.ts";
 export type { CloseInfo, WebSocketMessage, WebSocketOptions } from "./connection.ts";
 export { upgradeWebSocket } from "./upgrade.ts";
 export type { UpgradeWebSocketOptions } from "./upgrade.ts";
+export { webSocketBytes } from "./bytes.ts";
+export type { WebSocketByteDuplex } from "./bytes.ts";
