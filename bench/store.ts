@@ -3,7 +3,8 @@
  * flight, for the embedded store (in process, fsync on) and a single-member etcd started here
  * (through its HTTP/JSON gateway with an undici keep-alive pool: client overhead included, as
  * the output says, and natively over gRPC/HTTP2). One discarded 1 s warm-up, then the median of 3
- * runs of a few seconds each (`seconds` argument, default 3). Ends with a `RESULT` line whose
+ * runs of `seconds` (argument, default 3) per method, each run made of 0.5 s slices alternating
+ * between the methods (fair under bursty background load). Ends with a `RESULT` line whose
  * etcd figures are the better of etcd's two client methods.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -19,8 +20,8 @@ const VALUE = new Uint8Array(256).map((_, i) => (i * 31) & 0xff);
 
 type Put = (key: string, value: Uint8Array) => Promise<unknown>;
 
-/** Runs `inFlight` closed-loop writers for `SECONDS`; returns completed writes per second. */
-async function measure(put: Put, inFlight: number, tag: string, seconds = SECONDS): Promise<number> {
+/** Runs `inFlight` closed-loop writers for `seconds`; returns [completed writes, elapsed s]. */
+async function slice(put: Put, inFlight: number, tag: string, seconds: number): Promise<[number, number]> {
   let done = 0;
   let n = 0;
   const start = performance.now();
@@ -32,7 +33,7 @@ async function measure(put: Put, inFlight: number, tag: string, seconds = SECOND
     }
   }
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return done / ((performance.now() - start) / 1000);
+  return [done, (performance.now() - start) / 1000];
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
@@ -40,10 +41,7 @@ const fmt = (x: number): string => Math.round(x).toLocaleString("en-US");
 
 type Method = "embedded" | "gateway" | "grpc";
 
-/**
- * Measures every method at every level, interleaving the runs (embedded, gateway, gRPC, then
- * again) so that all see the same background load on a shared machine.
- */
+/** Measures every method at every level (runs interleaved, see below). */
 async function benchAll(etcd: Etcd | undefined): Promise<Record<Method, Record<number, number>>> {
   const dir = await mkdtemp(join(tmpdir(), "tug-bench-store-"));
   const out: Record<Method, Record<number, number>> = { embedded: {}, gateway: {}, grpc: {} };
@@ -58,9 +56,21 @@ async function benchAll(etcd: Etcd | undefined): Promise<Record<Method, Record<n
         puts.push(["grpc", (k, v) => grpc.put(k, v), () => grpc.close()]);
       }
       const runs = new Map<Method, number[]>(puts.map(([m]) => [m, []]));
-      for (const [m, put] of puts) await measure(put, c, `${m}-${c}-warmup`, 1);
+      for (const [m, put] of puts) await slice(put, c, `${m}-${c}-warmup`, 1);
+      // One run = SECONDS per method, taken in 0.5 s slices that alternate between the methods,
+      // so that bursts of disk latency from other jobs on a shared machine hit all of them alike.
+      const slices = Math.max(1, Math.round(SECONDS / 0.5));
       for (let i = 0; i < RUNS; i++) {
-        for (const [m, put] of puts) runs.get(m)?.push(await measure(put, c, `${m}-${c}-${i}`));
+        const acc = new Map<Method, [number, number]>(puts.map(([m]) => [m, [0, 0]]));
+        for (let k = 0; k < slices; k++) {
+          for (const [m, put] of puts) {
+            const [d, t] = await slice(put, c, `${m}-${c}-${i}-${k}`, SECONDS / slices);
+            const a = acc.get(m) as [number, number];
+            a[0] += d;
+            a[1] += t;
+          }
+        }
+        for (const [m, [d, t]] of acc) runs.get(m)?.push(d / t);
       }
       for (const [m, , close] of puts) {
         await close();
@@ -76,7 +86,7 @@ async function benchAll(etcd: Etcd | undefined): Promise<Record<Method, Record<n
   return out;
 }
 
-console.log(`store bench: durable puts of 256-byte values, 1s warm-up + ${RUNS} runs x ${SECONDS}s per cell (interleaved), median`);
+console.log(`store bench: durable puts of 256-byte values, 1s warm-up + ${RUNS} runs x ${SECONDS}s per cell (each run in 0.5s slices alternating between methods), median`);
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`);
 console.log("embedded: in-process Store.put (no client/network), group commit with O_DSYNC writes, data dir in os.tmpdir()");
 const etcd = await startEtcd();

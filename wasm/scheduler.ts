@@ -386,7 +386,7 @@ function prepare(): void {
 /** Picks the highest score among feasible nodes; ties by reservoir sampling with xorshift32. */
 function selectBest(n: i32): i32 {
   let best: i32 = -1;
-  let max: i32 = 0;
+  let top: i32 = 0;
   let i: i32 = 0;
   if (ASC_FEATURE_SIMD) {
     const end = n & ~3;
@@ -398,14 +398,14 @@ function selectBest(n: i32): i32 {
       any = v128.or(any, feas);
     }
     if (v128.any_true(any)) {
-      max = max(max(i32x4.extract_lane(vmax, 0), i32x4.extract_lane(vmax, 1)), max(i32x4.extract_lane(vmax, 2), i32x4.extract_lane(vmax, 3)));
-      best = 0; // marks "max found"; the first index is taken by the tie scan below
+      top = max(max(i32x4.extract_lane(vmax, 0), i32x4.extract_lane(vmax, 1)), max(i32x4.extract_lane(vmax, 2), i32x4.extract_lane(vmax, 3)));
+      best = 0; // marks "top found"; the first index is taken by the tie scan below
     }
   }
   for (; i < n; i++) {
     if (i32At(oStatus, i) != 0) continue;
     const s = i32At(oScore, i);
-    if (best < 0 || s > max) { max = s; best = 0; }
+    if (best < 0 || s > top) { top = s; best = 0; }
   }
   if (best < 0) return -1;
   // murmur3's finalizer spreads small seeds over all 32 bits before xorshift32 takes over.
@@ -417,13 +417,13 @@ function selectBest(n: i32): i32 {
   i = 0;
   if (ASC_FEATURE_SIMD) {
     const end = n & ~3;
-    const vm = i32x4.splat(max);
+    const vm = i32x4.splat(top);
     const z = i32x4.splat(0);
     for (; i < end; i += 4) {
       const hit = v128.and(i32x4.eq(v128.load(oScore + (<usize>i << 2)), vm), i32x4.eq(v128.load(oStatus + (<usize>i << 2)), z));
       if (!v128.any_true(hit)) continue;
       for (let l = i; l < i + 4; l++) {
-        if (i32At(oStatus, l) != 0 || i32At(oScore, l) != max) continue;
+        if (i32At(oStatus, l) != 0 || i32At(oScore, l) != top) continue;
         ties++;
         if (ties == 1) { best = l; continue; }
         x ^= x << 13; x ^= x >> 17; x ^= x << 5;
@@ -432,7 +432,7 @@ function selectBest(n: i32): i32 {
     }
   }
   for (; i < n; i++) {
-    if (i32At(oStatus, i) != 0 || i32At(oScore, i) != max) continue;
+    if (i32At(oStatus, i) != 0 || i32At(oScore, i) != top) continue;
     ties++;
     if (ties == 1) { best = i; continue; }
     // P = 1/ties without a division: x·ties < 2^32 for ceil(2^32/ties) of the 2^32 values of x.
@@ -541,6 +541,9 @@ export function filterAndScore(n: i32): i32 {
     const q0 = f64x2.add(v128.load(qB), pod); const q1 = f64x2.add(v128.load(qB, 16), pod);
     const over0 = f64x2.gt(q0, a0); const over1 = f64x2.gt(q1, a1);
     let s0: v128; let s1: v128;
+    // Lanes with allocatable 0 divide by zero and are masked out by `inc` below.
+    // (Replacing these divisions by stored reciprocals measured no faster here: the loop is
+    // bound by instruction count, not by divpd.)
     if (least) {
       s0 = v128.andnot(f64x2.trunc(f64x2.div(f64x2.mul(f64x2.sub(a0, q0), hundred), a0)), over0);
       s1 = v128.andnot(f64x2.trunc(f64x2.div(f64x2.mul(f64x2.sub(a1, q1), hundred), a1)), over1);

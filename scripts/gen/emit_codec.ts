@@ -6,6 +6,16 @@
  *   decodeX(r, end, o)   reads fields up to `end` into `o` and returns it; unknown fields are skipped;
  *                        packed and unpacked repeated scalars both accepted; zero scalars are dropped
  *                        unless the field is `+tug:keepZero`.
+ *   newX()               an empty object for X's decoder to fill. Decoded objects are long-lived (the
+ *                        watch cache keeps one per stored object), so they are allocated compactly:
+ *                        each message has its own constructor (prototype Object.prototype, so the
+ *                        objects are plain objects to every reader) whose never-taken `sized`
+ *                        branch names the message's fields. V8 sizes the constructor's objects from
+ *                        those names, then trims them to the fields actually used by the first
+ *                        objects built (in-object slack tracking): properties live inside the
+ *                        object instead of a separately grown property array, as with JSON.parse.
+ *                        Repeated fields are built as `[v]` then pushed to, and copied to an exact
+ *                        length at the end of the message (a pushed-to array keeps ~17 slots).
  */
 import { HEADER, isIdent } from "./emit_types.ts";
 import type { Field, Message, Model, Special } from "./model.ts";
@@ -47,12 +57,34 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
     deps.add(m.module);
     return `${m.module}_pb.${prefix}${m.name}`;
   };
+  const newRef = (fq: string): string => {
+    const m = model.messages.get(fq)!;
+    if (m.module === mod) return `new${m.name}()`;
+    deps.add(m.module);
+    return `${m.module}_pb.new${m.name}()`;
+  };
+  /** Appends `v` to the array at `p`, starting it as an exact one-element literal. */
+  const append = (p: string, v: string): string => `{ const v = ${v}; const a = ${p}; if (a === undefined) ${p} = [v]; else a.push(v); }`;
   const special = (f: Field): Special | undefined => (f.ref ? model.messages.get(f.ref)!.special : undefined);
   const body: string[] = [];
 
   for (const m of messages) {
     if (m.special) continue;
     const T = `T.${m.name}`;
+    // ---- allocation
+    const names = ["apiVersion", "kind", ...m.fields.filter((f) => !f.inline).map((f) => f.json)].filter(isIdent);
+    const sized = [...new Set(names)].slice(0, 60).map((n) => `this.${n} = 0;`).join(" ");
+    body.push(
+      `function ${m.name}$(this: Record<string, unknown>, sized?: boolean): void {`,
+      `  if (sized) { ${sized} }`,
+      `}`,
+      `${m.name}$.prototype = Object.prototype;`,
+      `/** An empty ${m.name} (a plain object, allocated with room for the fields its decoder adds). */`,
+      `export function new${m.name}(): ${T} {`,
+      `  return new (${m.name}$ as unknown as new () => ${T})();`,
+      `}`,
+      "",
+    );
     // ---- encode
     const enc: string[] = [];
     const sorted = [...m.fields].sort((a, b) => a.number - b.number);
@@ -119,8 +151,8 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
           zero = sp === "quantity" ? '"0"' : sp === "intorstring" ? "0" : "undefined";
           read = `S.read${SPECIAL_FN[sp]}(r, r.ldEnd(e))`;
         } else {
-          zero = "{}";
-          read = `${fnRef("decode", f.ref!)}(r, r.ldEnd(e), {})`;
+          zero = newRef(f.ref!);
+          read = `${fnRef("decode", f.ref!)}(r, r.ldEnd(e), ${newRef(f.ref!)})`;
         }
         dec.push(`      case ${tag}: {`);
         dec.push(`        const e = r.ldEnd(end); let k = ""; let v: ${mapValueType(model, f, mod)} = ${zero};`);
@@ -134,7 +166,7 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
       if (f.kind !== "message") {
         const read = READ[f.kind]!.replace("E", "end");
         if (f.repeated) {
-          dec.push(`      case ${tag}: (${p} ??= []).push(${read}); break;`);
+          dec.push(`      case ${tag}: ${append(p, read)} break;`);
           if (wire !== 2) {
             dec.push(`      case ${(f.number << 3) | 2}: { const e = r.ldEnd(end); const a = (${p} ??= []); while (r.pos < e) a.push(${READ[f.kind]!.replace("E", "e")}); break; }`);
           }
@@ -150,8 +182,8 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
         const maybe = MAYBE_UNDEFINED.has(sp);
         if (f.repeated) {
           dec.push(maybe
-            ? `      case ${tag}: { const v = ${read}; if (v !== undefined) (${p} ??= []).push(v); break; }`
-            : `      case ${tag}: (${p} ??= []).push(${read}); break;`);
+            ? `      case ${tag}: { const u = ${read}; if (u !== undefined) ${append(p, "u")} break; }`
+            : `      case ${tag}: ${append(p, read)} break;`);
         } else if (maybe) {
           const cast = sp === "fieldsv1" ? " as Record<string, unknown>" : "";
           dec.push(`      case ${tag}: { const v = ${read}; if (v !== undefined) ${p} = v${cast}; break; }`);
@@ -161,8 +193,8 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
         continue;
       }
       const fn = fnRef("decode", f.ref!);
-      if (f.repeated) dec.push(`      case ${tag}: { const e = r.ldEnd(end); (${p} ??= []).push(${fn}(r, e, {})); break; }`);
-      else dec.push(`      case ${tag}: { const e = r.ldEnd(end); ${p} = ${fn}(r, e, ${p} ?? {}); break; }`);
+      if (f.repeated) dec.push(`      case ${tag}: { const e = r.ldEnd(end); ${append(p, `${fn}(r, e, ${newRef(f.ref!)})`)} break; }`);
+      else dec.push(`      case ${tag}: { const e = r.ldEnd(end); ${p} = ${fn}(r, e, ${p} ?? ${newRef(f.ref!)}); break; }`);
     }
     body.push(`export function decode${m.name}(r: Reader, end: number, o: ${T}): ${T} {`);
     body.push(`  while (r.pos < end) {`);
@@ -172,7 +204,13 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
     } else {
       body.push(`    r.skip(t, end);`);
     }
-    body.push(`  }`, `  return o;`, `}`, "");
+    body.push(`  }`);
+    for (const f of m.fields) {
+      if (!f.repeated || f.map || f.inline) continue;
+      const p = `o${acc(f.json)}`;
+      body.push(`  if (${p} !== undefined && ${p}.length > 1) ${p} = ${p}.slice();`);
+    }
+    body.push(`  return o;`, `}`, "");
   }
 
   const head = [

@@ -85,7 +85,7 @@ export function emitCodecs(model: Model): string {
     const m = model.messages.get(fq)!;
     if (m.special) continue;
     mods.add(m.module);
-    rows.push(`  [${JSON.stringify(fq)}, { encode: ${m.module}.encode${m.name} as EncodeFn, decode: ${m.module}.decode${m.name} as DecodeFn }],`);
+    rows.push(`  [${JSON.stringify(fq)}, { encode: ${m.module}.encode${m.name} as EncodeFn, decode: ${m.module}.decode${m.name} as DecodeFn, create: ${m.module}.new${m.name} }],`);
   }
   const gvk: string[] = [];
   for (const m of [...model.messages.values()].sort((a, b) => a.fq.localeCompare(b.fq))) {
@@ -108,6 +108,8 @@ export function emitCodecs(model: Model): string {
     "export interface MessageCodec {",
     "  readonly encode: EncodeFn;",
     "  readonly decode: DecodeFn;",
+    "  /** An empty object of the message, sized for what its decoder adds (see emit_codec.ts). */",
+    "  readonly create: () => object;",
     "}",
     "",
     "/** Fully-qualified message name -> generated codec (messages with a special JSON form excluded). */",

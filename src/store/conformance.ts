@@ -10,7 +10,7 @@
  * is called after the store was closed, or after the test closed it itself).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type KeyValue, type Store, StoreError, type TxnOpResult, type WatchEvent } from "./types.ts";
+import { type KeyValue, type Store, StoreError, type TxnOp, type TxnOpResult, type WatchEvent } from "./types.ts";
 
 export type OpenStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
@@ -428,6 +428,12 @@ export function runStoreConformance(name: string, open: OpenStore): void {
           store.txn({ compare: [{ key: "/t/a", target: "version", op: ">=", value: 1 }] }),
           "InvalidArgument",
         );
+        await expectStoreError(
+          // Deliberately ill-typed: an unknown op type from an untyped caller.
+          store.txn({ success: [{ type: "bogus", key: "/x" } as unknown as TxnOp] }),
+          "InvalidArgument",
+        );
+        // Deliberately ill-typed: callers outside TypeScript's checks must get a clear error too.
         await expectStoreError(store.put("/ok", "not bytes" as unknown as Uint8Array), "InvalidArgument");
         expect(store.currentRevision()).toBe(before);
         expect((await store.range({ key: "/x", prefix: true })).count).toBe(0);
@@ -601,6 +607,7 @@ export function runStoreConformance(name: string, open: OpenStore): void {
       it("rejects a bad selector with InvalidArgument", () => {
         expect(() => store.watch({ key: "" }, recorder())).toThrow(StoreError);
         expect(() => store.watch({ key: "/a", prefix: true, end: "/b" }, recorder())).toThrow(/mutually exclusive/);
+        expect(() => store.watch({ key: "/a", startRevision: -1 }, recorder())).toThrow(/startRevision/);
       });
     });
 

@@ -171,10 +171,14 @@ function decodeEnvelope(bytes: Uint8Array): KubeObject {
   }
   const fq = GVK_MESSAGES.get(`${apiVersion} ${kind}`);
   if (fq === undefined) throw badRequest(`no kind "${kind}" is registered for version "${apiVersion}"`);
-  const obj: KubeObject = { apiVersion, kind };
+  const codec = CODECS.get(fq)!;
+  // The message's own allocator (compact, see emit_codec.ts); apiVersion and kind stay first.
+  const obj = codec.create() as KubeObject;
+  obj.apiVersion = apiVersion;
+  obj.kind = kind;
   if (rawStart >= 0) {
     const rr = new Reader(bytes, rawStart);
-    CODECS.get(fq)!.decode(rr, rawEnd, obj);
+    codec.decode(rr, rawEnd, obj);
   }
   return obj;
 }
@@ -198,7 +202,7 @@ export function decodeMessage(fqMessageName: string, bytes: Uint8Array): object 
   const codec = CODECS.get(fqMessageName);
   if (!codec) throw new Error(`unknown protobuf message ${fqMessageName}`);
   try {
-    return codec.decode(new Reader(bytes, 0), bytes.length, {});
+    return codec.decode(new Reader(bytes, 0), bytes.length, codec.create());
   } catch (e) {
     if (e instanceof ApiError) throw e;
     throw badRequest(`invalid protobuf message: ${e instanceof Error ? e.message : String(e)}`);

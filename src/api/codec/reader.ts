@@ -12,6 +12,18 @@ const decoder = new TextDecoder("utf-8");
  */
 const MANUAL_ASCII_MAX = 12;
 
+/**
+ * Short ASCII strings (enum-like values, label keys, image names, paths) repeat across objects:
+ * decoded objects kept by the watch cache would hold one copy per occurrence (JSON.parse shares
+ * strings of up to 10 characters through V8's string table). A direct-mapped table of recently
+ * decoded strings, probed by a hash of the bytes and confirmed by comparing characters, returns
+ * the same string instance for the same bytes (no allocation on a hit). Unique strings simply
+ * replace their slot's occupant.
+ */
+const INTERN_MAX = 48;
+const INTERN_BITS = 13;
+const internTable: string[] = new Array<string>(1 << INTERN_BITS).fill("");
+
 export function malformed(what: string, offset: number): ApiError {
   return badRequest(`invalid protobuf: ${what} at offset ${offset}`);
 }
@@ -118,16 +130,30 @@ export class Reader {
     const len = e - p;
     this.pos = e;
     if (len === 0) return "";
-    if (len < MANUAL_ASCII_MAX) {
-      let s = "";
-      for (let i = p; i < e; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) return decoder.decode(buf.subarray(p, e));
-        s += String.fromCharCode(c);
-      }
-      return s;
+    if (len > INTERN_MAX) return decoder.decode(buf.subarray(p, e));
+    // FNV-1a over the bytes, checking for ASCII on the way.
+    let h = 0x811c9dc5;
+    for (let i = p; i < e; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return decoder.decode(buf.subarray(p, e));
+      h = Math.imul(h ^ c, 0x01000193);
     }
-    return decoder.decode(buf.subarray(p, e));
+    const slot = (h ^ (h >>> INTERN_BITS)) & ((1 << INTERN_BITS) - 1);
+    const seen = internTable[slot]!;
+    if (seen.length === len) {
+      let j = 0;
+      while (j < len && seen.charCodeAt(j) === buf[p + j]) j++;
+      if (j === len) return seen;
+    }
+    let s: string;
+    if (len < MANUAL_ASCII_MAX) {
+      s = "";
+      for (let i = p; i < e; i++) s += String.fromCharCode(buf[i]!);
+    } else {
+      s = decoder.decode(buf.subarray(p, e));
+    }
+    internTable[slot] = s;
+    return s;
   }
 
   /** Length-delimited bytes as a view into the input (not a copy). */

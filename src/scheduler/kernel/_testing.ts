@@ -24,7 +24,11 @@ export interface Shape {
 const GiB = 2 ** 30;
 
 export class RandomCluster {
-  constructor(private readonly r: () => number, readonly shape: Shape) {}
+  /**
+   * `small` draws tiny amounts (0..12) so exact divisions, ties, clamps and zero allocatable are
+   * common: the edge cases of the kernel's integer arithmetic.
+   */
+  constructor(private readonly r: () => number, readonly shape: Shape, readonly small = false) {}
   int(lo: number, hi: number): number { return lo + Math.floor(this.r() * (hi - lo + 1)); }
   chance(p: number): boolean { return this.r() < p; }
   pick<T>(xs: readonly T[]): T {
@@ -69,6 +73,7 @@ export class RandomCluster {
   }
 
   node(): NodeState {
+    if (this.small) return this.smallNode();
     const zero = this.chance(0.05);
     const cpu = zero ? 0 : this.pick([1000, 2000, 4000, 8000, 16000, this.int(1, 96000)]);
     const mem = zero ? 0 : this.pick([4 * GiB, 16 * GiB, 64 * GiB, this.int(1, 2 ** 40)]);
@@ -88,7 +93,30 @@ export class RandomCluster {
     };
   }
 
+  private smallNode(): NodeState {
+    const amt = (): number => this.int(0, 12);
+    const cpu = amt(), memory = amt();
+    const reqCpu = this.int(0, cpu + 1), reqMem = this.int(0, memory + 1);
+    const ext = Array.from({ length: this.shape.ext }, amt);
+    return {
+      allocatable: { cpu, memory, ephemeralStorage: amt(), pods: this.int(0, 4), extended: ext },
+      requested: { cpu: reqCpu, memory: reqMem, ephemeralStorage: this.int(0, 3), extended: ext.map((e) => this.int(0, e)) },
+      nonZeroRequested: { cpu: reqCpu + this.int(0, 2), memory: reqMem + this.int(0, 2) },
+      podCount: this.int(0, 4),
+      unschedulable: this.chance(0.05),
+      taints: this.bits(0.005),
+      preferNoScheduleTaints: this.bits(0.03),
+    };
+  }
+
   podRequests(): PodRequests {
+    if (this.small) {
+      const cpu = this.int(0, 4), memory = this.int(0, 4);
+      return {
+        cpu, memory, ephemeralStorage: this.int(0, 2), extended: Array.from({ length: this.shape.ext }, () => this.int(0, 2)),
+        nonZeroCpu: cpu === 0 ? 1 : cpu, nonZeroMemory: memory === 0 ? 2 : memory,
+      };
+    }
     const cpu = this.chance(0.2) ? 0 : this.pick([100, 250, 500, 1000, this.int(1, 8000)]);
     const memory = this.chance(0.2) ? 0 : this.pick([128 * 2 ** 20, GiB, this.int(1, 16 * GiB)]);
     return {
@@ -116,11 +144,14 @@ export class RandomCluster {
       numContainers,
       seed: this.int(-(2 ** 31), 2 ** 31 - 1),
     };
-    const img = (): number => this.pick([0, 23 * 2 ** 20, this.int(0, 2000 * 2 ** 20 * numContainers), this.int(0, 2 ** 40)]);
+    const mb = 2 ** 20;
+    // Exact score boundaries: min + span·k/100 is an integer for k a multiple of 25 (span = (1000c − 23) MiB).
+    const boundary = (): number => 23 * mb + ((1000 * numContainers - 23) * mb * this.pick([25, 50, 75])) / 100 + this.int(-1, 1);
+    const img = (): number => this.pick([0, 23 * mb, 1000 * mb * numContainers, boundary(), this.int(0, 2000 * mb * numContainers), this.int(0, 2 ** 40)]);
     return {
       ...base,
       ...(this.chance(0.5) ? { selector: bitset(0.8) } : {}),
-      ...(this.chance(0.5) ? { preferredWeights: Int32Array.from({ length: n }, () => (this.chance(0.4) ? this.int(0, 300) : 0)) } : {}),
+      ...(this.chance(0.5) ? { preferredWeights: Int32Array.from({ length: n }, () => (this.chance(0.4) ? this.int(0, this.small ? 6 : 300) : 0)) } : {}),
       ...(this.chance(0.5) ? { imageSums: Float64Array.from({ length: n }, () => (this.chance(0.3) ? img() : 0)) } : {}),
       ...(this.chance(0.2) ? { externalReject: bitset(0.1) } : {}),
       ...(this.chance(0.2) ? { extraScore: Int32Array.from({ length: n }, () => this.int(0, 400)) } : {}),

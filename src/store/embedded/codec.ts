@@ -4,6 +4,7 @@
  * every decode error throws `DecodeError`, which callers turn into StoreError("Corrupt") naming
  * the file and offset.
  */
+import { Buffer } from "node:buffer";
 import type { KeyValue } from "../types.ts";
 import type { Change, MvccState, RevisionChanges } from "../mvcc/mvcc.ts";
 

@@ -5,6 +5,7 @@
  * Limits: a recycled PID of a live unrelated process makes the lock look held (fail-safe), and
  * the data dir must be on a local file system.
  */
+import process from "node:process";
 import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreError } from "../types.ts";

@@ -6,6 +6,7 @@
  * Named `snap-<revision, 16 digits>.snap`. Written to `<name>.tmp`, fsynced, renamed into place
  * and the directory fsynced, so a named snapshot is always complete; a bad one is corruption.
  */
+import { Buffer } from "node:buffer";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { MvccState } from "../mvcc/mvcc.ts";

@@ -137,6 +137,7 @@ class EmbeddedStore implements Store {
   private recordsSinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private failed: Error | undefined;
 
   constructor(
@@ -167,9 +168,10 @@ class EmbeddedStore implements Store {
     try {
       this.checkOpen();
       const out = this.engine.txn(t);
-      if (out.written) {
-        this.appendedRev = out.written.revision;
-        return this.append((w) => writeChanges(w, out.written!)).then(() => out.result);
+      const written = out.written;
+      if (written) {
+        this.appendedRev = written.revision;
+        return this.append((w) => writeChanges(w, written)).then(() => out.result);
       }
       // A read-only txn may have seen not-yet-durable writes: answer once they are durable.
       return this.afterDurable(this.appendedSeq).then(() => out.result);
@@ -223,8 +225,13 @@ class EmbeddedStore implements Store {
     return this.engine.compacted;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    // Every caller waits for the same, complete shutdown.
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     // Writes already accepted finish (or fail); nothing new is accepted.
     while (this.flushing || this.flushScheduled) await (this.flushing ?? Promise.resolve());

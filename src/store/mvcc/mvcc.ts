@@ -426,6 +426,7 @@ function checkOps(ops: readonly TxnOp[]): void {
       checkCount(op.limit, "limit");
       checkCount(op.revision, "revision");
     } else {
+      // `op` is `never` here for typed callers; untyped ones still deserve a clear error.
       throw new StoreError("InvalidArgument", `unknown txn op type ${String((op as { type: unknown }).type)}`);
     }
   }

@@ -50,6 +50,9 @@ export async function serveRemoteCommandWebSocket(
   });
   const reading = readLoop(ws, stdin, resizes);
   await runSession(session, onSession);
+  // Input nobody read any more must not hold the read loop.
+  stdin.cancel();
+  resizes.cancel();
   await reading;
 }
 

@@ -182,7 +182,7 @@ export class SpdySession implements AsyncIterable<SpdyStream> {
     return this.#incoming[Symbol.asyncIterator]();
   }
 
-  /** Sends GOAWAY (once): the peer should open no more streams. */
+  /** Sends GOAWAY (once): the peer should open no more streams; the stream iteration ends. */
   goAway(status: number = GoAwayStatus.Ok): Promise<void> {
     if (this.#goAwaySent) return this.#writeTail;
     return this.#sendGoAway(status);
@@ -190,15 +190,19 @@ export class SpdySession implements AsyncIterable<SpdyStream> {
 
   #sendGoAway(status: number): Promise<void> {
     this.#goAwaySent = true;
+    this.#incoming.end(); // no stream will be accepted any more
     return this.sendFrame({ type: "goaway", lastGoodStreamId: this.#lastStreamId, status });
   }
 
   /**
-   * Ends the session: GOAWAY, then the connection is closed once everything queued was written.
-   * Reading continues until the peer closes its side. Idempotent.
+   * Ends the session: unread stream data is dropped, GOAWAY is sent, then the connection is closed
+   * once everything queued was written. Reading continues until the peer closes its side.
+   * Idempotent.
    */
   async close(): Promise<void> {
     if (this.#ended) return;
+    // Unread data no longer matters; dropping it keeps the read loop draining until the peer closes.
+    for (const st of this.#streams.values()) st.readable.cancel();
     await this.goAway();
     await this.#writeTail;
     this.#io.close();

@@ -29,6 +29,14 @@ export const capabilities: TransportCapabilities = {
   upgrade: true,
 };
 
+/**
+ * Per-session limits. Node's default `maxSessionMemory` (10 MB) counts response bytes queued on the
+ * session, so a client with a few large LIST pages in flight on one connection (a normal informer
+ * start) would have new streams refused with ENHANCE_YOUR_CALM. Streaming bodies are pulled with
+ * backpressure, so the cap only needs to cover fixed bodies in flight.
+ */
+const SESSION_LIMITS = { maxSessionMemory: 512 } as const;
+
 /** How long close() lets ending streams flush before destroying their connections. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -61,6 +69,7 @@ async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
   let h1: http.Server | undefined;
   if (opts.tls) {
     const secure = http2.createSecureServer({
+      ...SESSION_LIMITS,
       cert: opts.tls.cert,
       key: opts.tls.key,
       allowHTTP1: true,
@@ -74,7 +83,7 @@ async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
     secure.on("tlsClientError", () => undefined); // a failed handshake concerns that client only
     listener = secure;
   } else {
-    const h2c = http2.createServer();
+    const h2c = http2.createServer(SESSION_LIMITS);
     h2c.on("request", onRequest);
     h2c.on("session", onSession);
     const plain = http.createServer();
