@@ -68,6 +68,18 @@ function setup(kernels: Kernel[]): Record<string, PodInput[]> {
   return { basic, full };
 }
 
+/**
+ * "workload": 100 consecutive pods of one workload: same selector, affinity and images left in
+ * kernel memory (`podInputViews`, no per-pod copy), requests varying.
+ */
+function workloadPods(k: Kernel, template: PodInput, basic: PodInput[]): PodInput[] {
+  const v = k.podInputViews();
+  if (template.selector) v.selector.set(template.selector);
+  if (template.preferredWeights) v.preferredWeights.set(template.preferredWeights);
+  if (template.imageSums) v.imageSums.set(template.imageSums);
+  return basic.map((b) => ({ ...b, selector: v.selector, preferredWeights: v.preferredWeights, imageSums: v.imageSums }));
+}
+
 /** ns/node of one run of PODS_PER_RUN pods. */
 function oneRun(k: Kernel, pods: PodInput[]): number {
   const t0 = now();
@@ -87,19 +99,26 @@ export async function measure(runtime: string): Promise<Measurement> {
     "wasm-scalar": await createKernel({ ...opts, simd: false }),
     "wasm-simd": await createKernel({ ...opts, simd: true }),
   };
-  const scenarios = setup(Object.values(kernels));
+  const { basic, full } = setup(Object.values(kernels));
+  const scenarios: Record<string, (k: Kernel) => PodInput[]> = {
+    basic: () => basic,
+    full: () => full,
+    workload: (k) => workloadPods(k, full[0] as PodInput, basic),
+  };
   const nsPerNode: Record<string, Record<string, number>> = {};
-  for (const [name, pods] of Object.entries(scenarios)) {
+  for (const [name, podsFor] of Object.entries(scenarios)) {
+    const pods = new Map(Object.values(kernels).map((k) => [k, podsFor(k)] as const));
+    const podsOf = (k: Kernel): PodInput[] => pods.get(k) ?? [];
     // Sanity: all three agree on every pod before timing.
-    for (const pod of pods) {
-      const bests = Object.values(kernels).map((k) => k.filterAndScore(pod));
+    for (let p = 0; p < basic.length; p++) {
+      const bests = Object.values(kernels).map((k) => k.filterAndScore(podsOf(k)[p] as PodInput));
       if (new Set(bests).size !== 1) throw new Error(`kernels disagree on scenario ${name}: ${bests.join(",")}`);
     }
-    for (const k of Object.values(kernels)) for (let w = 0; w < 3; w++) oneRun(k, pods); // warm-up
+    for (const k of Object.values(kernels)) for (let w = 0; w < 3; w++) oneRun(k, podsOf(k)); // warm-up
     // Runs are interleaved (ts, scalar, simd, ts, …) so every implementation sees the same load.
     const samples: Record<string, number[]> = {};
     for (let run = 0; run < RUNS; run++) {
-      for (const [impl, k] of Object.entries(kernels)) (samples[impl] ??= []).push(oneRun(k, pods));
+      for (const [impl, k] of Object.entries(kernels)) (samples[impl] ??= []).push(oneRun(k, podsOf(k)));
     }
     nsPerNode[name] = Object.fromEntries(Object.entries(samples).map(([impl, xs]) => [impl, median(xs)]));
   }

@@ -21,7 +21,7 @@ import type { ResourceStrategy } from "./registry/strategy.ts";
 import { generatedSchemaHooks } from "./schemahooks.ts";
 import { ObjectCodec, storagePrefixes } from "./storage.ts";
 import { createStoreReader } from "./storereader.ts";
-import { createWatchCache } from "./watchcache/mod.ts";
+import { createWatchCache, MemoPool } from "./watchcache/mod.ts";
 
 export interface ApiServerOptions {
   readonly store: Store;
@@ -128,6 +128,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     async start(): Promise<void> {
       if (opts.useWatchCache !== false) {
         const starts: Promise<void>[] = [];
+        // One budget for the encodings all caches keep (see watchcache/cached.ts). Protobuf is
+        // derived from the stored values when they are this codec's encoding (the built-in one).
+        const memo = new MemoPool();
+        const fromStored = rawCodec === protobuf;
         for (const res of resources.values()) {
           if (res.reader) continue;
           const cache = createWatchCache({
@@ -137,6 +141,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             fields: (o) => res.strategy.fields(o),
             encoders: { json: (o) => codec.encodeWire(o, "json"), protobuf: (o) => codec.encodeWire(o, "protobuf") },
             indexFields: res.indexFields,
+            protobufFromStored: fromStored,
+            memo,
           });
           res.reader = cache;
           starts.push(cache.start());

@@ -22,7 +22,7 @@ import { ApiError, badRequest, gone } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/object.ts";
 import type { KeyValue, Store, Watch, WatchEvent } from "../../store/types.ts";
 import { StoreError } from "../../store/types.ts";
-import { type Encoders, makeCachedObject, restamp } from "./cached.ts";
+import { CachedObjectImpl, type Encoders, makeCachedObject, MemoPool, restamp } from "./cached.ts";
 import { decodeContinue, encodeContinue } from "./continue.ts";
 import type { CacheWatch, CachedObject, ListOptions, ListResult, ObjectFilter, WatchOptions } from "./types.ts";
 import { CacheWatcher, DEFAULT_BUFFER_SIZE, type WindowEvent } from "./watcher.ts";
@@ -36,6 +36,14 @@ export interface WatchCacheOptions {
   /** Field-selector attributes of an object (the kind's strategy `fields`). */
   fields(obj: KubeObject): Record<string, string>;
   readonly encoders: Encoders;
+  /**
+   * Stored values that are `k8s\0` envelopes are the object's protobuf encoding minus
+   * metadata.resourceVersion (the apiserver's storage layout): derive protobuf from them instead of
+   * encoding (and keeping) it per object. Default false (encoders.protobuf is used).
+   */
+  readonly protobufFromStored?: boolean;
+  /** Budget for kept encodings (may be shared between caches). Default: a pool of its own. */
+  readonly memo?: MemoPool;
   /** Fields to index (e.g. `["spec.nodeName"]` for pods). */
   readonly indexFields?: readonly string[];
   /** Events kept for watches resuming from a resourceVersion (default 10,000). */
@@ -141,7 +149,8 @@ class WatchCacheImpl implements WatchCache {
   private readonly timeoutMs: number;
   private readonly now: () => number;
 
-  private objects = new Map<string, CachedObject>();
+  private objects = new Map<string, CachedObjectImpl>();
+  private readonly pool: MemoPool;
   private keys: string[] = [];
   /** field -> value -> keys */
   private index = new Map<string, Map<string, Set<string>>>();
@@ -187,6 +196,7 @@ class WatchCacheImpl implements WatchCache {
     this.ring = new Array<WindowEvent | undefined>(this.windowSize);
     this.timeoutMs = opts.freshnessTimeoutMs ?? 3000;
     this.now = opts.now ?? Date.now;
+    this.pool = opts.memo ?? new MemoPool();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -211,6 +221,7 @@ class WatchCacheImpl implements WatchCache {
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
     for (const w of this.allWatchers()) w.stop();
     for (const p of this.progressWaiters.splice(0)) p(this.rev);
+    for (const o of this.objects.values()) o.release();
   }
 
   revision(): number {
@@ -224,14 +235,16 @@ class WatchCacheImpl implements WatchCache {
   private async listAndWatch(): Promise<void> {
     const res = await this.store.range({ key: this.prefix, prefix: true });
     if (this.stopped) return;
-    const objects = new Map<string, CachedObject>();
+    const objects = new Map<string, CachedObjectImpl>();
     const keys: string[] = [];
     for (const kv of res.kvs) {
       const obj = this.decodeOrSkip(kv, kv.modRevision);
       if (obj === undefined) continue;
+      obj.resident = true;
       objects.set(kv.key, obj);
       keys.push(kv.key);
     }
+    for (const o of this.objects.values()) o.release();
     this.objects = objects;
     this.keys = keys; // range returns key order
     for (const m of this.index.values()) m.clear();
@@ -286,9 +299,14 @@ class WatchCacheImpl implements WatchCache {
   // ------------------------------------------------------------------------------------------
   // Applying store events
 
-  private decodeOrSkip(kv: KeyValue, revision: number): CachedObject | undefined {
+  private wrap(kv: KeyValue, revision: number): CachedObjectImpl {
+    return makeCachedObject(kv.key, this.opts.decode(kv), revision, this.opts.fields, this.opts.encoders, this.pool,
+      this.opts.protobufFromStored === true ? kv.value : undefined);
+  }
+
+  private decodeOrSkip(kv: KeyValue, revision: number): CachedObjectImpl | undefined {
     try {
-      return makeCachedObject(kv.key, this.opts.decode(kv), revision, this.opts.fields, this.opts.encoders);
+      return this.wrap(kv, revision);
     } catch {
       this.counters.decodeErrors++;
       return undefined;
@@ -325,18 +343,19 @@ class WatchCacheImpl implements WatchCache {
       if (!prev && !ev.prevKv) return undefined;
       // The last state comes from the delete's prevKv; it is re-stamped with the delete revision.
       object = ev.prevKv ? this.decodeOrSkip(ev.prevKv, revision) : undefined;
-      if (object === undefined && prev) object = restamp(prev, revision, this.opts.encoders);
+      if (object === undefined && prev) object = restamp(prev, revision, this.opts.encoders, this.pool);
       if (object === undefined) return undefined;
       type = "DELETED";
     }
     const encoders = this.opts.encoders;
+    const pool = this.pool;
     let exit: CachedObject | undefined;
     const obj = object;
     return {
       type, object: obj, revision,
       ...(prev && type !== "ADDED" ? { prev } : {}),
       exitObject(): CachedObject {
-        return (exit ??= prev ? restamp(prev, revision, encoders) : obj);
+        return (exit ??= prev ? restamp(prev, revision, encoders, pool) : obj);
       },
     };
   }
@@ -344,7 +363,10 @@ class WatchCacheImpl implements WatchCache {
   private applyToState(ev: WindowEvent): void {
     const key = ev.object.key;
     const prev = this.objects.get(key);
-    if (prev) this.indexRemove(prev);
+    if (prev) {
+      this.indexRemove(prev);
+      prev.release();
+    }
     if (ev.type === "DELETED") {
       if (prev) {
         this.objects.delete(key);
@@ -353,8 +375,10 @@ class WatchCacheImpl implements WatchCache {
       }
       return;
     }
-    this.objects.set(key, ev.object);
-    this.indexAdd(ev.object);
+    const cur = ev.object as CachedObjectImpl; // puts are always decoded here (decodeOrSkip)
+    cur.resident = true;
+    this.objects.set(key, cur);
+    this.indexAdd(cur);
     if (!prev) {
       const i = lowerBound(this.keys, key);
       if (this.keys[i] !== key) this.keys.splice(i, 0, key);
@@ -602,7 +626,7 @@ class WatchCacheImpl implements WatchCache {
         const res = await this.store.range({ key, end: to, revision, ...(chunk ? { limit: chunk } : {}) });
         for (let j = 0; j < res.kvs.length; j++) {
           const kv = res.kvs[j] as KeyValue;
-          const obj = makeCachedObject(kv.key, this.opts.decode(kv), kv.modRevision, this.opts.fields, this.opts.encoders);
+          const obj = this.wrap(kv, kv.modRevision);
           if (!all && !filter.matches(obj.labels, obj.fields)) continue;
           items.push(obj);
           if (limit > 0 && items.length >= limit) {

@@ -98,6 +98,12 @@ function checkWords(what: string, w: ArrayLike<number>, words: number): void {
   if (w.length > words) throw new RangeError(`${what} has ${w.length} words, kernel has taintWords=${words}`);
 }
 
+/** Copies `len` entries of `src` into `dst` unless `src` already is (a view at the start of) `dst`. */
+function copyIn<T extends Uint32Array | Int32Array | Float64Array>(dst: T, src: T, len: number): void {
+  if (src.buffer === dst.buffer && src.byteOffset === dst.byteOffset) return;
+  dst.set(src.subarray(0, len));
+}
+
 /** Builds the RequestedToCapacityRatio lookup (utilization 0..100 → score 0..100), upstream's broken-linear function. */
 export function rtcrTable(shape: readonly { utilization: number; score: number }[]): Int32Array {
   const pts = shape.map((p) => ({ u: p.utilization, s: p.score * 10 }));
@@ -338,15 +344,12 @@ export class KernelState {
     for (let k = 0; k < ext; k++) pf[PF.ext + k] = r.extended?.[k] ?? 0;
     const pi = v.pi;
     let flags = pod.toleratesUnschedulable ? POD_TOLERATES_UNSCHEDULABLE : 0;
-    if (pod.selector) { flags |= POD_HAS_SELECTOR; v.selector.set(pod.selector.subarray(0, words)); }
-    if (pod.externalReject) { flags |= POD_HAS_EXTERNAL_FILTER; v.externalReject.set(pod.externalReject.subarray(0, words)); }
-    if (pod.preferredWeights) { flags |= POD_HAS_PREFERRED; v.preferredWeights.set(pod.preferredWeights.subarray(0, n)); }
-    if (pod.imageSums) {
-      flags |= POD_HAS_IMAGES;
-      // Not checked per element (O(nodes) per pod): a precondition of PodInput.imageSums.
-      v.imageSums.set(pod.imageSums.subarray(0, n));
-    }
-    if (pod.extraScore) { flags |= POD_HAS_EXTRA_SCORE; v.extraScore.set(pod.extraScore.subarray(0, n)); }
+    // Values are not checked per element (O(nodes) per pod): see the PodInput preconditions.
+    if (pod.selector) { flags |= POD_HAS_SELECTOR; copyIn(v.selector, pod.selector, words); }
+    if (pod.externalReject) { flags |= POD_HAS_EXTERNAL_FILTER; copyIn(v.externalReject, pod.externalReject, words); }
+    if (pod.preferredWeights) { flags |= POD_HAS_PREFERRED; copyIn(v.preferredWeights, pod.preferredWeights, n); }
+    if (pod.imageSums) { flags |= POD_HAS_IMAGES; copyIn(v.imageSums, pod.imageSums, n); }
+    if (pod.extraScore) { flags |= POD_HAS_EXTRA_SCORE; copyIn(v.extraScore, pod.extraScore, n); }
     pi[PI.podFlags] = flags;
     pi[PI.numContainers] = pod.numContainers;
     pi[PI.seed] = pod.seed | 0;

@@ -253,6 +253,23 @@ export function kernelConformance(name: string, make: Factory): void {
       expect(k.lastStatus()[1]).toBe(Reason.TooManyPods | Reason.InsufficientCpu);
     });
 
+    it("reads inputs left in place in podInputViews() without copying", async () => {
+      const k = await withNodes(make, [node(), node(), node()]);
+      k.setProfile(only({ nodeAffinity: 1 }));
+      const views = k.podInputViews();
+      views.preferredWeights.set([5, 0, 10]);
+      views.selector[0] = 0b011;
+      const p = pod(req(100, MiB), { preferredWeights: views.preferredWeights, selector: views.selector });
+      expect(k.filterAndScore(p)).toBe(0);
+      expect(Array.from(k.lastScores())).toEqual([50, 0, 0]);
+      expect(Array.from(k.lastStatus())).toEqual([0, 0, Reason.NodeAffinity]);
+      views.selector[0] = 0b111; // the next pod of the workload sees the updated views
+      expect(k.filterAndScore(p)).toBe(2);
+      // Without the flag in PodInput the views are ignored.
+      k.filterAndScore(pod(req(100, MiB)));
+      expect(Array.from(k.lastScores())).toEqual([0, 0, 0]);
+    });
+
     it("rejects bad input with RangeError naming the field", async () => {
       const k = await withNodes(make, [node(), node()], { extendedResources: ["a"], taintWords: 1 });
       expect(() => k.setNode(2, node())).toThrow(/node index 2 out of range/);

@@ -5,7 +5,7 @@
 import { type Backing, arrayBacking, KernelState } from "./_state.ts";
 import { instantiate, memoryBacking } from "./_wasm.ts";
 import { filterAndScoreTwin } from "./twin.ts";
-import type { Kernel, KernelImpl, NodeState, PodInput, PodRequests, ScoreOutput, ScoringProfile } from "./types.ts";
+import type { Kernel, KernelImpl, NodeState, PodInput, PodInputViews, PodRequests, ScoreOutput, ScoringProfile } from "./types.ts";
 import { DEFAULT_PROFILE, REASON_COUNT } from "./types.ts";
 
 export * from "./types.ts";
@@ -38,6 +38,10 @@ class KernelImplBase implements Kernel {
   addPodToNode(i: number, pod: PodRequests): void { this.state.addPodToNode(i, pod, 1); }
   removePodFromNode(i: number, pod: PodRequests): void { this.state.addPodToNode(i, pod, -1); }
   copyNode(from: number, to: number): void { this.state.copyNode(from, to); }
+  podInputViews(): PodInputViews {
+    const v = this.state.views();
+    return { selector: v.selector, externalReject: v.externalReject, preferredWeights: v.preferredWeights, imageSums: v.imageSums, extraScore: v.extraScore };
+  }
   filterAndScore(pod: PodInput): number {
     const n = this.state.writePod(pod);
     const best = this.compute(n);

@@ -92,7 +92,8 @@ export interface NodeState {
 
 /**
  * One scheduling attempt's inputs. Per-node arrays are copied into the kernel during the call
- * (the caller may reuse them afterwards); each must cover at least `nodeCount` nodes.
+ * (the caller may reuse them afterwards) unless they are the kernel's own `podInputViews()`; each
+ * must cover at least `nodeCount` nodes.
  */
 export interface PodInput {
   readonly requests: PodRequests;
@@ -116,6 +117,21 @@ export interface PodInput {
   readonly extraScore?: Int32Array;
   /** Seed of the tie-breaking xorshift32 (0 is replaced by a fixed non-zero constant). */
   readonly seed: number;
+}
+
+/**
+ * Views of the per-node pod input areas inside kernel memory. Filling these and passing the same
+ * views back in `PodInput` skips the copy (pods of one workload share selector, affinity and images,
+ * so a scheduler can leave them in place across consecutive pods). Valid until the kernel's capacity
+ * grows (`setNodeCount` beyond `capacity`); fetch them again after that. Entries at index ≥
+ * nodeCount are ignored.
+ */
+export interface PodInputViews {
+  readonly selector: Uint32Array;
+  readonly externalReject: Uint32Array;
+  readonly preferredWeights: Int32Array;
+  readonly imageSums: Float64Array;
+  readonly extraScore: Int32Array;
 }
 
 /** Caller-owned output buffers for `filterAndScoreInto`. */
@@ -153,6 +169,8 @@ export interface Kernel {
   removePodFromNode(i: number, pod: PodRequests): void;
   /** Copies node `from` over node `to` (swap-remove on node deletion). */
   copyNode(from: number, to: number): void;
+  /** Kernel-memory input areas (zero-copy inputs); see `PodInputViews` for their lifetime. */
+  podInputViews(): PodInputViews;
   /** Filters and scores all nodes; returns the best index (-1 if none). Results in `lastStatus` etc. */
   filterAndScore(pod: PodInput): number;
   /** As `filterAndScore`, copying the results into caller buffers (no allocation). */

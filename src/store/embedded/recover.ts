@@ -35,6 +35,20 @@ export interface Recovered {
 
 const corrupt = (msg: string): StoreError => new StoreError("Corrupt", msg);
 
+const segmentFileName = (seq: number): string => `wal-${String(seq).padStart(16, "0")}.log`;
+
+/** The first HEADER_SIZE bytes of a file (fewer if it is shorter). */
+async function readHead(file: string): Promise<Uint8Array> {
+  const fh = await open(file, "r");
+  try {
+    const buf = new Uint8Array(HEADER_SIZE);
+    const { bytesRead } = await fh.read(buf, 0, HEADER_SIZE, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function recover(dir: string, log: (msg: string) => void, fsync: boolean): Promise<Recovered> {
   const names = await readdir(dir);
   for (const n of names) {
@@ -83,11 +97,26 @@ export async function recover(dir: string, log: (msg: string) => void, fsync: bo
 
   const seqs = names.map(parseSegmentName).filter((s): s is number => s !== undefined).sort((a, b) => a - b);
   const segments: SegmentInfo[] = [];
+  // Segments wholly covered by the loaded snapshot are not read: segment i holds revisions
+  // (base_i, base_i+1], so every segment before the last one whose base <= the snapshot's
+  // revision is covered. (They stay on disk for the older snapshot until retention drops them.)
+  let firstNeeded = 0;
+  if (loaded !== undefined) {
+    for (let i = 0; i < seqs.length; i++) {
+      const h = decodeHeader(await readHead(join(dir, segmentFileName(seqs[i] as number))));
+      if (!("error" in h) && h.baseRevision <= loaded) firstNeeded = i;
+    }
+  }
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i] as number;
-    const name = `wal-${String(seq).padStart(16, "0")}.log`;
+    const name = segmentFileName(seq);
     const file = join(dir, name);
     const isLast = i === seqs.length - 1;
+    if (i < firstNeeded) {
+      const h = decodeHeader(await readHead(file));
+      segments.push({ seq, baseRevision: "error" in h ? 0 : h.baseRevision, name });
+      continue;
+    }
     const buf = await readFile(file);
     const header = decodeHeader(buf);
     if ("error" in header) {

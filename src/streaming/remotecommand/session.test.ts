@@ -195,3 +195,37 @@ describe("remotecommand over SPDY", () => {
     c.close();
   });
 });
+
+describe("unread stdin never wedges a finished session", () => {
+  it("WebSocket: the serve promise settles although stdin was flooded and never read", async () => {
+    const { server, client } = memoryConnection();
+    const done = serveRemoteCommandWebSocket(new WebSocketConnection(server, "v5.channel.k8s.io", { closeTimeoutMs: 50 }), "exec", OPTS, async (s) => {
+      await new Promise((r) => setTimeout(r, 30));
+      await s.finish(0);
+    });
+    const c = wsClient(client);
+    for (let i = 0; i < 100; i++) c.send(0, "x".repeat(100));
+    await c.untilClose();
+    client.write(encodeFrame(Opcode.Close, closePayload(1000), { mask: MASK }));
+    await done;
+  });
+
+  it("SPDY: the serve promise settles although stdin was flooded and never read", async () => {
+    const { server, client } = memoryConnection();
+    const spdy = new SpdySession(server);
+    const done = serveRemoteCommandSpdy(spdy, "v4.channel.k8s.io", "exec", { ...OPTS, stderr: false }, async (s) => {
+      await new Promise((r) => setTimeout(r, 30));
+      await s.finish(0);
+    });
+    const c = new SpdyTestClient({ write: (b) => client.write(b), readable: client.readable });
+    await c.open({ streamtype: "error" });
+    const stdin = await c.open({ streamtype: "stdin" });
+    await c.open({ streamtype: "stdout" });
+    for (let i = 0; i < 200; i++) c.data(stdin, "y".repeat(100));
+    await c.until((f) => f.type === "goaway");
+    await done;
+    client.end();
+    await spdy.closed;
+    c.close();
+  });
+});
