@@ -15,6 +15,18 @@ export interface Measurement {
   runs: number;
   /** scenario → impl → median ns per node per pod */
   nsPerNode: Record<string, Record<string, number>>;
+  /** CPU ns per iteration of a trivial JS loop (one f64 division): how slow the machine is right now. */
+  calibrationNs: number;
+}
+
+/** A trivial typed-array loop with one division, to read absolute figures against. */
+function calibrate(): number {
+  const a = new Float64Array(5000).fill(3), b = new Float64Array(5000).fill(7);
+  let sum = 0;
+  const t0 = now();
+  for (let r = 0; r < 400; r++) for (let i = 0; i < 5000; i++) sum += Math.trunc(((a[i] ?? 0) * 100) / (b[i] ?? 1));
+  const ns = ((now() - t0) * 1e6) / 2e6;
+  return sum > 0 ? ns : NaN;
 }
 
 export const NODES = 5000;
@@ -31,7 +43,7 @@ function now(): number {
 }
 
 /** Builds the same cluster into each kernel and pods for two scenarios. */
-function setup(kernels: Kernel[]): Record<string, PodInput[]> {
+function setup(kernels: Kernel[]): { basic: PodInput[]; full: PodInput[] } {
   const r = rng(20261122);
   const rc = new RandomCluster(r, { ext: 1, taintWords: 1 });
   rc.fill(kernels, NODES);
@@ -122,7 +134,7 @@ export async function measure(runtime: string): Promise<Measurement> {
     }
     nsPerNode[name] = Object.fromEntries(Object.entries(samples).map(([impl, xs]) => [impl, median(xs)]));
   }
-  return { runtime, nodes: NODES, podsPerRun: PODS_PER_RUN, runs: RUNS, nsPerNode };
+  return { runtime, nodes: NODES, podsPerRun: PODS_PER_RUN, runs: RUNS, nsPerNode, calibrationNs: calibrate() };
 }
 
 // Deno entry point: print the measurement as JSON.

@@ -47,5 +47,9 @@ for (const m of results) {
     if (ts / simd < GOAL) goalMet = false;
   }
 }
+for (const m of results) {
+  console.log(`calibration (${m.runtime}): trivial JS division loop ${fmt(m.calibrationNs)} ns/iteration (CPU time)`);
+  kv.push(`${m.runtime.split(" ")[0] ?? m.runtime}_calibration_ns=${fmt(m.calibrationNs)}`);
+}
 console.log(`\nGoal WASM SIMD >= ${GOAL}x the TypeScript twin: ${goalMet ? "met" : "NOT met"} in every row.`);
 console.log(`RESULT nodes=${NODES} ${kv.join(" ")} goal_ratio=${GOAL} goal_met=${goalMet}`);

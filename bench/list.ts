@@ -1,35 +1,43 @@
 /**
- * `npm run bench -- list [pods] [nodes]`: LIST of 150,000 pods served from the watch cache, as the
- * full response bytes in JSON and in Kubernetes protobuf, plus RSS with 150,000 realistic pods and
- * 5,000 nodes held by the memory store (protobuf values, as kube-apiserver stores them) and the
- * watch caches. Goals (issue 2): LIST 150k pods <= 1 s in protobuf; RSS <= 2 GiB.
+ * `npm run bench -- list [pods] [nodes] [--variant=stamped|eager] [--decode=codec|compact] [--memo=MiB]`:
+ * LIST of 150,000 pods served from the watch cache, as the full response bytes in JSON and in
+ * Kubernetes protobuf, plus RSS with 150,000 realistic pods and 5,000 nodes held by the memory
+ * store (protobuf values, as the apiserver stores them) and the watch caches.
+ * Goals (issue 2 §6): LIST 150k pods <= 1 s in protobuf; RSS <= 2 GiB.
  *
- * Response assembly: each item's memoized encoding is reused as is. JSON: the items' bytes joined
- * into `{"kind":"PodList",...,"items":[...]}`. Protobuf: the raw Pod message is cut out of each
- * item's `k8s\0`+Unknown envelope (no re-encoding) and framed as PodList.items inside a new
- * envelope. "cold" includes encoding every object (first LIST after load); "warm" reuses the memo.
+ * Variants (run both, back to back, to compare):
+ * - stamped (default; what the apiserver does): protobuf items are the store's own value bytes
+ *   with metadata.resourceVersion stamped in while the response is written
+ *   (src/api/codec/stamp.ts), nothing kept per object; JSON encodings are kept within a byte budget
+ *   (`--memo`, default 256 MiB) and computed per LIST beyond it; the body is produced as ~1 MiB
+ *   chunks (src/apiserver/watchcache/listbody.ts) — the time is to the last chunk.
+ * - eager (the previous design): both encodings memoized for every object on first use, the
+ *   body concatenated into one buffer.
+ * `--decode=compact` re-materializes decoded objects through JSON (what the cache had to do
+ * before the codec allocated compact objects); default `codec` keeps the codec's objects.
+ * Time is wall clock (ms to the full response) and CPU (process.cpuUsage, user+system) per LIST.
  */
-import { decodeObject, encodeObject } from "../src/api/codec/mod.ts";
+import { decodeObject, encodeMessage, encodeObject } from "../src/api/codec/mod.ts";
 import type { KubeObject } from "../src/api/object.ts";
 import { matchAll } from "../src/api/selectors/filter.ts";
-import { createWatchCache, type WatchCache } from "../src/apiserver/watchcache/mod.ts";
+import { createWatchCache, jsonListChunks, MemoPool, protoListChunks, type WatchCache } from "../src/apiserver/watchcache/mod.ts";
 import type { CachedObject, Encoding } from "../src/apiserver/watchcache/types.ts";
+import { encodeProtoList } from "../src/apiserver/protolist.ts";
 import { createMemoryStore } from "../src/store/memory.ts";
 import type { Store } from "../src/store/types.ts";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const flag = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const PODS = Number(args[0] ?? 150_000);
 const NODES = Number(args[1] ?? 5_000);
-/**
- * `--decode=codec` keeps src/api/codec's decoded objects as they come; `--decode=compact` (the
- * default) re-materializes them through JSON, which today makes them ~3x smaller in the V8 heap
- * (measured: ~17 KB vs ~5 KB per realistic pod) — the cache holds whatever `decode` returns.
- */
-const DECODE = (process.argv.find((a) => a.startsWith("--decode="))?.slice(9) ?? "compact") as "codec" | "compact";
+const DECODE = (flag("decode") ?? "codec") as "codec" | "compact";
+const VARIANT = (flag("variant") ?? "stamped") as "stamped" | "eager";
+const MEMO_MIB = Number(flag("memo") ?? 256);
 const enc = new TextEncoder();
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (b: number) => (b / 1048576).toFixed(0);
 const rss = () => { gc?.(); gc?.(); return process.memoryUsage().rss; };
+const heap = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed; };
 
 export function realisticPod(i: number, nodes: number): KubeObject {
   const ns = `team-${i % 200}`;
@@ -126,70 +134,38 @@ function podFields(o: KubeObject): Record<string, string> {
   };
 }
 
-// --- protobuf list assembly -------------------------------------------------------------------
+// --- list assembly ---------------------------------------------------------------------------
 
-function readVarint(b: Uint8Array, pos: number): [number, number] {
-  let v = 0, mul = 1;
-  for (;;) { const x = b[pos++] as number; v += (x & 127) * mul; if (x < 128) return [v, pos]; mul *= 128; }
-}
-/** The `raw` field (2) of a `k8s\0` + Unknown envelope, as a view (no copy). */
-function rawOf(env: Uint8Array): Uint8Array {
-  let pos = 4;
-  while (pos < env.length) {
-    const [tag, p1] = readVarint(env, pos);
-    const [len, p2] = readVarint(env, p1);
-    if (tag === 0x12) return env.subarray(p2, p2 + len);
-    pos = p2 + len;
+const LIST_META = "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta";
+
+/** Produces the whole response (chunks drained, as a transport would) and returns its size. */
+function listBytes(encoding: Encoding, items: readonly CachedObject[], rv: number): number {
+  const head = { apiVersion: "v1", listKind: "PodList", meta: { resourceVersion: String(rv) } };
+  if (VARIANT === "eager") {
+    if (encoding === "protobuf") {
+      return encodeProtoList("v1", "PodList", encodeMessage(LIST_META, head.meta), items.map((i) => i.encoded("protobuf"))).length;
+    }
+    const parts: Uint8Array[] = [enc.encode(`{"kind":"PodList","apiVersion":"v1","metadata":${JSON.stringify(head.meta)},"items":[`)];
+    let n = parts[0]!.length + 2 + Math.max(0, items.length - 1);
+    for (const it of items) { const b = it.encoded("json"); parts.push(b); n += b.length; }
+    const out = new Uint8Array(n);
+    let o = 0;
+    parts.forEach((b, i) => { if (i > 1) out[o++] = 0x2c; out.set(b, o); o += b.length; });
+    out.set([0x5d, 0x7d], o);
+    return out.length;
   }
-  throw new Error("no raw field");
+  let n = 0;
+  const chunks = encoding === "json" ? jsonListChunks(head, items) : protoListChunks(head, encodeMessage(LIST_META, head.meta), items);
+  for (const c of chunks) n += c.length;
+  return n;
 }
 
-function varintLen(n: number): number {
-  let l = 1;
-  while (n > 127) { n = Math.floor(n / 128); l++; }
-  return l;
-}
-function putVarint(out: Uint8Array, o: number, n: number): number {
-  while (n > 127) { out[o++] = (n & 127) | 128; n = Math.floor(n / 128); }
-  out[o++] = n;
-  return o;
-}
-
-function protobufList(items: readonly CachedObject[], rv: number): Uint8Array {
-  const rvBytes = enc.encode(String(rv));
-  const listMetaLen = 1 + varintLen(rvBytes.length) + rvBytes.length; // ListMeta{2: resourceVersion}
-  const raws = new Array<Uint8Array>(items.length);
-  let body = 1 + varintLen(listMetaLen) + listMetaLen; // PodList{1: metadata}
-  for (let i = 0; i < items.length; i++) {
-    const raw = rawOf((items[i] as CachedObject).encoded("protobuf"));
-    raws[i] = raw;
-    body += 1 + varintLen(raw.length) + raw.length; // PodList{2: items}
-  }
-  const tm = enc.encode("\n\x02v1\x12\x07PodList");
-  const total = 4 + 1 + varintLen(tm.length) + tm.length + 1 + varintLen(body) + body + 4;
-  const out = new Uint8Array(total);
-  out.set([0x6b, 0x38, 0x73, 0], 0);
-  let o = 4;
-  out[o++] = 0x0a; o = putVarint(out, o, tm.length); out.set(tm, o); o += tm.length;
-  out[o++] = 0x12; o = putVarint(out, o, body);
-  out[o++] = 0x0a; o = putVarint(out, o, listMetaLen);
-  out[o++] = 0x12; o = putVarint(out, o, rvBytes.length); out.set(rvBytes, o); o += rvBytes.length;
-  for (const raw of raws) { out[o++] = 0x12; o = putVarint(out, o, raw.length); out.set(raw, o); o += raw.length; }
-  out.set([0x1a, 0, 0x22, 0], o);
-  return out;
-}
-
-function jsonList(items: readonly CachedObject[], rv: number): Uint8Array {
-  const head = enc.encode(`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"${rv}"},"items":[`);
-  const comma = enc.encode(",");
-  const tail = enc.encode("]}\n");
-  let len = head.length + tail.length + Math.max(0, items.length - 1);
-  const bodies = items.map((it) => { const b = it.encoded("json"); len += b.length; return b; });
-  const out = new Uint8Array(len);
-  out.set(head, 0);
-  let o = head.length;
-  bodies.forEach((b, i) => { if (i) { out.set(comma, o); o += 1; } out.set(b, o); o += b.length; });
-  out.set(tail, o);
+function collect(encoding: Encoding, items: readonly CachedObject[], rv: number): Uint8Array {
+  const head = { apiVersion: "v1", listKind: "PodList", meta: { resourceVersion: String(rv) } };
+  const parts = [...(encoding === "json" ? jsonListChunks(head, items) : protoListChunks(head, encodeMessage(LIST_META, head.meta), items))];
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
 }
 
@@ -199,7 +175,7 @@ async function load(store: Store, n: number, make: (i: number) => KubeObject, pr
     const ops = [];
     for (let j = i; j < Math.min(n, i + 500); j++) {
       const o = make(j);
-      const v = encodeObject(o);
+      const v = encodeObject(o); // stored as the apiserver stores it: no resourceVersion
       bytes += v.length;
       const ns = o.metadata?.namespace;
       ops.push({ type: "put" as const, key: `${prefix}${ns ? `${ns}/` : ""}${o.metadata?.name}`, value: v });
@@ -209,6 +185,8 @@ async function load(store: Store, n: number, make: (i: number) => KubeObject, pr
   return bytes;
 }
 
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
+
 async function main(): Promise<void> {
   const rss0 = rss();
   const store = createMemoryStore();
@@ -217,10 +195,13 @@ async function main(): Promise<void> {
   const nodeBytes = await load(store, NODES, realisticNode, "/registry/minions/");
   const tLoad = performance.now() - t;
   const rssStore = rss();
+  const heapStore = heap();
+  const memo = new MemoPool(VARIANT === "eager" ? Number.MAX_SAFE_INTEGER : MEMO_MIB * 1048576);
   const mk = (prefix: string, indexFields: string[]): WatchCache => createWatchCache({
     store, prefix,
     decode: DECODE === "codec" ? (kv) => decodeObject(kv.value) : (kv) => JSON.parse(JSON.stringify(decodeObject(kv.value))) as KubeObject,
     fields: podFields, encoders: jsonEncoders, indexFields, bookmarkIntervalMs: 0,
+    protobufFromStored: VARIANT === "stamped", memo,
   });
   const pods = mk("/registry/pods/", ["spec.nodeName"]);
   const nodes = mk("/registry/minions/", []);
@@ -229,43 +210,66 @@ async function main(): Promise<void> {
   await nodes.start();
   const tStart = performance.now() - t;
   const rssLoaded = rss();
+  const heapLoaded = heap();
 
-  const rows: Array<[string, string, string, string]> = [];
-  const results: Record<string, number> = {};
-  for (const encoding of ["json", "protobuf"] as Encoding[]) {
-    for (const phase of ["cold", "warm", "warm"] as const) {
-      const t0 = performance.now();
-      const l = await pods.list({ filter: matchAll(), resourceVersion: "0" });
-      const bytes = encoding === "json" ? jsonList(l.items, l.revision) : protobufList(l.items, l.revision);
-      const ms = performance.now() - t0;
-      if (l.items.length !== PODS) throw new Error(`listed ${l.items.length} pods`);
-      rows.push([encoding, phase, ms.toFixed(0), mib(bytes.length)]);
-      results[`${encoding}_${phase}_ms`] = Math.round(ms);
+  // Correctness first (small list): the JSON parses, protobuf round-trips, and the stamped
+  // protobuf items are the bytes encodeObject gives for the object with its resourceVersion.
+  {
+    const l = await pods.list({ filter: matchAll(), resourceVersion: "0", limit: 3 });
+    JSON.parse(new TextDecoder().decode(collect("json", l.items, l.revision)));
+    const back = decodeObject(collect("protobuf", l.items, l.revision)) as { items?: unknown[] };
+    if (back.items?.length !== 3) throw new Error("protobuf PodList did not round-trip");
+    for (const it of l.items) {
+      if (Buffer.compare(Buffer.from(it.encoded("protobuf")), Buffer.from(encodeObject(it.object))) !== 0) throw new Error("stamped protobuf differs from encodeObject");
     }
   }
-  // Sanity: the JSON response parses and the protobuf envelope has the right magic.
-  const l = await pods.list({ filter: matchAll(), resourceVersion: "0", limit: 3 });
-  JSON.parse(new TextDecoder().decode(jsonList(l.items, l.revision)));
-  const back = decodeObject(protobufList(l.items, l.revision)) as { items?: unknown[] };
-  if (back.items?.length !== 3) throw new Error("protobuf PodList did not round-trip");
-  const rssAfter = rss();
 
-  console.log(`LIST ${PODS} pods from the watch cache (memory store, ${NODES} nodes also cached, decode=${DECODE})`);
+  const rows: Array<[string, string, string, string, string]> = [];
+  const results: Record<string, number> = {};
+  const RUNS = 4;
+  for (const encoding of ["protobuf", "json"] as Encoding[]) {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      gc?.();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const l = await pods.list({ filter: matchAll(), resourceVersion: "0" });
+      const bytes = listBytes(encoding, l.items, l.revision);
+      const ms = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (l.items.length !== PODS) throw new Error(`listed ${l.items.length} pods`);
+      const cpuMs = (c.user + c.system) / 1000;
+      rows.push([encoding, run === 0 ? "first" : `again ${run}`, ms.toFixed(0), cpuMs.toFixed(0), mib(bytes)]);
+      if (run === 0) { results[`${encoding}_first_ms`] = Math.round(ms); results[`${encoding}_first_cpu_ms`] = Math.round(cpuMs); }
+      else { wall.push(ms); cpu.push(cpuMs); }
+    }
+    results[`${encoding}_ms`] = Math.round(median(wall));
+    results[`${encoding}_cpu_ms`] = Math.round(median(cpu));
+  }
+  const rssAfter = rss();
+  const heapAfter = heap();
+
+  console.log(`LIST ${PODS} pods from the watch cache (memory store, ${NODES} nodes also cached, variant=${VARIANT}, decode=${DECODE}, memo budget ${VARIANT === "eager" ? "unbounded" : `${MEMO_MIB} MiB`})`);
   console.log(`stored: pods ${mib(podBytes)} MiB protobuf (${(podBytes / PODS).toFixed(0)} B/pod), nodes ${mib(nodeBytes)} MiB; load ${tLoad.toFixed(0)} ms, cache start (decode all) ${tStart.toFixed(0)} ms`);
-  console.log("| encoding | run | ms to full response bytes | response MiB |");
-  console.log("|---|---|---|---|");
+  console.log("| encoding | run | ms to full response | CPU ms | response MiB |");
+  console.log("|---|---|---|---|---|");
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  console.log("| RSS | MiB |");
-  console.log("|---|---|");
-  console.log(`| process start | ${mib(rss0)} |`);
-  console.log(`| + memory store (pods+nodes) | ${mib(rssStore)} |`);
-  console.log(`| + watch caches started | ${mib(rssLoaded)} |`);
-  console.log(`| + JSON and protobuf encodings memoized | ${mib(rssAfter)} |`);
-  const warmProto = Math.min(results["protobuf_warm_ms"] ?? Infinity, results["protobuf_cold_ms"] ?? Infinity);
-  console.log(`RESULT pods=${PODS} nodes=${NODES} decode=${DECODE} list_json_cold_ms=${results["json_cold_ms"]} list_json_warm_ms=${results["json_warm_ms"]} ` +
-    `list_protobuf_cold_ms=${results["protobuf_cold_ms"]} list_protobuf_warm_ms=${results["protobuf_warm_ms"]} ` +
-    `rss_loaded_mib=${mib(rssLoaded)} rss_after_lists_mib=${mib(rssAfter)} ` +
-    `goal_list_protobuf_ms=1000 ratio_list_protobuf=${(warmProto / 1000).toFixed(2)} goal_rss_mib=2048 ratio_rss=${(rssLoaded / (2048 * 1048576)).toFixed(2)}`);
+  console.log("| stage | RSS MiB | heapUsed MiB |");
+  console.log("|---|---|---|");
+  console.log(`| process start | ${mib(rss0)} | |`);
+  console.log(`| + memory store (pods+nodes) | ${mib(rssStore)} | ${mib(heapStore)} |`);
+  console.log(`| + watch caches started | ${mib(rssLoaded)} | ${mib(heapLoaded)} |`);
+  console.log(`| + after ${RUNS} JSON and ${RUNS} protobuf LISTs | ${mib(rssAfter)} | ${mib(heapAfter)} |`);
+  console.log(`cache heap per pod (objects, cache entries, indexes): ${((heapLoaded - heapStore) / (PODS + NODES)).toFixed(0)} B; kept encodings: ${mib(memo.used)} MiB`);
+  const proto = results["protobuf_ms"] ?? NaN;
+  const worstRss = Math.max(rssLoaded, rssAfter);
+  console.log(`RESULT pods=${PODS} nodes=${NODES} variant=${VARIANT} decode=${DECODE} memo_mib=${VARIANT === "eager" ? "inf" : MEMO_MIB} ` +
+    `list_protobuf_first_ms=${results["protobuf_first_ms"]} list_protobuf_ms=${proto} list_protobuf_cpu_ms=${results["protobuf_cpu_ms"]} ` +
+    `list_json_first_ms=${results["json_first_ms"]} list_json_ms=${results["json_ms"]} list_json_cpu_ms=${results["json_cpu_ms"]} ` +
+    `rss_store_mib=${mib(rssStore)} rss_loaded_mib=${mib(rssLoaded)} rss_after_lists_mib=${mib(rssAfter)} ` +
+    `goal_list_protobuf_ms=1000 ratio_list_protobuf=${(proto / 1000).toFixed(2)} ratio_list_protobuf_cpu=${((results["protobuf_cpu_ms"] ?? NaN) / 1000).toFixed(2)} ` +
+    `goal_rss_mib=2048 ratio_rss=${(worstRss / (2048 * 1048576)).toFixed(2)}`);
   pods.stop();
   nodes.stop();
 }

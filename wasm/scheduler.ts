@@ -57,6 +57,7 @@ const S_FIT_W: usize = 128;
 const S_BAL_ALLOC: usize = 192;
 const S_BAL_REQ: usize = 224;
 const S_BAL_POD: usize = 256;
+const S_TAINT_TABLE: usize = 384; // u8[16]: normalized TaintToleration score by count when max ≤ 15
 
 const PI_W_FIT: i32 = 0;
 const PI_W_BAL: i32 = 1;
@@ -484,7 +485,14 @@ export function filterAndScore(n: i32): i32 {
   i = 0;
   if (ASC_FEATURE_SIMD) {
     const end = n & ~3;
-    for (; i < end; i += 4) simdPass2(i, maxT, maxA);
+    let table = i32x4.splat(0);
+    if (maxT > 0 && maxT <= 15) {
+      for (let t = 0; t < 16; t++) {
+        store<u8>(oScratch + S_TAINT_TABLE + <usize>t, <u8>(t > maxT ? 0 : 100 - <i32>trunc(100.0 * <f64>t / <f64>maxT)));
+      }
+      table = v128.load(oScratch + S_TAINT_TABLE);
+    }
+    for (; i < end; i += 4) simdPass2(i, maxT, maxA, table);
   }
   for (; i < n; i++) finalScore(i, maxT, maxA);
   const best = selectBest(n);
@@ -691,13 +699,16 @@ function simdPass1(i: i32): v128 {
   return divTrunc(f64x2.mul(f64x2.convert_low_i32x4_s(raw), f64x2.splat(100)), f64x2.splat(maxv), f64x2.splat(1 / maxv));
 }
 
-function simdPass2(i: i32, maxT: i32, maxA: i32): void {
+function simdPass2(i: i32, maxT: i32, maxA: i32, taintTable: v128): void {
   const p = oScore + (<usize>i << 2);
   let total = v128.load(p);
   if (wTaint != 0) {
     let tt: v128;
     if (maxT == 0) tt = i32x4.splat(100);
-    else {
+    else if (maxT <= 15) {
+      // Counts 0..15 index a 16-byte table (lane bytes 1..3 are 0 and masked off afterwards).
+      tt = v128.and(i8x16.swizzle(taintTable, v128.load(oRawT + (<usize>i << 2))), i32x4.splat(0xff));
+    } else {
       const t = v128.load(oRawT + (<usize>i << 2));
       const m = <f64>maxT;
       tt = i32x4.sub(i32x4.splat(100), toI32(normPair(t, m), normPair(i32x4.shuffle(t, t, 2, 3, 0, 1), m)));

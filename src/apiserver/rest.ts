@@ -10,6 +10,7 @@ import type { FieldError } from "./registry/strategy.ts";
 import { cloneObject, findResource, type Resource, type ServerCore } from "./context.ts";
 import { generateName, newUid, rfc3339, validateObjectMetaName } from "./meta.ts";
 import { objectKey, readObject, type StoredObject } from "./storage.ts";
+import { resetFieldsFor, schemaForKind, updateManagedFields } from "./fieldmanager/mod.ts";
 
 /** Attempts of an optimistic read-modify-write before giving up with 409. */
 export const MAX_UPDATE_ATTEMPTS = 16;
@@ -51,6 +52,35 @@ export async function checkNamespace(core: ServerCore, namespace: string): Promi
   }
 }
 
+/**
+ * managedFields tracking of a non-apply write (create, update, patch, subresource writes):
+ * `manager` is the fieldManager (else the user agent's prefix), recorded as an Update.
+ */
+export interface FieldTracking {
+  readonly manager: string;
+  /** "status", "scale" for subresource writes. */
+  readonly subresource?: string;
+}
+
+/**
+ * Sets `obj.metadata.managedFields` for a non-apply write of `obj` over `live` (undefined on
+ * create), omitting the field when no entries remain. Kinds without a schema are left alone.
+ */
+export function trackManagedFields(core: ServerCore, res: Resource, live: KubeObject | undefined, obj: KubeObject, t: FieldTracking): void {
+  const schema = schemaForKind(res.apiVersion, res.info.kind);
+  if (!schema) return;
+  const sub = t.subresource;
+  const ignore = resetFieldsFor(sub ? { subresource: sub, hasStatusSubresource: res.info.subresources.includes("status") }
+    : { hasStatusSubresource: res.info.subresources.includes("status") });
+  const entries = updateManagedFields(schema, live, obj, {
+    manager: t.manager, apiVersion: res.apiVersion, time: core.now(), ignore, ...(sub ? { subresource: sub } : {}),
+  });
+  const m: ObjectMetaLike = { ...(obj.metadata ?? {}) };
+  if (entries.length > 0) m.managedFields = entries;
+  else delete m.managedFields;
+  obj.metadata = m;
+}
+
 export interface WriteResult {
   readonly object: KubeObject;
   /** True when the object no longer exists (delete finished). */
@@ -70,9 +100,11 @@ async function claimsFor(core: ServerCore, res: Resource, obj: KubeObject | unde
 
 /**
  * Creates `obj` (already decoded and kind-checked; namespace set for namespaced kinds).
- * Fills uid, creationTimestamp, generateName; runs defaulting, prepareForCreate and validation.
+ * Fills uid, creationTimestamp, generateName; runs defaulting, prepareForCreate, managedFields
+ * tracking (when `track` is given; server-side apply passes its own managedFields instead) and
+ * validation.
  */
-export async function createObject(core: ServerCore, res: Resource, input: KubeObject, dryRun: boolean): Promise<KubeObject> {
+export async function createObject(core: ServerCore, res: Resource, input: KubeObject, dryRun: boolean, track?: FieldTracking): Promise<KubeObject> {
   const meta: ObjectMetaLike = { ...(input.metadata ?? {}) };
   const namespace = res.info.namespaced ? meta.namespace ?? "" : "";
   if (res.info.namespaced) await checkNamespace(core, namespace);
@@ -95,6 +127,7 @@ export async function createObject(core: ServerCore, res: Resource, input: KubeO
     // Upstream order: defaulting (at decode), then PrepareForCreate, then validation.
     res.strategy.applyDefaults(obj);
     res.strategy.prepareForCreate(obj);
+    if (track) trackManagedFields(core, res, undefined, obj, track);
     const errs = [...validateObjectMetaName(m.name), ...res.strategy.validateCreate(obj)];
     if (errs.length) throwInvalid(res, m.name ?? meta.generateName ?? "", errs);
     const name = obj.metadata?.name ?? "";
@@ -126,6 +159,8 @@ export type UpdateMode = "main" | "status" | "internal";
 export interface UpdateOptions {
   readonly mode: UpdateMode;
   readonly dryRun: boolean;
+  /** Record the write in managedFields (after defaulting and prepareForUpdate). */
+  readonly track?: FieldTracking;
 }
 
 /**
@@ -172,8 +207,11 @@ export async function updateObject(
       res.strategy.applyDefaults(obj);
       if (opts.mode === "status") res.strategy.prepareForStatusUpdate(obj, old);
       else res.strategy.prepareForUpdate(obj, old);
+      if (opts.track) trackManagedFields(core, res, old, obj, opts.track);
       const errs = res.strategy.validateUpdate(obj, old);
       if (errs.length) throwInvalid(res, name, errs);
+    } else if (opts.track) {
+      trackManagedFields(core, res, old, obj, opts.track);
     }
 
     const meta = obj.metadata ?? {};

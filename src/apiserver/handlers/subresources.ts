@@ -14,6 +14,7 @@ import type { ScaleMapping } from "../registry/strategy.ts";
 import { readObjectBody } from "./input.ts";
 import { handleGet } from "./read.ts";
 import { handlePatch, handleUpdate, readPatch } from "./write.ts";
+import { checkWriteOptions, trackingOf } from "../apply.ts";
 
 /** Plain-JSON render context (Scale/Status are not Table-able). */
 function objectCtx(ctx: RequestContext) {
@@ -64,6 +65,7 @@ export async function handleScale(ctx: RequestContext): Promise<HttpResponse> {
     return renderObject(200, toScale(cur.object, m), rc);
   }
   let compute: (cur: KubeObject) => KubeObject;
+  if (info.verb === "update" || info.verb === "patch") checkWriteOptions(ctx, info.verb === "update" ? "UpdateOptions" : "PatchOptions");
   if (info.verb === "update") {
     const scale = await readObjectBody(ctx, "autoscaling/v1", "Scale");
     if (scale.metadata?.name && scale.metadata.name !== info.name) {
@@ -83,7 +85,7 @@ export async function handleScale(ctx: RequestContext): Promise<HttpResponse> {
     if (rv && rv !== cur.metadata?.resourceVersion) throw conflict(res.info.group, res.info.plural, info.name, "the object has been modified; please apply your changes to the latest version and try again");
     m.setSpecReplicas(cur, replicas);
     return cur;
-  }, { mode: "main", dryRun: ctx.dryRun });
+  }, { mode: "main", dryRun: ctx.dryRun, track: trackingOf(ctx, "scale") });
   return renderObject(200, toScale(r.object, m), rc);
 }
 

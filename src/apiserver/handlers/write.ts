@@ -10,15 +10,17 @@ import { renderContext, type RequestContext } from "../context.ts";
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
 import { renderObject } from "../respond.ts";
 import { createObject, updateObject, type UpdateMode } from "../rest.ts";
+import { checkWriteOptions, handleApply, trackingOf } from "../apply.ts";
 import { checkGvk, checkNamespaceMatch, checkTypes, readObjectBody, validateMetaTypes } from "./input.ts";
 
 export async function handleCreate(ctx: RequestContext): Promise<HttpResponse> {
+  checkWriteOptions(ctx, "CreateOptions");
   const obj = await readObjectBody(ctx);
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
   if (ctx.res.info.namespaced && ctx.info.namespace === "") {
     throw new ApiError(404, "NotFound", "the server could not find the requested resource");
   }
-  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun);
+  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun, trackingOf(ctx));
   return renderObject(201, created, renderContext(ctx));
 }
 
@@ -30,11 +32,17 @@ function checkName(obj: KubeObject, name: string): void {
   obj.metadata = { ...(obj.metadata ?? {}), name };
 }
 
+function subresourceOf(mode: UpdateMode): string | undefined {
+  return mode === "status" ? "status" : undefined;
+}
+
 export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
+  checkWriteOptions(ctx, "UpdateOptions");
   const obj = await readObjectBody(ctx);
   checkName(obj, ctx.info.name);
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
-  const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, () => obj, { mode, dryRun: ctx.dryRun });
+  const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, () => obj,
+    { mode, dryRun: ctx.dryRun, track: trackingOf(ctx, subresourceOf(mode)) });
   return renderObject(200, r.object, renderContext(ctx));
 }
 
@@ -45,7 +53,8 @@ export type PatchFn = (current: KubeObject) => KubeObject;
 export async function readPatch(ctx: RequestContext, apiVersion: string, kind: string): Promise<{ apply: PatchFn; hasRv: boolean }> {
   const format = requestFormat(ctx.req);
   if (format === "apply-patch") {
-    throw new ApiError(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported yet; use client-side apply");
+    // The main resource and status go through handleApply; other callers (scale) cannot apply yet.
+    throw new ApiError(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported on this subresource yet");
   }
   if (format !== "json-patch" && format !== "merge-patch" && format !== "strategic-merge-patch") {
     throw unsupportedMediaType(ctx.req.headers["content-type"] ?? "");
@@ -100,6 +109,8 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
 }
 
 export async function handlePatch(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
+  if (mode !== "internal" && requestFormat(ctx.req) === "apply-patch") return handleApply(ctx, mode);
+  checkWriteOptions(ctx, "PatchOptions");
   const { apply, hasRv } = await readPatch(ctx, ctx.res.apiVersion, ctx.res.info.kind);
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, (cur) => {
     const rv = cur.metadata?.resourceVersion;
@@ -110,6 +121,6 @@ export async function handlePatch(ctx: RequestContext, mode: UpdateMode = "main"
     // RV so a race retries instead of failing with 409.
     if (!hasRv || out.metadata?.resourceVersion === rv) delete out.metadata?.resourceVersion;
     return out;
-  }, { mode, dryRun: ctx.dryRun });
+  }, { mode, dryRun: ctx.dryRun, track: trackingOf(ctx, subresourceOf(mode)) });
   return renderObject(200, r.object, renderContext(ctx));
 }

@@ -44,9 +44,9 @@ const cases: Case[] = [
   { name: "non-string $patch value", target: {}, patch: { $patch: 5 }, error: { kind: "malformed", message: "unknown patch type: %!s(int64=5) in map: map[$patch:5]" } },
   // ---- keyed lists
   { name: "containers merge by name (set image)", target: pod([c("a", "a:1", { ports: [{ containerPort: 80 }] }), c("b")]), patch: pod([{ name: "a", image: "a:2" }]), want: pod([c("a", "a:2", { ports: [{ containerPort: 80 }] }), c("b")]) },
-  { name: "new keyed items append after server-only items", target: pod([c("a"), c("b")]), patch: pod([c("z")]), want: pod([c("a"), c("b"), c("z")]) },
+  { name: "new keyed items go before server-only items (upstream order)", target: pod([c("a"), c("b")]), patch: pod([c("z")]), want: pod([c("z"), c("a"), c("b")]) },
   { name: "patch items keep patch order; server-only interleave by live order", target: pod([c("a"), c("b"), c("c")]), patch: pod([{ name: "c", image: "x" }, { name: "a", image: "y" }]), want: pod([c("b"), c("c", "x"), c("a", "y")]) },
-  { name: "nested keyed lists (env by name, ports by containerPort)", target: pod([c("a", "i", { env: [{ name: "X", value: "1" }, { name: "Y", value: "2" }], ports: [{ containerPort: 80, name: "http" }] })]), patch: pod([{ name: "a", env: [{ name: "Y", value: "3" }], ports: [{ containerPort: 443 }] }]), want: pod([c("a", "i", { env: [{ name: "X", value: "1" }, { name: "Y", value: "3" }], ports: [{ containerPort: 80, name: "http" }, { containerPort: 443 }] })]) },
+  { name: "nested keyed lists (env by name, ports by containerPort)", target: pod([c("a", "i", { env: [{ name: "X", value: "1" }, { name: "Y", value: "2" }], ports: [{ containerPort: 80, name: "http" }] })]), patch: pod([{ name: "a", env: [{ name: "Y", value: "3" }], ports: [{ containerPort: 443 }] }]), want: pod([c("a", "i", { env: [{ name: "X", value: "1" }, { name: "Y", value: "3" }], ports: [{ containerPort: 443 }, { containerPort: 80, name: "http" }] })]) },
   { name: "$patch: delete removes a keyed item", target: pod([c("a"), c("b")]), patch: pod([{ name: "a", $patch: "delete" }]), want: pod([c("b")]) },
   { name: "$patch: delete of a missing item is a no-op", target: pod([c("a")]), patch: pod([{ name: "zz", $patch: "delete" }]), want: pod([c("a")]) },
   { name: "$patch: replace in a list replaces the whole list", target: pod([c("a"), c("b")]), patch: pod([{ $patch: "replace" }, c("n")]), want: pod([c("n")]) },
@@ -57,12 +57,12 @@ const cases: Case[] = [
   { name: "keyed list with scalars mixed in", target: pod([c("a")]), patch: pod(["x"]), error: { kind: "malformed", message: /list element types are not identical/ } },
   { name: "lists of lists", target: { items: [] }, patch: { items: [[1]] }, lookup: synthetic, error: { kind: "failed", message: "lists of lists are not supported" } },
   { name: "merge list of maps without a merge key", target: { noKey: [{ a: 1 }] }, patch: { noKey: [{ a: 2 }] }, lookup: synthetic, error: { kind: "malformed", message: "cannot merge lists without merge key for noKey" } },
-  { name: "appended items lose directives and nulls", target: pod([c("a")]), patch: pod([{ name: "b", image: null, "$setElementOrder/env": [{ name: "E" }], env: [{ name: "E", value: "1" }] }]), want: pod([c("a"), { name: "b", env: [{ name: "E", value: "1" }] }]) },
+  { name: "appended items lose directives and nulls", target: pod([c("a")]), patch: pod([{ name: "b", image: null, "$setElementOrder/env": [{ name: "E" }], env: [{ name: "E", value: "1" }] }]), want: pod([{ name: "b", env: [{ name: "E", value: "1" }] }, c("a")]) },
   // ---- primitive lists
   { name: "merge-strategy primitive list is a union (finalizers)", target: { metadata: { finalizers: ["a", "b"] } }, patch: { metadata: { finalizers: ["c", "a"] } }, want: { metadata: { finalizers: ["c", "a", "b"] } } },
   { name: "union keeps live order for server-only items", target: { tags: ["x", "y", "z"] }, patch: { tags: ["y", "w"] }, lookup: synthetic, want: { tags: ["x", "y", "w", "z"] } },
   { name: "$deleteFromPrimitiveList removes values", target: { metadata: { finalizers: ["a", "b", "c"] } }, patch: { metadata: { "$deleteFromPrimitiveList/finalizers": ["b", "zz"] } }, want: { metadata: { finalizers: ["a", "c"] } } },
-  { name: "$deleteFromPrimitiveList with additions", target: { metadata: { finalizers: ["a", "b"] } }, patch: { metadata: { "$deleteFromPrimitiveList/finalizers": ["a"], finalizers: ["c"] } }, want: { metadata: { finalizers: ["b", "c"] } } },
+  { name: "$deleteFromPrimitiveList with additions", target: { metadata: { finalizers: ["a", "b"] } }, patch: { metadata: { "$deleteFromPrimitiveList/finalizers": ["a"], finalizers: ["c"] } }, want: { metadata: { finalizers: ["c", "b"] } } },
   { name: "$deleteFromPrimitiveList on a missing list", target: { metadata: {} }, patch: { metadata: { "$deleteFromPrimitiveList/finalizers": ["a"] } }, want: { metadata: {} } },
   { name: "$deleteFromPrimitiveList without a field name", target: { metadata: {} }, patch: { metadata: { $deleteFromPrimitiveList: ["a"] } }, error: { kind: "malformed", message: "invalid patch format of primitive list" } },
   { name: "non-merge lists replace (args)", target: pod([c("a", "i", { args: ["1", "2"] })]), patch: pod([{ name: "a", args: ["3"] }]), want: pod([c("a", "i", { args: ["3"] })]) },
@@ -81,7 +81,7 @@ const cases: Case[] = [
   { name: "$setElementOrder without a field name", target: pod([c("a")]), patch: { spec: { $setElementOrder: [] } }, error: { kind: "malformed", message: "invalid patch format of setElementOrder list" } },
   // ---- $retainKeys
   { name: "$retainKeys clears unlisted keys (strategy type change)", target: { spec: { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } } } }, patch: { spec: { strategy: { $retainKeys: ["type"], type: "Recreate" } } }, want: { spec: { strategy: { type: "Recreate" } } } },
-  { name: "$retainKeys allows null and directive keys", target: { spec: { v: { a: 1, b: 2, c: [1] } } }, patch: { spec: { v: { $retainKeys: ["a", "c"], b: null, "$deleteFromPrimitiveList/c": [1] } } }, want: { spec: { v: { a: 1 } } } },
+  { name: "$retainKeys allows null and directive keys", target: { spec: { v: { a: 1, b: 2, c: [1] } } }, patch: { spec: { v: { $retainKeys: ["a", "c"], b: null, "$deleteFromPrimitiveList/c": [1] } } }, want: { spec: { v: { a: 1, c: [] } } } },
   { name: "$retainKeys must list every patched key", target: { spec: { v: {} } }, patch: { spec: { v: { $retainKeys: ["a"], b: 1 } } }, error: { kind: "malformed", message: "invalid patch format of retainKeys" } },
   { name: "$retainKeys must be a list", target: { spec: { v: {} } }, patch: { spec: { v: { $retainKeys: "a" } } }, error: { kind: "malformed", message: "invalid patch format of retainKeys" } },
   // ---- misc

@@ -73,6 +73,8 @@ export class CachedObjectImpl implements CachedObject {
   private proto: Uint8Array | undefined = undefined;
   /** PIN_* bits: which memos are counted in the pool's budget. */
   private pinned = 0;
+  /** Cached `planStamp(stored)` (null: not stampable). */
+  private plan: StampPlan | null | undefined = undefined;
   /** The object is current in its cache (only then may it pin encodings). */
   resident = false;
 
@@ -102,6 +104,10 @@ export class CachedObjectImpl implements CachedObject {
     return bytes;
   }
 
+  /**
+   * Like `encoded`, for bulk reads: keeps what it computes only as a pinned encoding (within the
+   * budget), never in the recent ring (a LIST would flush it).
+   */
   listEncoded(encoding: Encoding): Uint8Array {
     const have = encoding === "json" ? this.json : this.proto;
     if (have !== undefined) return have;
@@ -110,8 +116,14 @@ export class CachedObjectImpl implements CachedObject {
     return bytes;
   }
 
+  /**
+   * For lists: how to stamp the stored value (computed once, ~80 bytes), or undefined when the
+   * protobuf encoding must come from `listEncoded` (no stored envelope, or one already kept).
+   */
   protoPlan(): StampPlan | undefined {
-    return this.proto === undefined && this.stored !== undefined ? planStamp(this.stored) : undefined;
+    if (this.proto !== undefined || this.stored === undefined) return undefined;
+    if (this.plan === undefined) this.plan = planStamp(this.stored) ?? null;
+    return this.plan ?? undefined;
   }
 
   /** Length of the stamped kind message for a resourceVersion of `rvLen` digits. */
@@ -145,7 +157,7 @@ export class CachedObjectImpl implements CachedObject {
 
   private compute(encoding: Encoding): Uint8Array {
     if (encoding === "protobuf" && this.stored !== undefined) {
-      const plan = planStamp(this.stored);
+      const plan = this.plan ?? (this.plan === null ? undefined : planStamp(this.stored));
       if (plan !== undefined) return stampEnvelope(this.stored, plan, String(this.revision));
     }
     return this.encoders[encoding](this.object);

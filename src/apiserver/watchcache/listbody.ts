@@ -104,6 +104,15 @@ function revisionDigits(revision: number): Uint8Array {
   return rvScratch.subarray(0, s.length);
 }
 
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 function layout(head: ListHead, listMeta: Uint8Array, items: readonly CachedObject[]): ProtoLayout {
   const sources = new Array<ItemSource>(items.length);
   const lengths = new Float64Array(items.length);
@@ -114,7 +123,7 @@ function layout(head: ListHead, listMeta: Uint8Array, items: readonly CachedObje
     const plan = it instanceof CachedObjectImpl ? it.protoPlan() : undefined;
     if (plan !== undefined) {
       sources[i] = plan;
-      len = (it as CachedObjectImpl).protoRawLength(plan, String(it.revision).length);
+      len = (it as CachedObjectImpl).protoRawLength(plan, digits(it.revision));
     } else {
       const raw = unknownRaw(it instanceof CachedObjectImpl ? it.listEncoded("protobuf") : it.encoded("protobuf"));
       sources[i] = raw;

@@ -261,7 +261,8 @@ export function kernelConformance(name: string, make: Factory): void {
       views.selector[0] = 0b011;
       const p = pod(req(100, MiB), { preferredWeights: views.preferredWeights, selector: views.selector });
       expect(k.filterAndScore(p)).toBe(0);
-      expect(Array.from(k.lastScores())).toEqual([50, 0, 0]);
+      // node 2 is filtered out, so the maximum over feasible nodes is 5 → 100, 0
+      expect(Array.from(k.lastScores())).toEqual([100, 0, 0]);
       expect(Array.from(k.lastStatus())).toEqual([0, 0, Reason.NodeAffinity]);
       views.selector[0] = 0b111; // the next pod of the workload sees the updated views
       expect(k.filterAndScore(p)).toBe(2);

@@ -85,11 +85,6 @@ export async function recover(dir: string, log: (msg: string) => void, fsync: bo
   if (engine === undefined && firstError !== undefined) {
     throw corrupt(`${firstError.message} (and no older valid snapshot)`);
   }
-  // Keep damaged snapshots as evidence, out of rotation (only once an older one was usable).
-  for (const file of bad) {
-    await rename(file, `${file}.corrupt`);
-    log(`store: kept damaged snapshot as ${file}.corrupt`);
-  }
   // Snapshots still in rotation: the loaded one and older ones (the damaged were all newer).
   const loaded = engine?.revision;
   const usable = loaded === undefined ? [] : snapRevs.filter((r) => r <= loaded);
@@ -169,6 +164,12 @@ export async function recover(dir: string, log: (msg: string) => void, fsync: bo
       }
     }
     segments.push({ seq, baseRevision: header.baseRevision, name });
+  }
+  // Keep damaged snapshots as evidence, out of rotation (only once recovery has succeeded
+  // without them).
+  for (const file of bad) {
+    await rename(file, `${file}.corrupt`);
+    log(`store: kept damaged snapshot as ${file}.corrupt`);
   }
   const last = seqs[seqs.length - 1];
   return { engine, segments, snapshots: usable.reverse(), nextSeq: last === undefined ? 1 : last + 1 };

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Store, StoreError, type WatchEvent } from "../types.ts";
 import { openEmbeddedStore } from "./mod.ts";
 import { snapshotName } from "./snapshot.ts";
-import { scanSegment } from "./wal.ts";
+import { HEADER_SIZE, decodeHeader, scanSegment } from "./wal.ts";
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dirs: string[] = [];
@@ -259,6 +259,31 @@ describe("embedded store: damage on disk", () => {
       await writeFile(p, buf);
     }
     await expectCorrupt(openEmbeddedStore({ dataDir: dir, log: () => {} }), /snapshot .*snap-\d{16}\.snap: checksum mismatch at offset \d+ \(and no older valid snapshot\)/);
+  });
+
+  it("does not read segments the newest snapshot covers; they matter only for the fallback", async () => {
+    const dir = await tempDir();
+    const before = await populated(dir, 4);
+    const snaps = (await readdir(dir)).filter((n) => n.endsWith(".snap")).sort();
+    const newestRev = Number(/snap-(\d+)/.exec(snaps[snaps.length - 1] as string)?.[1]);
+    const segs = await segmentFiles(dir);
+    const bases = await Promise.all(segs.map(async (n) => (decodeHeader(await readFile(join(dir, n))) as { baseRevision: number }).baseRevision));
+    // A segment followed by one starting at or below the newest snapshot is covered by it.
+    const covered = segs.findIndex((_, i) => i + 1 < segs.length && (bases[i + 1] as number) <= newestRev);
+    expect(covered).toBeGreaterThanOrEqual(0);
+    const p = join(dir, segs[covered] as string);
+    const buf = await readFile(p);
+    buf[HEADER_SIZE + 9] = (buf[HEADER_SIZE + 9] as number) ^ 0xff;
+    await writeFile(p, buf);
+    const s = await openEmbeddedStore({ dataDir: dir, log: () => {} });
+    expect(await observe(s)).toEqual(before);
+    await s.close();
+    // Without the newest snapshot, that segment is needed again, and its damage is reported.
+    const newest = join(dir, snaps[snaps.length - 1] as string);
+    const snap = await readFile(newest);
+    snap[20] = (snap[20] as number) ^ 1;
+    await writeFile(newest, snap);
+    await expectCorrupt(openEmbeddedStore({ dataDir: dir, log: () => {} }), new RegExp(`${segs[covered]}: bad record at offset 24`));
   });
 
   it("ignores an unfinished snapshot temp file", async () => {

@@ -320,18 +320,20 @@ export class HollowRuntime implements RuntimeService {
 
   async containerStatus(id: string): Promise<ContainerStatus> {
     const c = this.#container(id);
-    const logPath = c.logPath;
-    return {
+    // Built field by field (no spreads): the kubelet asks for this on every pod sync.
+    const st: { -readonly [K in keyof ContainerStatus]: ContainerStatus[K] } = {
       ...this.#containerView(c),
-      ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
-      ...(c.finishedAt !== undefined ? { finishedAt: c.finishedAt } : {}),
-      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
-      ...(c.reason !== undefined ? { reason: c.reason } : {}),
-      ...(c.message !== undefined ? { message: c.message } : {}),
-      ...(logPath !== undefined ? { logPath } : {}),
       mounts: c.config.mounts ?? [],
-      ...(c.config.resources !== undefined ? { resources: c.config.resources } : {}),
     };
+    if (c.startedAt !== undefined) st.startedAt = c.startedAt;
+    if (c.finishedAt !== undefined) st.finishedAt = c.finishedAt;
+    if (c.exitCode !== undefined) st.exitCode = c.exitCode;
+    if (c.reason !== undefined) st.reason = c.reason;
+    if (c.message !== undefined) st.message = c.message;
+    const logPath = c.logPath;
+    if (logPath !== undefined) st.logPath = logPath;
+    if (c.config.resources !== undefined) st.resources = c.config.resources;
+    return st;
   }
 
   async listContainers(filter?: ContainerFilter): Promise<Container[]> {

@@ -1,0 +1,165 @@
+/**
+ * Server-side apply over HTTP (`PATCH` with `application/apply-patch+yaml`) and the field-manager
+ * identity of every other write. The merge and ownership rules live in `fieldmanager/`; this module
+ * decodes the request, reads the live object, runs `apply` and hands the result to the generic
+ * create/update path (defaulting, prepare, validation, dryRun, storage).
+ *
+ * - `fieldManager` is required (422 `PatchOptions.meta.k8s.io "" is invalid: fieldManager:
+ *   Required value: ...`), `force` is only for apply (422 otherwise).
+ * - The body is YAML or JSON. Unknown fields are always a 400 (`failed to create typed patch
+ *   object (...): .spec.foo: field not declared in schema`), as upstream: apply needs a strict
+ *   schema whatever `fieldValidation` says; duplicate fields follow `fieldValidation`.
+ * - Absent object: created (201). Conflicts: 409 with one `FieldManagerConflict` cause per field
+ *   unless `force=true`. An apply that changes nothing writes nothing (same resourceVersion).
+ * - A `metadata.resourceVersion` in the body is a precondition (409 when stale).
+ */
+import { ApiError, badRequest, invalid, notFound, type StatusCause } from "../api/errors.ts";
+import type { KubeObject } from "../api/object.ts";
+import type { HttpResponse } from "../transport/types.ts";
+import { asKubeObject, checkFields, fieldValidationOf, parseYamlBody, readBody } from "./body.ts";
+import { renderContext, type RequestContext } from "./context.ts";
+import {
+  apply, conflictError, fieldManagerCauses, isConflicts, resetFieldsFor, schemaForKind, validatePatchOptions,
+} from "./fieldmanager/mod.ts";
+import { checkNamespaceMatch, checkTypes } from "./handlers/input.ts";
+import { renderObject } from "./respond.ts";
+import { createObject, keyOf, updateObject, type FieldTracking, type UpdateMode } from "./rest.ts";
+import { readObject } from "./storage.ts";
+
+/** Upstream managerOrUserAgent: the fieldManager parameter, else the User-Agent up to its first "/". */
+export function managerOf(ctx: RequestContext): string {
+  const fm = ctx.req.query.get("fieldManager");
+  if (fm !== null && fm !== "") return fm;
+  const ua = ctx.req.headers["user-agent"] ?? "";
+  const slash = ua.indexOf("/");
+  return slash < 0 ? ua : ua.slice(0, slash);
+}
+
+/** The managedFields tracking of a non-apply write on the main resource or `subresource`. */
+export function trackingOf(ctx: RequestContext, subresource?: string): FieldTracking {
+  return { manager: managerOf(ctx), ...(subresource ? { subresource } : {}) };
+}
+
+export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions";
+
+/**
+ * Checks the write options in the query (upstream ValidateCreate/Update/PatchOptions): a given
+ * fieldManager must be at most 128 bytes of printable characters; `force` only with apply; apply
+ * needs a fieldManager. Throws the 422 kube-apiserver answers.
+ */
+export function checkWriteOptions(ctx: RequestContext, kind: OptionsKind, isApply = false): void {
+  const fieldManager = ctx.req.query.get("fieldManager") ?? "";
+  if (kind === "PatchOptions") {
+    const err = validatePatchOptions({ isApply, fieldManager, forceGiven: ctx.req.query.has("force") });
+    if (err) throw err;
+    return;
+  }
+  const causes: StatusCause[] = fieldManagerCauses(fieldManager);
+  if (causes.length > 0) throw invalid("meta.k8s.io", kind, "", causes);
+}
+
+function forceOf(query: URLSearchParams): boolean {
+  const v = query.get("force");
+  if (v === null || v === "" || v === "false" || v === "0" || v === "False" || v === "FALSE" || v === "f" || v === "F") return false;
+  if (v === "true" || v === "1" || v === "True" || v === "TRUE" || v === "t" || v === "T") return true;
+  throw badRequest(`invalid boolean value for force: ${JSON.stringify(v)}`);
+}
+
+/** Decodes the apply body: YAML (JSON is YAML) into an object; schema checks per upstream. */
+async function readApplyBody(ctx: RequestContext, apiVersion: string, kind: string): Promise<KubeObject> {
+  const bytes = await readBody(ctx.req);
+  if (bytes.length === 0) throw badRequest("the request body is empty; expected an apply configuration");
+  const { value, duplicates } = parseYamlBody(bytes);
+  const obj = asKubeObject(value);
+  const policy = fieldValidationOf(ctx.req.query);
+  ctx.warnings.push(...checkFields(policy, [], duplicates));
+  if (obj.apiVersion !== apiVersion || obj.kind !== kind) {
+    // The fieldmanager's check, early: nothing below makes sense for another kind.
+    throw badRequest(`invalid object type: ${gvkString(typeof obj.apiVersion === "string" ? obj.apiVersion : "", typeof obj.kind === "string" ? obj.kind : "")}`);
+  }
+  checkTypes(ctx, apiVersion, kind, obj);
+  const unknown = ctx.core.schema.unknownFields?.(apiVersion, kind, obj) ?? [];
+  if (unknown.length > 0) {
+    const list = unknown.map((f) => `.${f}: field not declared in schema`);
+    throw badRequest(`failed to create typed patch object (${describe(obj, ctx)}; ${gvkString(apiVersion, kind)}): ${list.length === 1 ? list[0] : `errors:\n  ${list.join("\n  ")}`}`);
+  }
+  return obj;
+}
+
+function gvkString(apiVersion: string, kind: string): string {
+  return `${apiVersion.includes("/") ? apiVersion : `/${apiVersion}`}, Kind=${kind}`;
+}
+
+function describe(obj: KubeObject, ctx: RequestContext): string {
+  const ns = ctx.res.info.namespaced ? ctx.info.namespace : "";
+  return `${ns}/${typeof obj.metadata?.name === "string" ? obj.metadata.name : ctx.info.name}`;
+}
+
+const MAX_APPLY_ATTEMPTS = 3;
+
+/**
+ * PATCH with `application/apply-patch+yaml` on the main resource (`mode` "main") or the status
+ * subresource ("status").
+ */
+export async function handleApply(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
+  checkWriteOptions(ctx, "PatchOptions", true);
+  const { core, res, info } = ctx;
+  const apiVersion = res.apiVersion;
+  const kind = res.info.kind;
+  const schema = schemaForKind(apiVersion, kind);
+  if (!schema) throw new ApiError(415, "UnsupportedMediaType", `server-side apply is not supported for ${kind} (no schema)`);
+  const body = await readApplyBody(ctx, apiVersion, kind);
+  const meta = { ...(body.metadata ?? {}) };
+  const bodyName = meta.name;
+  if (bodyName !== undefined && bodyName !== null && bodyName !== "" && bodyName !== info.name) {
+    throw badRequest(`the name of the object (${String(bodyName)}) does not match the name on the URL (${info.name})`);
+  }
+  meta.name = info.name;
+  body.metadata = meta;
+  checkNamespaceMatch(body, res, info.namespace);
+  const hasRv = typeof body.metadata?.resourceVersion === "string" && body.metadata.resourceVersion !== "";
+  const subresource = mode === "status" ? "status" : undefined;
+  const ignore = resetFieldsFor(subresource
+    ? { subresource, hasStatusSubresource: res.info.subresources.includes("status") }
+    : { hasStatusSubresource: res.info.subresources.includes("status") });
+  const run = (live: KubeObject | undefined): KubeObject => {
+    const result = apply(schema, live, structuredClone(body), {
+      manager: ctx.req.query.get("fieldManager") ?? "", apiVersion, kind, force: forceOf(ctx.req.query),
+      time: core.now(), ignore, ...(subresource ? { subresource } : {}),
+    });
+    if (isConflicts(result)) throw conflictError(result.conflicts);
+    return result.object;
+  };
+
+  const key = keyOf(res, info.namespace, info.name);
+  for (let attempt = 1; ; attempt++) {
+    const cur = await readObject(core.store, core.codec, key);
+    if (!cur) {
+      if (mode === "status") throw notFound(res.info.group, res.info.plural, info.name);
+      if (hasRv) throw notFound(res.info.group, res.info.plural, info.name); // a precondition on an object that does not exist
+      try {
+        const created = await createObject(core, res, run(undefined), ctx.dryRun);
+        return renderObject(201, created, renderContext(ctx));
+      } catch (e) {
+        if (attempt < MAX_APPLY_ATTEMPTS && e instanceof ApiError && e.reason === "AlreadyExists") continue;
+        throw e;
+      }
+    }
+    try {
+      const r = await updateObject(core, res, info.namespace, info.name, (live) => {
+        const rv = live.metadata?.resourceVersion;
+        const out = run(live);
+        // Without a resourceVersion in the body the apply is to whatever is current: a lost
+        // race retries instead of failing with 409.
+        if (!hasRv || out.metadata?.resourceVersion === rv) {
+          if (out.metadata) delete out.metadata.resourceVersion;
+        }
+        return out;
+      }, { mode, dryRun: ctx.dryRun });
+      return renderObject(200, r.object, renderContext(ctx));
+    } catch (e) {
+      if (attempt < MAX_APPLY_ATTEMPTS && e instanceof ApiError && e.reason === "NotFound" && !hasRv && mode !== "status") continue;
+      throw e;
+    }
+  }
+}
