@@ -135,7 +135,7 @@ describe("server-side apply", () => {
     expect(st.status).toBe(200);
     const obj = await bodyJson(st);
     expect(obj.status.replicas).toBe(5);
-    expect(managers(obj)).toEqual(["m/Apply", "ctrl/Apply/status"]);
+    expect(managers(obj).sort()).toEqual(["ctrl/Apply/status", "m/Apply"]);
     expect((await call("PATCH", `${DEP}/none/status?fieldManager=ctrl`, { headers: APPLY, body: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "none" } } })).status).toBe(404);
   });
 });
@@ -163,9 +163,9 @@ describe("managedFields on other writes", () => {
 
     const mp = await bodyJson(await call("PATCH", `${DEP}/w?fieldManager=labeler`, { headers: { "content-type": "application/merge-patch+json" }, body: { metadata: { labels: { x: "y" } } } }));
     expect(managers(mp)).toContain("labeler/Update");
-    const jp = await bodyJson(await call("PATCH", `${DEP}/w?fieldManager=jp`, { headers: { "content-type": "application/json-patch+json" }, body: [{ op: "replace", path: "/spec/paused", value: true }] }));
+    const jp = await bodyJson(await call("PATCH", `${DEP}/w?fieldManager=jp`, { headers: { "content-type": "application/json-patch+json" }, body: [{ op: "add", path: "/spec/minReadySeconds", value: 5 }] }));
     expect(managers(jp)).toContain("jp/Update");
-    const put = await bodyJson(await call("PUT", `${DEP}/w?fieldManager=replacer`, { body: { ...jp, spec: { ...jp.spec, paused: false } } }));
+    const put = await bodyJson(await call("PUT", `${DEP}/w?fieldManager=replacer`, { body: { ...jp, spec: { ...jp.spec, paused: true } } }));
     expect(managers(put)).toContain("replacer/Update");
 
     // An update that changes nothing writes nothing.

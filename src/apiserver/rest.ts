@@ -237,8 +237,29 @@ export async function updateObject(
   throw conflict(res.info.group, res.info.plural, name, MODIFIED);
 }
 
+/** Deep equality of two JSON objects, ignoring member order (decoded and built objects differ in it). */
 function sameStored(a: KubeObject, b: KubeObject): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return jsonEqual(a, b, 0);
+}
+
+function jsonEqual(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || depth > 1000) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  const ra = a as Record<string, unknown>; // plain JSON objects (decoded or built by handlers)
+  const rb = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ra) {
+    if (ra[k] === undefined) continue;
+    n++;
+    if (!jsonEqual(ra[k], rb[k], depth + 1)) return false;
+  }
+  for (const k in rb) if (rb[k] !== undefined) n--;
+  return n === 0;
 }
 
 /** Deletes the key if unchanged since `cur`; returns undefined on a lost race. */

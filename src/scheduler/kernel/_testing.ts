@@ -89,7 +89,8 @@ export class RandomCluster {
       podCount: this.int(0, 110),
       unschedulable: this.chance(0.08),
       taints: this.bits(0.01),
-      preferNoScheduleTaints: this.bits(0.05),
+      // Occasionally dense, so normalization sees maxima above 15 (the SIMD table path's limit).
+      preferNoScheduleTaints: this.bits(this.chance(0.1) ? 0.7 : 0.05),
     };
   }
 

@@ -175,6 +175,20 @@ describe("hollow: timing with a fake clock", () => {
   });
 });
 
+describe("hollow: on the real clock", () => {
+  it("runs on the process-wide timer queue by default", async () => {
+    const rt = new HollowRuntime();
+    const { id } = await run(rt, "hollow/run:20");
+    const t0 = Date.now();
+    for (let i = 0; i < 200 && (await rt.containerStatus(id)).state !== "EXITED"; i++) await new Promise((r) => setTimeout(r, 5));
+    const st = await rt.containerStatus(id);
+    expect(st).toMatchObject({ state: "EXITED", exitCode: 0 });
+    expect(st.finishedAt! - st.startedAt!).toBeGreaterThanOrEqual(19);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await rt.close();
+  });
+});
+
 describe("hollow: scale", () => {
   it("serves thousands of containers on many nodes with one timer, and idle ones with none", async () => {
     const clock = new FakeClock();
