@@ -70,3 +70,19 @@ export function clientWriter(client: Client): ObjectWriter {
     },
   };
 }
+
+/**
+ * Writes `status` onto `obj` through the status subresource; on a 409 Conflict (the cached copy
+ * was stale) re-reads the object live and tries once more, as upstream's status updaters do.
+ * Returns undefined when the object is gone.
+ */
+export async function updateStatusRetrying<T extends KubeObject>(writer: ObjectWriter, r: ResourceId, obj: T, status: unknown): Promise<T | undefined> {
+  try {
+    return await writer.updateStatus(r, { ...obj, status });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 409)) throw e;
+  }
+  const fresh = await writer.get<T>(r, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+  if (!fresh || fresh.metadata?.uid !== obj.metadata?.uid) return undefined;
+  return writer.updateStatus(r, { ...fresh, status });
+}

@@ -9,13 +9,15 @@
 import type { KubeObject } from "../../api/object.ts";
 import type { ReplicaSet } from "../../api/generated/apps_v1.ts";
 import { ApiError } from "../../api/errors.ts";
-import { labelSelectorFromObject, type LabelSelector } from "../../api/selectors/labels.ts";
+import type { LabelSelector } from "../../api/selectors/labels.ts";
+import { selectorOf } from "../framework/selector.ts";
 import { keyOf, splitKey } from "../../client/indexer.ts";
 import type { Controller, ControllerContext, Queue } from "../framework/controller.ts";
 import { Expectations } from "../framework/expectations.ts";
 import { adoptPatch, claimDecision, controllerOf, controllerRef, releasePatch } from "../framework/ownerrefs.ts";
 import { isPodActive, isPodReady } from "../framework/pods.ts";
 import { PODS, REPLICASETS } from "../framework/resources.ts";
+import { updateStatusRetrying } from "../framework/writer.ts";
 import { calculateStatus, podFromTemplate, podsToDelete, replicaDiff, slowStartBatches, statusEqual } from "./replicas.ts";
 
 export const NAME = "replicaset";
@@ -58,7 +60,7 @@ export class ReplicaSetController implements Controller {
     const labels = pod.metadata?.labels ?? {};
     return this.ctx.informers.lister(REPLICASETS).listNamespace(pod.metadata?.namespace ?? "").filter((rs) => {
       try {
-        const sel = labelSelectorFromObject(asRs(rs).spec?.selector);
+        const sel = selectorOf(asRs(rs).spec?.selector);
         return !sel.empty && sel.matches(labels);
       } catch {
         return false;
@@ -122,7 +124,7 @@ export class ReplicaSetController implements Controller {
     const needsSync = this.expectations.satisfied(key, nowMs);
     let selector: LabelSelector;
     try {
-      selector = labelSelectorFromObject(rs.spec?.selector);
+      selector = selectorOf(rs.spec?.selector);
     } catch (e) {
       // Cannot act on it; say so on the object and do not retry until it changes.
       ctx.recorder.event(cached, "Warning", "InvalidSelector", `invalid selector: ${e instanceof Error ? e.message : String(e)}`);
@@ -138,7 +140,7 @@ export class ReplicaSetController implements Controller {
     }
     const status = calculateStatus(rs, owned, manageError, nowMs);
     if (!statusEqual(rs.status, status)) {
-      await ctx.writer.updateStatus(REPLICASETS, { ...rs, status } as KubeObject);
+      await updateStatusRetrying(ctx.writer, REPLICASETS, cached, status);
     }
     if (manageError) throw new Error(manageError.message);
     const minReady = rs.spec?.minReadySeconds ?? 0;

@@ -24,7 +24,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isRuntimeError, type RuntimeErrorCode } from "./errors.ts";
 import { type CriLogRecord, type LogRotation, parseCriRecord, readCriLog, recordText } from "./logs.ts";
 import { collectingSink, execSync, stdinOf } from "./streams.ts";
-import type { ContainerConfig, ContainerEvent, ContainerStatus, PodSandboxConfig, RuntimeService } from "./types.ts";
+import type { ContainerConfig, ContainerEvent, ContainerStatus, PodSandboxConfig, RuntimeCapabilities, RuntimeService } from "./types.ts";
+
+export type { RuntimeCapabilities } from "./types.ts";
 
 /** How to get a behaviour out of this runtime: an image plus optional command/args. */
 export interface Recipe {
@@ -71,21 +73,6 @@ export interface RuntimeHarness {
 }
 
 export type RuntimeFactory = (opts: HarnessOptions) => Promise<RuntimeHarness>;
-
-/** What a runtime can do; `false` is a declaration the suite checks, not a skip. */
-export interface RuntimeCapabilities {
-  readonly exec: boolean;
-  /** exec with stdin (`cat`). */
-  readonly execStdin: boolean;
-  /** exec with a terminal (stderr merged into stdout). */
-  readonly execTty: boolean;
-  readonly attach: boolean;
-  readonly portForward: boolean;
-  /** `events()` is implemented. */
-  readonly events: boolean;
-  /** OOM kills can be produced (`recipes.oom`). */
-  readonly oomKill: boolean;
-}
 
 const LOG_ROTATION = { maxBytes: 2048, maxFiles: 3 } as const;
 

@@ -86,6 +86,19 @@ describe("TimerQueue", () => {
     expect(c.pendingTimers()).toBe(0);
     c.advance(100);
   });
+  it("reports a throwing task and still runs the others", () => {
+    const c = new FakeClock(0);
+    const errors: unknown[] = [];
+    const q = new TimerQueue(c, (e) => errors.push(e));
+    let ran = false;
+    q.schedule(1, () => {
+      throw new Error("boom");
+    });
+    q.schedule(1, () => (ran = true));
+    c.advance(1);
+    expect(ran).toBe(true);
+    expect(String(errors[0])).toMatch(/boom/);
+  });
   it("rejects NaN times", () => {
     expect(() => new TimerQueue(new FakeClock()).scheduleAt(Number.NaN, () => {})).toThrow(RangeError);
   });

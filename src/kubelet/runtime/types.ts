@@ -336,6 +336,27 @@ export interface RuntimeStatus {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Capabilities
+
+/**
+ * What a runtime can do. `false` is a declaration: the operation rejects `Unimplemented` (or
+ * `events` is absent), and the conformance suite checks exactly that.
+ */
+export interface RuntimeCapabilities {
+  readonly exec: boolean;
+  /** exec with stdin (`cat`). */
+  readonly execStdin: boolean;
+  /** exec with a terminal (stderr merged into stdout). */
+  readonly execTty: boolean;
+  readonly attach: boolean;
+  readonly portForward: boolean;
+  /** `events()` is implemented. */
+  readonly events: boolean;
+  /** OOM kills can be produced (`recipes.oom`). */
+  readonly oomKill: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The port
 
 export interface ImageService {

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { Socket } from "node:net";
+import type { Readable } from "node:stream";
 import { TLSSocket } from "node:tls";
 import { concat, contentLengthOf, joinRawHeaders, type Target } from "../_shared.ts";
 import { BodyTooLargeError, type HttpRequest, type PeerCertificate } from "../types.ts";
@@ -75,7 +76,7 @@ export function buildRequest(
  * Collects the body through 'data' events. (Async iteration would destroy the request when we
  * stop early, which tears down the HTTP/1.1 socket or the HTTP/2 stream before the 413 is sent.)
  */
-function readBody(req: NodeRequest, limit: number, contentLength: number | undefined, stopReading: () => void): Promise<Uint8Array> {
+export function readBody(req: Readable, limit: number, contentLength: number | undefined, stopReading: () => void): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     if (!(limit >= 0)) return reject(new RangeError(`body(limit): limit must be a non-negative number, got ${limit}`));
     if (contentLength !== undefined && contentLength > limit) {

@@ -1,22 +1,11 @@
 /** The conformance harness for the hollow runtime (used by the conformance test files here). */
 import { FakeClock } from "../../runtime/clock.ts";
-import type { RuntimeCapabilities, RuntimeFactory, RuntimeRecipes } from "../../runtime/conformance.ts";
+import type { RuntimeFactory, RuntimeRecipes } from "../../runtime/conformance.ts";
 import { runtimeErrors } from "../../runtime/errors.ts";
 import { TimerQueue } from "../../runtime/timers.ts";
 import type { RuntimeService } from "../../runtime/types.ts";
 import { HollowHost } from "./host.ts";
 import { HollowRuntime } from "./runtime.ts";
-
-/** What the hollow runtime can do (also in docs/runtime.md). */
-export const HOLLOW_CAPABILITIES: RuntimeCapabilities = {
-  exec: true,
-  execStdin: true,
-  execTty: true,
-  attach: true,
-  portForward: false,
-  events: true,
-  oomKill: true,
-};
 
 export const HOLLOW_RECIPES: RuntimeRecipes = {
   sleeper: { image: "hollow/sleep" },

@@ -1,5 +1,6 @@
 import { runRuntimeConformance } from "../../runtime/conformance.ts";
-import { HOLLOW_CAPABILITIES, hollowFactory } from "./_harness.ts";
+import { hollowFactory } from "./_harness.ts";
+import { HOLLOW_CAPABILITIES } from "./runtime.ts";
 
 runRuntimeConformance("hollow", hollowFactory(), HOLLOW_CAPABILITIES);
 

@@ -320,11 +320,22 @@ describe("hollow: logs, exec and the rest", () => {
     expect(typeof (await rt.runPodSandbox(sandbox("c")))).toBe("string");
   });
 
+  it("starts with preloaded images (no pull needed), even unpullable ones", async () => {
+    const { rt } = setup({ preloadedImages: ["registry.k8s.io/pause:3.9", "hollow/fail-pull"] });
+    expect((await rt.listImages()).map((i) => i.repoTags[0]).sort()).toEqual(["docker.io/hollow/fail-pull:latest", "registry.k8s.io/pause:3.9"]);
+    const sc = sandbox();
+    const sid = await rt.runPodSandbox(sc);
+    const id = await rt.createContainer(sid, ctr("c", "hollow/fail-pull"), sc);
+    await rt.startContainer(id);
+    expect((await rt.containerStatus(id)).state).toBe("RUNNING");
+  });
+
   it("rejects bad host options with InvalidArgument", () => {
     expect(() => new HollowHost({ podCidr: "10.0.0.0" })).toThrow(/podCidr/);
     expect(() => new HollowHost({ podCidr: "10.0.0.0/31" })).toThrow(/podCidr/);
     expect(() => new HollowHost({ startLatencyMs: -1 })).toThrow(/startLatencyMs/);
     expect(() => new HollowHost({ pullLatencyMs: Number.NaN })).toThrow(/pullLatencyMs/);
+    expect(() => new HollowHost({ preloadedImages: ["Bad Image"] })).toThrow(/invalid image reference/);
   });
 
   it("refuses everything once closed (Unavailable) and ends event streams", async () => {

@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Clock } from "../../runtime/clock.ts";
 import { RuntimeError } from "../../runtime/errors.ts";
+import { normalizeImage } from "../../runtime/image.ts";
 import { appendCriLog, type LogLine, type LogRotation } from "../../runtime/logs.ts";
 import { type ScheduledTask, sharedTimerQueue, TimerQueue } from "../../runtime/timers.ts";
 import type {
@@ -168,6 +169,7 @@ export class HollowHost {
     const { base, count } = parseCidr(options.podCidr ?? "10.88.0.0/16");
     this.#ipBase = base;
     this.#ipCount = count;
+    for (const image of options.preloadedImages ?? []) this.addImage(normalizeImage(image));
   }
 
   newId(): string {

@@ -27,6 +27,7 @@ import type {
   PodSandboxConfig,
   PodSandboxFilter,
   PodSandboxStatus,
+  RuntimeCapabilities,
   RuntimeService,
   RuntimeStatus,
   StreamIO,
@@ -38,6 +39,17 @@ import { startExec } from "./exec.ts";
 import { HContainer, type HImage, HollowHost, type HollowHostOptions, HSandbox, type OutputListener } from "./host.ts";
 
 export const HOLLOW_RUNTIME_NAME = "hollow";
+
+/** What the hollow runtime can do (docs/runtime.md has the matrix). */
+export const HOLLOW_CAPABILITIES: RuntimeCapabilities = {
+  exec: true,
+  execStdin: true,
+  execTty: true,
+  attach: true,
+  portForward: false,
+  events: true,
+  oomKill: true,
+};
 export const HOLLOW_RUNTIME_VERSION = "0.1.0";
 
 const enc = new TextEncoder();
