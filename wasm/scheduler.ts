@@ -3,8 +3,10 @@
 // `ASC_FEATURE_SIMD` is a compile-time constant, so the scalar build contains no v128 code.
 //
 // Memory: the host grows memory and writes a header at address 0 holding byte offsets of every
-// array (layout in src/scheduler/kernel/_layout.ts; the constants below mirror it). The kernel owns
-// no memory of its own and allocates nothing.
+// array (layout in src/scheduler/kernel/_layout.ts, mirrored by wasm/scheduler/_layout.ts). The
+// kernel owns no memory of its own and allocates nothing. Modules: _state (header, per-pod
+// parameters), _scalar (per-node reference routines), _simd (groups of four nodes), this file
+// (the exported call and best-node selection).
 //
 // Numeric contract (shared with the twin): all resource math is f64 holding integers; every
 // upstream integer division is `trunc(a / b)` on f64, which equals Go's int64 division whenever

@@ -112,6 +112,12 @@ describe("server-side apply", () => {
     const invalidObj = await call("PATCH", `${DEP}/x?fieldManager=m`, { headers: APPLY, body: deploy("x", -1) });
     expect(invalidObj.status).toBe(422);
     expect((await call("GET", `${DEP}/x`)).status).toBe(404);
+    const ctl = await call("PATCH", `${DEP}/x?fieldManager=a%07b`, { headers: { "content-type": "application/merge-patch+json" }, body: {} });
+    expect(ctl.status).toBe(422);
+    expect((await bodyJson(ctl)).message).toContain("invalid character U+0007 (at position 1)");
+    await call("PATCH", `${DEP}/sc?fieldManager=m`, { headers: APPLY, body: deploy("sc") });
+    const scale = await call("PATCH", `${DEP}/sc/scale?fieldManager=m`, { headers: APPLY, body: { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "sc" }, spec: { replicas: 2 } } });
+    expect(scale.status).toBe(415);
   });
 
   it("resourceVersion in the body is a precondition; dryRun does not persist", async () => {

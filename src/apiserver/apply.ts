@@ -16,7 +16,7 @@
 import { ApiError, badRequest, invalid, notFound, type StatusCause } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import type { HttpResponse } from "../transport/types.ts";
-import { asKubeObject, checkFields, fieldValidationOf, parseYamlBody, readBody } from "./body.ts";
+import { asKubeObject, checkFields, fieldValidationOf, parseJson, parseYamlBody, readBody } from "./body.ts";
 import { renderContext, type RequestContext } from "./context.ts";
 import {
   apply, conflictError, fieldManagerCauses, isConflicts, resetFieldsFor, schemaForKind, validatePatchOptions,
@@ -69,7 +69,8 @@ function forceOf(query: URLSearchParams): boolean {
 async function readApplyBody(ctx: RequestContext, apiVersion: string, kind: string): Promise<KubeObject> {
   const bytes = await readBody(ctx.req);
   if (bytes.length === 0) throw badRequest("the request body is empty; expected an apply configuration");
-  const { value, duplicates } = parseYamlBody(bytes);
+  // kubectl sends JSON (a YAML subset): the JSON parser is far cheaper than the YAML one.
+  const { value, duplicates } = looksLikeJson(bytes) ? parseJson(bytes) : parseYamlBody(bytes);
   const obj = asKubeObject(value);
   const policy = fieldValidationOf(ctx.req.query);
   ctx.warnings.push(...checkFields(policy, [], duplicates));
@@ -84,6 +85,15 @@ async function readApplyBody(ctx: RequestContext, apiVersion: string, kind: stri
     throw badRequest(`failed to create typed patch object (${describe(obj, ctx)}; ${gvkString(apiVersion, kind)}): ${list.length === 1 ? list[0] : `errors:\n  ${list.join("\n  ")}`}`);
   }
   return obj;
+}
+
+/** The first non-blank byte opens a JSON object. */
+function looksLikeJson(bytes: Uint8Array): boolean {
+  for (const b of bytes) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b;
+  }
+  return false;
 }
 
 function gvkString(apiVersion: string, kind: string): string {

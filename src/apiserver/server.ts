@@ -45,6 +45,8 @@ export interface ApiServerOptions {
   readonly strategyFor?: (info: KindInfo) => ResourceStrategy;
   readonly codec?: Codec | null;
   readonly schema?: SchemaHooks;
+  /** Bytes of encodings (JSON) the watch caches may keep, shared by all of them (default 256 MiB). */
+  readonly encodingMemoBytes?: number;
   /** Use the store-backed reader instead of watch caches (tests of the handler core). */
   readonly useWatchCache?: boolean;
   readonly log?: (msg: string, err: unknown) => void;
@@ -130,7 +132,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const starts: Promise<void>[] = [];
         // One budget for the encodings all caches keep (see watchcache/cached.ts). Protobuf is
         // derived from the stored values when they are this codec's encoding (the built-in one).
-        const memo = new MemoPool();
+        const memo = new MemoPool(opts.encodingMemoBytes);
         const fromStored = rawCodec === protobuf;
         for (const res of resources.values()) {
           if (res.reader) continue;

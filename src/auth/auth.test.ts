@@ -41,6 +41,29 @@ describe("authenticate", () => {
   it("reports anonymous when nothing is presented", () => {
     expect(authenticate({ headers: {} }, tokens)).toEqual({ ok: false, presented: false });
   });
+  it("caches per header value, but honours a token map that changed", () => {
+    const m = new Map([["t1", { user: "u", groups: ["g"] }]]);
+    const a = authenticate({ headers: { authorization: "Bearer t1" } }, m);
+    const b = authenticate({ headers: { authorization: "Bearer t1" } }, m);
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(a.ok && Object.isFrozen(a.user.groups)).toBe(true);
+    m.set("t1", { user: "v", groups: [] });
+    const c = authenticate({ headers: { authorization: "Bearer t1" } }, m);
+    expect(c.ok && c.user.name).toBe("v");
+    m.delete("t1");
+    expect(authenticate({ headers: { authorization: "Bearer t1" } }, m)).toEqual({ ok: false, presented: true });
+    m.set("t2", { user: "w", groups: [] });
+    expect(authenticate({ headers: { authorization: "Bearer t1" } }, m)).toEqual({ ok: false, presented: true });
+    expect(authenticate({ headers: { authorization: "  bearer   t2 " } }, m)).toMatchObject({ ok: true, user: { name: "w" } });
+  });
+  it("a malformed header with a client certificate authenticates by the certificate; results per cert are cached", () => {
+    const cert = { commonName: "node-1", organizations: ["system:nodes"] };
+    const a = authenticate({ headers: { authorization: "Basic x" }, peerCertificate: cert }, tokens);
+    expect(a).toEqual({ ok: true, user: { name: "node-1", groups: ["system:nodes", "system:authenticated"] } });
+    expect(authenticate({ headers: {}, peerCertificate: cert }, tokens)).toBe(a);
+    expect(authenticate({ headers: {}, peerCertificate: { commonName: "", organizations: [] } }, tokens)).toEqual({ ok: false, presented: false });
+  });
   it("knows the public paths", () => {
     expect(isPublicPath("/healthz")).toBe(true);
     expect(isPublicPath("/readyz/ping")).toBe(true);

@@ -12,7 +12,10 @@
  *   objects currently in the cache; beyond it they are computed per use.
  * - `encoded()` (watch events, single reads) also keeps what it computes in a small ring of recent
  *   encodings, so one event fanned out to thousands of watchers is encoded once.
- * Every way of obtaining an encoding gives the same bytes.
+ * Every way of obtaining an encoding (encoded, listEncoded, list chunks) gives the same bytes. A
+ * stamped protobuf encoding equals `encoders.protobuf(object)` byte for byte when the stored value
+ * is canonical (encodeObject output of an object the decoder reproduces); a stored value that
+ * spells out zero values the decoder drops keeps them, and decodes to the same object.
  */
 import type { KubeObject } from "../../api/object.ts";
 import { planStamp, stampedRawLength, stampEnvelope, type StampPlan, writeStampedRaw } from "../../api/codec/stamp.ts";

@@ -2,7 +2,7 @@
  * Linear-memory layout of the scheduler kernel: one table of byte offsets that the TypeScript side
  * computes and writes into a header at address 0, and that `wasm/scheduler.ts` reads at the start
  * of every call. The field numbers (`F`), parameter slots (`PI`, `PF`) and header slots below are
- * mirrored by constants at the top of `wasm/scheduler.ts`; change both together and bump `MAGIC`.
+ * mirrored by constants in `wasm/scheduler/_layout.ts`; change both together and bump `MAGIC`.
  *
  * Node arrays are struct-of-arrays with `capacity` slots (a multiple of 32, so bitsets are whole
  * words and SIMD groups of 4 never straddle the end). Per-extended-resource and per-taint-word

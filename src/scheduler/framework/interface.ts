@@ -1,0 +1,184 @@
+/**
+ * Plugin extension points (kube-scheduler's framework interfaces, TypeScript-shaped). A plugin is
+ * an object with a `name` and the methods of the points it implements; each plugin declares them
+ * with `satisfies` so a missing method is a compile error. Return `undefined` for success.
+ *
+ * Two ways to filter and score: per node (`filter`, `score`), which any plugin may implement and
+ * which preemption's dry runs always use, and the batched forms the default plugins use on the
+ * hot path — `KernelPlugin` (contributes inputs to the one kernel call per pod) and `filterAll` /
+ * `scoreAll` (one pass over all nodes with per-pod precomputation).
+ */
+import type { PodInput } from "../kernel/types.ts";
+import type { NodeInfo } from "../cache/node_info.ts";
+import type { Snapshot } from "../cache/snapshot.ts";
+import type { PodInfo } from "../types.ts";
+import type { ClusterEventWithHint } from "./events.ts";
+import type { CycleState, MaybeStatus, Status } from "./status.ts";
+
+export interface Plugin {
+  readonly name: string;
+}
+
+/** Services plugins may use (kube-scheduler's framework.Handle). */
+export interface Handle {
+  /** Nominated pods on a node with priority ≥ `minPriority` (excluding `exceptKey`). */
+  nominatedPodsForNode(nodeName: string): readonly PodInfo[];
+  namespaceLabels(ns: string): Readonly<Record<string, string>> | undefined;
+  /** Selectors of services / replica sets / stateful sets / RCs matching the pod (for default spreading). */
+  workloadSelectorsFor(pod: PodInfo): readonly import("../../api/selectors/labels.ts").LabelSelector[];
+  /** PodDisruptionBudgets known to the scheduler. */
+  pdbs(): readonly PdbInfo[];
+}
+
+/** A PodDisruptionBudget as preemption needs it. */
+export interface PdbInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly selector: import("../../api/selectors/labels.ts").LabelSelector;
+  /** status.disruptionsAllowed. */
+  readonly disruptionsAllowed: number;
+  /** status.disruptedPods keys (pods already being disrupted do not count again). */
+  readonly disruptedPods: ReadonlySet<string>;
+}
+
+export interface EnqueueExtensions {
+  /** Events that may make pods this plugin rejected schedulable. */
+  eventsToRegister(): readonly ClusterEventWithHint[];
+}
+
+export interface PreEnqueuePlugin extends Plugin {
+  /** Gate before the active queue; a non-success keeps the pod out (e.g. SchedulingGated). */
+  preEnqueue(pod: PodInfo): MaybeStatus;
+}
+
+export interface QueuedPodInfo {
+  readonly info: PodInfo;
+  /** Time the pod entered the active queue most recently (ms). */
+  timestamp: number;
+  /** Monotonic arrival order (ties). */
+  seq: number;
+  attempts: number;
+  initialAttemptTimestamp: number | undefined;
+  unschedulablePlugins: Set<string>;
+  gatedBy: string | undefined;
+}
+
+export interface QueueSortPlugin extends Plugin {
+  less(a: QueuedPodInfo, b: QueuedPodInfo): boolean;
+}
+
+export interface PreFilterExtensions {
+  /** Adjusts PreFilter state as if `added` were on `node` (preemption and nominated pods). */
+  addPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void;
+  removePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): void;
+}
+
+export interface PreFilterPlugin extends Plugin {
+  /** Skip = this plugin's Filter is not needed for the pod. */
+  preFilter(state: CycleState, pod: PodInfo, snap: Snapshot): MaybeStatus;
+  readonly preFilterExtensions?: PreFilterExtensions;
+}
+
+/** Where batched filters record rejections (first rejection per node wins). */
+export interface FilterSink {
+  reject(nodeIndex: number, status: Status): void;
+}
+
+export interface FilterPlugin extends Plugin {
+  /** Per-node check on `node` (which may be a modified copy during preemption). */
+  filter(state: CycleState, pod: PodInfo, node: NodeInfo): MaybeStatus;
+  /** Optional batched form over every snapshot node. */
+  filterAll?(state: CycleState, pod: PodInfo, snap: Snapshot, sink: FilterSink): void;
+}
+
+/** Mutable view of the kernel's per-pod input while plugins fill it. */
+export type KernelPodInput = { -readonly [K in keyof PodInput]: PodInput[K] };
+
+/** A numeric plugin evaluated inside the kernel. Its `filter` is the TypeScript reference used for diagnosis and preemption. */
+export interface KernelPlugin extends Plugin {
+  /** Which kernel score weight this plugin's Score weight drives (if it scores). */
+  readonly kernelWeight?: "nodeResourcesFit" | "balancedAllocation" | "taintToleration" | "nodeAffinity" | "imageLocality";
+  /** Writes this plugin's part of the kernel input. `filterEnabled` false = make its kernel filter pass everything. */
+  fillKernelInput(state: CycleState, pod: PodInfo, snap: Snapshot, input: KernelPodInput, filterEnabled: boolean): MaybeStatus;
+}
+
+export interface PostFilterResult {
+  readonly nominatedNodeName: string | undefined;
+  /** Pods to evict (runner deletes them). */
+  readonly victims: readonly PodInfo[];
+}
+
+/** Per-node filter outcome for diagnosis and PostFilter (index = snapshot slot; undefined = feasible). */
+export interface NodeStatusReader {
+  readonly size: number;
+  get(index: number): Status | undefined;
+}
+
+export interface PostFilterPlugin extends Plugin {
+  postFilter(state: CycleState, pod: PodInfo, snap: Snapshot, statuses: NodeStatusReader): { result: PostFilterResult | undefined; status: Status };
+}
+
+export interface PreScorePlugin extends Plugin {
+  /** `feasible` are the nodes that passed filtering. Return Skip when Score has nothing to do for this pod. */
+  preScore(state: CycleState, pod: PodInfo, snap: Snapshot, feasible: readonly NodeInfo[]): MaybeStatus;
+}
+
+export interface ScorePlugin extends Plugin {
+  score(state: CycleState, pod: PodInfo, node: NodeInfo): number;
+  /** Rewrites raw scores (aligned with the feasible node list) into 0..100. */
+  normalizeScore?(state: CycleState, pod: PodInfo, scores: Float64Array, nodes: readonly NodeInfo[]): void;
+}
+
+export interface ReservePlugin extends Plugin {
+  reserve(state: CycleState, pod: PodInfo, nodeName: string): MaybeStatus;
+  unreserve(state: CycleState, pod: PodInfo, nodeName: string): void;
+}
+
+export interface PermitResult {
+  readonly status: MaybeStatus;
+  /** For a Wait status: how long to wait before rejecting (ms). */
+  readonly timeoutMs?: number;
+}
+export interface PermitPlugin extends Plugin {
+  permit(state: CycleState, pod: PodInfo, nodeName: string): PermitResult;
+}
+
+export interface PreBindPlugin extends Plugin {
+  preBind(state: CycleState, pod: PodInfo, nodeName: string): Promise<MaybeStatus>;
+}
+
+export interface BindPlugin extends Plugin {
+  /** Skip = let the next bind plugin handle it. */
+  bind(state: CycleState, pod: PodInfo, nodeName: string): Promise<MaybeStatus>;
+}
+
+export interface PostBindPlugin extends Plugin {
+  postBind(state: CycleState, pod: PodInfo, nodeName: string): void;
+}
+
+export type ExtensionPoint =
+  | "preEnqueue" | "queueSort" | "preFilter" | "filter" | "postFilter" | "preScore" | "score"
+  | "reserve" | "permit" | "preBind" | "bind" | "postBind";
+
+export const EXTENSION_POINTS: readonly ExtensionPoint[] = [
+  "preEnqueue", "queueSort", "preFilter", "filter", "postFilter", "preScore", "score", "reserve", "permit", "preBind", "bind", "postBind",
+];
+
+/** Which extension points an object implements (by method presence). */
+export function implementedPoints(p: object): Set<ExtensionPoint> {
+  const has = (m: string): boolean => m in p && typeof (p as Record<string, unknown>)[m] === "function";
+  const s = new Set<ExtensionPoint>();
+  if (has("preEnqueue")) s.add("preEnqueue");
+  if (has("less")) s.add("queueSort");
+  if (has("preFilter")) s.add("preFilter");
+  if (has("filter") || has("fillKernelInput")) s.add("filter");
+  if (has("postFilter")) s.add("postFilter");
+  if (has("preScore")) s.add("preScore");
+  if (has("score") || "kernelWeight" in p) s.add("score");
+  if (has("reserve")) s.add("reserve");
+  if (has("permit")) s.add("permit");
+  if (has("preBind")) s.add("preBind");
+  if (has("bind")) s.add("bind");
+  if (has("postBind")) s.add("postBind");
+  return s;
+}
