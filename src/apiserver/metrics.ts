@@ -13,9 +13,17 @@ function labelStr(labels: Record<string, string>): string {
 
 interface Histogram {
   readonly labels: Record<string, string>;
+  /** Observations per bucket, NOT cumulative (rendered cumulatively); above the last: none. */
   readonly counts: number[];
   sum: number;
   count: number;
+}
+
+/** Index of the first bucket whose upper bound holds `seconds`, or BUCKETS.length. */
+function bucketOf(seconds: number): number {
+  let i = 0;
+  while (i < BUCKETS.length && seconds > (BUCKETS[i] as number)) i++;
+  return i;
 }
 
 export class ApiMetrics {
@@ -25,23 +33,27 @@ export class ApiMetrics {
   private readonly watchEvents = new Map<string, { labels: Record<string, string>; value: number }>();
   private longRunning = 0;
 
+  /**
+   * Counts one request and, except for watches (long-running), its latency. Per call: two map
+   * lookups by a flat key; label objects are built only for a new series.
+   */
   observeRequest(verb: string, resource: string, code: number, seconds: number): void {
-    const rl = { verb, resource, code: String(code) };
-    const rk = JSON.stringify(rl);
-    const r = this.requests.get(rk) ?? { labels: rl, value: 0 };
+    const rk = `${verb}\u0000${resource}\u0000${code}`;
+    let r = this.requests.get(rk);
+    if (r === undefined) {
+      r = { labels: { verb, resource, code: String(code) }, value: 0 };
+      this.requests.set(rk, r);
+    }
     r.value++;
-    this.requests.set(rk, r);
-    if (verb === "watch") return; // long-running: not part of the latency histogram
-    const hl = { verb, resource };
-    const hk = JSON.stringify(hl);
+    if (verb === "WATCH" || verb === "watch") return; // long-running: not part of the latency histogram
+    const hk = `${verb}\u0000${resource}`;
     let h = this.durations.get(hk);
-    if (!h) {
-      h = { labels: hl, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+    if (h === undefined) {
+      h = { labels: { verb, resource }, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
       this.durations.set(hk, h);
     }
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) (h as Histogram).counts[i] = ((h as Histogram).counts[i] ?? 0) + 1;
-    });
+    const b = bucketOf(seconds);
+    if (b < BUCKETS.length) h.counts[b] = (h.counts[b] as number) + 1;
     h.sum += seconds;
     h.count++;
   }
@@ -72,7 +84,11 @@ export class ApiMetrics {
     out.push("# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb and resource.");
     out.push("# TYPE apiserver_request_duration_seconds histogram");
     for (const h of this.durations.values()) {
-      BUCKETS.forEach((b, i) => out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: String(b) })} ${h.counts[i] ?? 0}`));
+      let cumulative = 0;
+      BUCKETS.forEach((b, i) => {
+        cumulative += h.counts[i] ?? 0;
+        out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: String(b) })} ${cumulative}`);
+      });
       out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: "+Inf" })} ${h.count}`);
       out.push(`apiserver_request_duration_seconds_sum${labelStr(h.labels)} ${h.sum}`);
       out.push(`apiserver_request_duration_seconds_count${labelStr(h.labels)} ${h.count}`);

@@ -21,6 +21,18 @@ describe("negotiate", () => {
     expect(negotiate(pb, { ...RES, protobuf: false })?.serialization).toBe("json");
     expect(negotiate("application/vnd.kubernetes.protobuf", { ...RES, protobuf: false })).toBeUndefined();
   });
+  it("memoizes per header and options: the same frozen result, options still decide", () => {
+    const pb = "application/vnd.kubernetes.protobuf, application/json";
+    const a = negotiate(pb, RES);
+    expect(negotiate(pb, RES)).toBe(a);
+    expect(Object.isFrozen(a) && Object.isFrozen(a?.shape)).toBe(true);
+    expect(negotiate(pb, { ...RES, protobuf: false })?.serialization).toBe("json");
+    expect(negotiate(pb, RES)?.serialization).toBe("protobuf");
+    expect(negotiate("text/html", RES)).toBeUndefined();
+    expect(negotiate("text/html", RES)).toBeUndefined();
+    expect(negotiate(AGG, { protobuf: false, transforms: false, discovery: true })?.contentType).toBe(AGG_DISCOVERY_V2);
+    expect(negotiate(AGG, RES)?.shape.kind).toBe("object");
+  });
   it("YAML, q-values, unknown types", () => {
     expect(negotiate("application/yaml", RES)?.serialization).toBe("yaml");
     expect(negotiate("application/yaml;q=0.5, application/json", RES)?.serialization).toBe("json");

@@ -107,11 +107,30 @@ function serializationOf(type: string): Serialization | "any" | undefined {
   }
 }
 
+/** Bound on memoized Accept headers (cleared when full; clients send a handful of distinct ones). */
+const NEGOTIATE_CACHE_MAX = 1024;
+const negotiateCache = new Map<string, Negotiated | null>();
+
 /**
  * Picks the response media type: the first Accept range (by q) this endpoint can honour.
- * Returns undefined when nothing is acceptable (the caller answers 406).
+ * Returns undefined when nothing is acceptable (the caller answers 406). Memoized per Accept
+ * header and options; the result is frozen (shared between requests).
  */
 export function negotiate(accept: string | undefined, opts: NegotiateOptions): Negotiated | undefined {
+  const key = `${opts.protobuf ? 1 : 0}${opts.transforms ? 1 : 0}${opts.discovery ? 1 : 0}${accept ?? ""}`;
+  const hit = negotiateCache.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const r = negotiateUncached(accept, opts);
+  if (r !== undefined) {
+    Object.freeze(r.shape);
+    Object.freeze(r);
+  }
+  if (negotiateCache.size >= NEGOTIATE_CACHE_MAX) negotiateCache.clear();
+  negotiateCache.set(key, r ?? null);
+  return r;
+}
+
+function negotiateUncached(accept: string | undefined, opts: NegotiateOptions): Negotiated | undefined {
   for (const r of parseAccept(accept)) {
     const ser = serializationOf(r.type);
     if (ser === undefined) continue;

@@ -29,6 +29,12 @@ describe("parseRequest", () => {
       expect(r).toMatchObject(want);
     });
   }
+  it("ignores empty segments; reads the watch flag through any get()", () => {
+    expect(parseRequest("GET", "/api/v1//namespaces/d/pods/", q())).toMatchObject({ namespace: "d", resource: "pods", name: "", verb: "list" });
+    expect(parseRequest("GET", "//apis/apps/v1/deployments", q())).toMatchObject({ group: "apps", resource: "deployments", verb: "list" });
+    expect(parseRequest("GET", "/api/v1/pods", { get: (k) => (k === "watch" ? "1" : null) })).toMatchObject({ verb: "watch" });
+    expect(parseRequest("GET", "/api/v1/pods", { get: () => "false" })).toMatchObject({ verb: "list" });
+  });
   it("discovery and non-resource paths", () => {
     expect(parseRequest("GET", "/api", q())).toEqual({ type: "rootDiscovery", prefix: "api" });
     expect(parseRequest("GET", "/apis/", q())).toEqual({ type: "rootDiscovery", prefix: "apis" });

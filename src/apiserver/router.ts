@@ -47,49 +47,71 @@ function isTrue(v: string | null): boolean {
   return v === "true" || v === "1";
 }
 
+/** Non-empty path segments (`//` and a trailing `/` are ignored), split in one pass. */
+function segments(path: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  const n = path.length;
+  for (let i = 0; i <= n; i++) {
+    if (i === n || path.charCodeAt(i) === 47 /* / */) {
+      if (i > start) out.push(path.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+const NOT_FOUND = "the server could not find the requested resource";
+
+/** The subset of URLSearchParams routing reads (lets callers pass a lazily parsed query). */
+export interface QueryLike {
+  get(name: string): string | null;
+}
+
 /**
  * Parses a request. Throws `RouteError` 405 for a method that no verb maps to on that path
  * shape (e.g. POST on a named object, PUT on a collection). Never throws for unknown paths:
  * those come back as `nonResource` and the caller 404s them.
  */
-export function parseRequest(method: string, path: string, query: URLSearchParams): RequestInfo {
-  const parts = path.split("/").filter((p) => p !== "");
-  if (parts.length === 0) return { type: "nonResource", path };
+export function parseRequest(method: string, path: string, query: QueryLike): RequestInfo {
+  const parts = segments(path);
+  const n = parts.length;
+  if (n === 0) return { type: "nonResource", path };
   const prefix = parts[0];
-  let rest: string[];
+  let i: number; // index of the first segment after the group/version
   let group: string;
   let version: string;
   if (prefix === "api") {
-    if (parts.length === 1) return { type: "rootDiscovery", prefix: "api" };
+    if (n === 1) return { type: "rootDiscovery", prefix: "api" };
     group = "";
-    version = parts[1] ?? "";
-    rest = parts.slice(2);
+    version = parts[1] as string;
+    i = 2;
   } else if (prefix === "apis") {
-    if (parts.length === 1) return { type: "rootDiscovery", prefix: "apis" };
-    group = parts[1] ?? "";
-    if (parts.length === 2) return { type: "groupDiscovery", group };
-    version = parts[2] ?? "";
-    rest = parts.slice(3);
+    if (n === 1) return { type: "rootDiscovery", prefix: "apis" };
+    group = parts[1] as string;
+    if (n === 2) return { type: "groupDiscovery", group };
+    version = parts[2] as string;
+    i = 3;
   } else {
     return { type: "nonResource", path };
   }
-  if (rest.length === 0) return { type: "versionDiscovery", group, version };
+  if (i === n) return { type: "versionDiscovery", group, version };
 
   let watchPrefix = false;
-  if (rest[0] === "watch") {
+  if (parts[i] === "watch") {
     watchPrefix = true;
-    rest = rest.slice(1);
-    if (rest.length === 0) throw new RouteError(404, "the server could not find the requested resource");
+    i++;
+    if (i === n) throw new RouteError(404, NOT_FOUND);
   }
   let namespace = "";
-  if (rest[0] === "namespaces" && rest.length > 1) {
-    namespace = rest[1] ?? "";
-    if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2] ?? "")) rest = rest.slice(2);
+  if (parts[i] === "namespaces" && n - i > 1) {
+    namespace = parts[i + 1] as string;
+    if (n - i > 2 && !NAMESPACE_SUBRESOURCES.has(parts[i + 2] as string)) i += 2;
   }
-  if (rest.length > 3) throw new RouteError(404, "the server could not find the requested resource");
-  const resource = rest[0] ?? "";
-  const name = rest[1] ?? "";
-  const subresource = rest[2] ?? "";
+  if (n - i > 3) throw new RouteError(404, NOT_FOUND);
+  const resource = parts[i] ?? "";
+  const name = parts[i + 1] ?? "";
+  const subresource = parts[i + 2] ?? "";
   // `/namespaces/<name>` addresses the namespace object itself; it is not "in" a namespace.
   if (resource === "namespaces") namespace = "";
 

@@ -66,7 +66,8 @@ export class Backoff {
   /** Milliseconds left of the delay counted from `eventMs` (0 when not backing off). */
   remaining(key: string, eventMs: number, nowMs: number): number {
     const e = this.#entries.get(key);
-    if (e === undefined || this.#expired(e, nowMs)) return 0;
+    // Expiry is judged at the failure: a container that ran fine for 2 × max before failing starts over.
+    if (e === undefined || this.#expired(e, eventMs)) return 0;
     return Math.max(0, eventMs + e.delayMs - nowMs);
   }
 

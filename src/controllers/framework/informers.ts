@@ -109,6 +109,13 @@ export class FakeInformers implements InformerSource {
     return this;
   }
 
+  /** Replaces a cache's content without calling handlers. */
+  replace(r: ResourceId, objs: readonly KubeObject[]): this {
+    const s = this.store(r);
+    for (const k of s.keys()) s.remove(k);
+    return this.seed(r, ...objs);
+  }
+
   add(r: ResourceId, obj: KubeObject): void {
     const old = this.store(r).upsert(obj);
     for (const h of this.handlers.get(resourceKey(r)) ?? []) {

@@ -68,6 +68,12 @@ export class RecordingWriter implements ObjectWriter {
     return this.objects.get(this.key(r, namespace, name)) as T | undefined; // stored under its own kind
   }
 
+  /** Every stored object of a resource. */
+  list(r: ResourceId): KubeObject[] {
+    const prefix = `${kindInfo(r).plural}|`;
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, o]) => structuredClone(o));
+  }
+
   reset(): void {
     this.calls.length = 0;
   }
