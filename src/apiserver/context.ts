@@ -66,10 +66,15 @@ export interface RequestContext {
   readonly warnings: string[];
 }
 
+/** The render context of a request; `now` is read from the clock only if a renderer asks (Tables). */
 export function renderContext(ctx: RequestContext): RenderContext {
+  let now: Date | undefined;
   return {
     neg: ctx.neg, codec: ctx.core.codec, acceptEncoding: ctx.req.headers["accept-encoding"],
-    printer: ctx.res.strategy.table, include: ctx.include, now: ctx.core.now(), warnings: ctx.warnings,
+    printer: ctx.res.strategy.table, include: ctx.include, warnings: ctx.warnings,
+    get now(): Date {
+      return (now ??= ctx.core.now());
+    },
   };
 }
 

@@ -46,6 +46,9 @@ const METRIC_VERBS: Record<string, string> = {
   get: "GET", list: "LIST", watch: "WATCH", create: "POST", update: "PUT", patch: "PATCH", delete: "DELETE", deletecollection: "DELETE",
 };
 
+/** Stands in for an empty query string (read-only use), so routing parses nothing per request. */
+const EMPTY_QUERY: URLSearchParams = new URLSearchParams();
+
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 const HEALTH_CHECKS = ["ping", "log", "etcd", "informer-sync", "poststarthook/start-apiserver"];
 
@@ -106,7 +109,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     return renderJson(200, doc, "application/json", ae);
   };
 
-  const serveResource = async (req: HttpRequest, info: ResourceRequest, setNeg: (n: Negotiated) => void): Promise<HttpResponse> => {
+  const serveResource = async (req: HttpRequest, query: URLSearchParams, info: ResourceRequest, setNeg: (n: Negotiated) => void): Promise<HttpResponse> => {
     const res = core.resources.get(resourceKey(info.group, info.version, info.resource));
     if (!res) throw notFoundPath();
     const sub = info.subresource;
@@ -120,8 +123,8 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     setNeg(neg);
     const ctx: RequestContext = {
       core, req, info, res, neg,
-      dryRun: WRITE_VERBS.has(info.verb) ? dryRunOf(req.query) : false,
-      include: includeObjectOf(req.query),
+      dryRun: WRITE_VERBS.has(info.verb) ? dryRunOf(query) : false,
+      include: includeObjectOf(query),
       warnings: [],
     };
     switch (sub) {
@@ -158,11 +161,12 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     try {
       const a = authenticate(req, opts.tokens);
       if (!a.ok && !opts.allowAnonymous && (a.presented || !isPublicPath(req.path))) throw unauthorized();
-      const info = parseRequest(req.method, req.path, req.query);
+      const query = req.rawQuery === "" ? EMPTY_QUERY : req.query;
+      const info = parseRequest(req.method, req.path, query);
       if (info.type === "resource") {
         verb = info.verb;
         resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-        resp = await serveResource(req, info, (n) => (neg = n));
+        resp = await serveResource(req, query, info, (n) => (neg = n));
       } else if (info.type === "nonResource") {
         resp = serveNonResource(req, req.path);
       } else {

@@ -27,8 +27,8 @@ function setup(d: KubeObject) {
   kit.writer.seed(DEPLOYMENTS, d);
   /** Copies what was written into the caches (as the informers would see it). */
   const observe = (): void => {
-    kit.informers.replace(DEPLOYMENTS, kit.writer.list(DEPLOYMENTS));
-    kit.informers.replace(REPLICASETS, kit.writer.list(REPLICASETS));
+    kit.informers.replace(DEPLOYMENTS, kit.writer.all(DEPLOYMENTS));
+    kit.informers.replace(REPLICASETS, kit.writer.all(REPLICASETS));
   };
   /** Changes the deployment as a user would (spec change -> new generation). */
   const edit = (f: (d: Deployment) => void): void => {
@@ -39,7 +39,7 @@ function setup(d: KubeObject) {
     kit.writer.seed(DEPLOYMENTS, next as KubeObject);
     observe();
   };
-  const rss = (): ReplicaSet[] => kit.writer.list(REPLICASETS) as ReplicaSet[];
+  const rss = (): ReplicaSet[] => kit.writer.all(REPLICASETS) as ReplicaSet[];
   return { ...kit, c, observe, edit, rss };
 }
 

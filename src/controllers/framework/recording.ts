@@ -10,7 +10,7 @@ import type { KubeObject } from "../../api/object.ts";
 import { kindInfo, type ResourceId } from "./resources.ts";
 import type { DeleteOptions, ObjectWriter, PatchType } from "./writer.ts";
 
-export type Verb = "create" | "update" | "updateStatus" | "patch" | "delete" | "get";
+export type Verb = "create" | "update" | "updateStatus" | "updateSubresource" | "patch" | "delete" | "deleteCollection" | "list" | "get";
 
 export interface RecordedCall {
   readonly verb: Verb;
@@ -55,7 +55,7 @@ export class RecordingWriter implements ObjectWriter {
 
   /** The writes only (no `get`s), as short strings: `create pods ns/web-abcde`. */
   summary(): string[] {
-    return this.calls.filter((c) => c.verb !== "get").map((c) =>
+    return this.calls.filter((c) => c.verb !== "get" && c.verb !== "list").map((c) =>
       `${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ""} ${c.namespace ? `${c.namespace}/` : ""}${c.name}${c.error ? ` (failed: ${c.error})` : ""}`);
   }
 
@@ -69,7 +69,7 @@ export class RecordingWriter implements ObjectWriter {
   }
 
   /** Every stored object of a resource. */
-  list(r: ResourceId): KubeObject[] {
+  all(r: ResourceId): KubeObject[] {
     const prefix = `${kindInfo(r).plural}|`;
     return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, o]) => structuredClone(o));
   }
@@ -161,6 +161,39 @@ export class RecordingWriter implements ObjectWriter {
     const info = kindInfo(r);
     this.record({ verb: "delete", resource: info.plural, namespace: ns, name, ...(opts !== undefined ? { options: opts } : {}) });
     this.objects.delete(this.key(r, ns, name));
+  }
+
+  async updateSubresource<T extends KubeObject>(r: ResourceId, obj: T, subresource: string): Promise<T> {
+    const info = kindInfo(r);
+    const ns = info.namespaced ? obj.metadata?.namespace ?? "" : "";
+    const name = obj.metadata?.name ?? "";
+    this.record({ verb: "updateSubresource", resource: info.plural, namespace: ns, name, subresource, object: structuredClone(obj) });
+    const key = this.key(r, ns, name);
+    if (!this.objects.has(key)) throw notFound(info.group, info.plural, name);
+    const o = structuredClone(obj);
+    o.metadata = { ...o.metadata, resourceVersion: this.nextRv() };
+    this.objects.set(key, o);
+    return structuredClone(o);
+  }
+
+  async deleteCollection(r: ResourceId, ns: string, opts?: DeleteOptions): Promise<void> {
+    const info = kindInfo(r);
+    this.record({ verb: "deleteCollection", resource: info.plural, namespace: ns, name: "", ...(opts !== undefined ? { options: opts } : {}) });
+    const prefix = `${info.plural}|${ns}|`;
+    for (const k of [...this.objects.keys()]) {
+      if (!k.startsWith(prefix)) continue;
+      const o = this.objects.get(k);
+      // Objects with finalizers stay (marked), as on a real apiserver.
+      if (o && (o.metadata?.finalizers ?? []).length > 0) o.metadata = { ...o.metadata, deletionTimestamp: "2024-01-01T00:00:00Z" };
+      else this.objects.delete(k);
+    }
+  }
+
+  async list<T extends KubeObject>(r: ResourceId, ns: string): Promise<T[]> {
+    const info = kindInfo(r);
+    this.record({ verb: "list", resource: info.plural, namespace: ns, name: "" });
+    const prefix = ns === "" ? `${info.plural}|` : `${info.plural}|${ns}|`;
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, o]) => structuredClone(o) as T); // stored under its own kind
   }
 
   async get<T extends KubeObject>(r: ResourceId, ns: string, name: string): Promise<T | undefined> {

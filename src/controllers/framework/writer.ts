@@ -27,6 +27,12 @@ export interface ObjectWriter {
   patch<T extends KubeObject>(r: ResourceId, namespace: string, name: string, patch: unknown, type: PatchType, subresource?: string): Promise<T>;
   /** DELETE; resolves also when the object was already gone (404 is not an error here). */
   delete(r: ResourceId, namespace: string, name: string, opts?: DeleteOptions): Promise<void>;
+  /** PUT to a subresource other than status (e.g. a namespace's `finalize`). */
+  updateSubresource<T extends KubeObject>(r: ResourceId, obj: T, subresource: string): Promise<T>;
+  /** DELETE on the collection of a namespace. */
+  deleteCollection(r: ResourceId, namespace: string, opts?: DeleteOptions): Promise<void>;
+  /** A live (uncached) LIST of a namespace ("" = all namespaces / cluster-scoped). */
+  list<T extends KubeObject>(r: ResourceId, namespace: string): Promise<T[]>;
   /** A live (uncached) GET; undefined when absent. */
   get<T extends KubeObject>(r: ResourceId, namespace: string, name: string): Promise<T | undefined>;
 }
@@ -52,6 +58,18 @@ export function clientWriter(client: Client): ObjectWriter {
     },
     async patch<T extends KubeObject>(r: ResourceId, ns: string, name: string, patch: unknown, type: PatchType, subresource?: string): Promise<T> {
       return (await rc(r, ns).patch(name, patch, type, subresource !== undefined ? { subresource } : {})) as T;
+    },
+    async updateSubresource<T extends KubeObject>(r: ResourceId, obj: T, subresource: string): Promise<T> {
+      const c = rc(r, obj.metadata?.namespace);
+      const name = obj.metadata?.name ?? "";
+      if (name === "" || subresource === "" || subresource.includes("/")) throw new TypeError("updateSubresource needs a name and a subresource");
+      return (await c.rest.object({ method: "PUT", path: `${c.collectionPath()}/${encodeURIComponent(name)}/${encodeURIComponent(subresource)}`, body: obj })) as T;
+    },
+    async deleteCollection(r, ns, opts) {
+      await rc(r, ns).deleteCollection({}, opts ?? {});
+    },
+    async list<T extends KubeObject>(r: ResourceId, ns: string): Promise<T[]> {
+      return (await rc(r, ns === "" ? undefined : ns).list()).items as T[];
     },
     async delete(r, ns, name, opts) {
       try {

@@ -21,13 +21,17 @@ export interface Plugin {
 
 /** Services plugins may use (kube-scheduler's framework.Handle). */
 export interface Handle {
-  /** Nominated pods on a node with priority ≥ `minPriority` (excluding `exceptKey`). */
+  /** Pods nominated to run on `nodeName` (by earlier preemptions), highest priority first. */
   nominatedPodsForNode(nodeName: string): readonly PodInfo[];
   namespaceLabels(ns: string): Readonly<Record<string, string>> | undefined;
   /** Selectors of services / replica sets / stateful sets / RCs matching the pod (for default spreading). */
   workloadSelectorsFor(pod: PodInfo): readonly import("../../api/selectors/labels.ts").LabelSelector[];
   /** PodDisruptionBudgets known to the scheduler. */
   pdbs(): readonly PdbInfo[];
+  /** Runs every enabled filter (per-node form) on `node`, first with higher-or-equal-priority nominated pods added (upstream's RunFilterPluginsWithNominatedPods). */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): MaybeStatus;
+  runPreFilterExtensionAddPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void;
+  runPreFilterExtensionRemovePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): void;
 }
 
 /** A PodDisruptionBudget as preemption needs it. */

@@ -8,7 +8,7 @@ import type { Snapshot } from "../../cache/snapshot.ts";
 
 export const NAME = "ImageLocality";
 
-/** Σ over the pod's images present on node i of trunc(size × nodesWithImage / totalNodes). */
+/** Σ over the pod's images present on node i of trunc(size × (nodesWithImage / totalNodes)) (upstream's float order). */
 export function imageSums(images: readonly string[], snap: Snapshot): Float64Array {
   const out = new Float64Array(snap.size);
   const total = snap.size;
@@ -19,7 +19,7 @@ export function imageSums(images: readonly string[], snap: Snapshot): Float64Arr
     for (const img of images) {
       const size = n.images.get(img);
       if (size === undefined) continue;
-      s += Math.trunc((size * (snap.imageNodes.get(img) ?? 0)) / total);
+      s += Math.trunc(size * ((snap.imageNodes.get(img) ?? 0) / total));
     }
     out[i] = s;
   }

@@ -1,0 +1,277 @@
+/**
+ * PodTopologySpread: DoNotSchedule constraints as a filter (skew = matching pods in the node's
+ * domain + self − global minimum ≤ maxSkew, minDomains, nodeAffinityPolicy / nodeTaintsPolicy,
+ * matchLabelKeys) and ScheduleAnyway constraints as a score; cluster-level default constraints
+ * (System or List) apply to pods without their own, selecting pods like the pod's services and
+ * workloads. PreFilter / PreScore count matching pods per domain once per pod.
+ */
+import type { TopologySpreadConstraint } from "../../api/generated/core_v1.ts";
+import { labelSelectorFromObject, type LabelSelector, selectorFromRequirements, type LabelRequirement } from "../../api/selectors/labels.ts";
+import { firstUntolerated, RequiredNodeAffinity } from "../../_nodematch.ts";
+import type { NodeInfo } from "../../cache/node_info.ts";
+import type { Snapshot } from "../../cache/snapshot.ts";
+import { fieldErr, isRecord } from "../../framework/config.ts";
+import { ActionType } from "../../framework/events.ts";
+import type { EnqueueExtensions, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
+import type { PluginContext } from "../../framework/registry.ts";
+import { type CycleState, StateKey, Status } from "../../framework/status.ts";
+import type { PodInfo } from "../../types.ts";
+import { argsObject } from "../_args.ts";
+
+export const NAME = "PodTopologySpread";
+export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
+export const ERR_MISSING_LABEL = `${ERR_CONSTRAINTS} (missing required label)`;
+const HOSTNAME = "kubernetes.io/hostname";
+const HARD = ["NoSchedule", "NoExecute"];
+
+export const SYSTEM_DEFAULT_CONSTRAINTS: readonly TopologySpreadConstraint[] = [
+  { topologyKey: HOSTNAME, whenUnsatisfiable: "ScheduleAnyway", maxSkew: 3 },
+  { topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", maxSkew: 5 },
+];
+
+interface Constraint {
+  readonly maxSkew: number;
+  readonly topologyKey: string;
+  readonly selector: LabelSelector;
+  readonly minDomains: number;
+  readonly honorAffinity: boolean;
+  readonly honorTaints: boolean;
+}
+
+function countMatching(node: NodeInfo, sel: LabelSelector, ns: string): number {
+  let n = 0;
+  for (const p of node.pods) if (p.namespace === ns && !p.terminating && sel.matches(p.labels)) n++;
+  return n;
+}
+function hasAllKeys(node: NodeInfo, cs: readonly Constraint[]): boolean {
+  for (const c of cs) if (node.labels[c.topologyKey] === undefined) return false;
+  return true;
+}
+
+class FilterState {
+  constructor(readonly constraints: readonly Constraint[], readonly counts: Map<string, number>[], readonly affinity: RequiredNodeAffinity) {}
+  clone(): FilterState { return new FilterState(this.constraints, this.counts.map((m) => new Map(m)), this.affinity); }
+  minMatch(i: number): number {
+    const c = this.constraints[i], m = this.counts[i];
+    if (!c || !m || m.size < c.minDomains) return 0;
+    let min = Infinity;
+    for (const v of m.values()) if (v < min) min = v;
+    return min === Infinity ? 0 : min;
+  }
+}
+interface ScoreState {
+  readonly constraints: readonly Constraint[];
+  readonly ignored: Set<string>;
+  readonly pairCounts: Map<string, number>;
+  readonly weights: number[];
+}
+const filterKey = new StateKey<FilterState>(`PreFilter${NAME}`);
+const scoreKey = new StateKey<ScoreState>(`PreScore${NAME}`);
+
+export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
+  const a = argsObject(args, ctx, "PodTopologySpreadArgs");
+  const dt = a["defaultingType"] ?? "System";
+  if (dt !== "System" && dt !== "List") ctx.errors.push(fieldErr.notSupported(`${ctx.argsPath}.defaultingType`, dt, ["System", "List"]));
+  let defaults: readonly TopologySpreadConstraint[] = SYSTEM_DEFAULT_CONSTRAINTS;
+  const rawDefaults = a["defaultConstraints"];
+  if (dt === "List") {
+    defaults = [];
+    if (rawDefaults !== undefined && rawDefaults !== null) {
+      if (!Array.isArray(rawDefaults)) ctx.errors.push(fieldErr.invalid(`${ctx.argsPath}.defaultConstraints`, rawDefaults, "must be a list"));
+      else {
+        const seen = new Set<string>();
+        const ok: TopologySpreadConstraint[] = [];
+        rawDefaults.forEach((c: unknown, i: number) => {
+          const p = `${ctx.argsPath}.defaultConstraints[${i}]`;
+          if (!isRecord(c)) { ctx.errors.push(fieldErr.invalid(p, c, "must be an object")); return; }
+          const ms = c["maxSkew"];
+          if (typeof ms !== "number" || !Number.isInteger(ms) || ms <= 0) { ctx.errors.push(fieldErr.invalid(`${p}.maxSkew`, ms ?? 0, "must be greater than zero")); return; }
+          const tk = c["topologyKey"];
+          if (typeof tk !== "string" || tk === "") { ctx.errors.push(fieldErr.required(`${p}.topologyKey`, "can not be empty")); return; }
+          const wu = c["whenUnsatisfiable"];
+          if (wu !== "DoNotSchedule" && wu !== "ScheduleAnyway") { ctx.errors.push(fieldErr.notSupported(`${p}.whenUnsatisfiable`, wu ?? "", ["DoNotSchedule", "ScheduleAnyway"])); return; }
+          if (c["labelSelector"] !== undefined && c["labelSelector"] !== null) {
+            ctx.errors.push(fieldErr.invalid(`${p}.labelSelector`, c["labelSelector"], "constraint must not define a selector, as they deduced for each pod")); return;
+          }
+          const dup = `${tk}\u0000${wu}`;
+          if (seen.has(dup)) { ctx.errors.push(fieldErr.duplicate(`${p}`, `{${tk}, ${wu}}`)); return; }
+          seen.add(dup);
+          ok.push({ maxSkew: ms, topologyKey: tk, whenUnsatisfiable: wu });
+        });
+        defaults = ok;
+      }
+    }
+  } else if (dt === "System" && Array.isArray(rawDefaults) && rawDefaults.length > 0) {
+    ctx.errors.push(fieldErr.invalid(`${ctx.argsPath}.defaultingType`, dt, "when .defaultConstraints are not empty"));
+  }
+  const systemDefaulted = dt === "System";
+
+  function buildConstraints(pod: PodInfo, hard: boolean): { cs: Constraint[]; fromDefaults: boolean } {
+    const own = pod.pod.spec?.topologySpreadConstraints ?? [];
+    const want = hard ? "DoNotSchedule" : "ScheduleAnyway";
+    const out: Constraint[] = [];
+    if (own.length > 0) {
+      for (const c of own) {
+        if ((c.whenUnsatisfiable ?? "DoNotSchedule") !== want) continue;
+        let sel = labelSelectorFromObject(c.labelSelector ?? null);
+        const keys = c.matchLabelKeys ?? [];
+        if (keys.length > 0) {
+          const extra: LabelRequirement[] = [];
+          for (const k of keys) { const v = pod.labels[k]; if (v !== undefined) extra.push({ key: k, operator: "In", values: [v] }); }
+          sel = selectorFromRequirements([...sel.requirements, ...extra]);
+        }
+        out.push({
+          maxSkew: c.maxSkew ?? 1, topologyKey: c.topologyKey ?? "", selector: sel,
+          minDomains: hard ? Math.max(1, c.minDomains ?? 1) : 1,
+          honorAffinity: (c.nodeAffinityPolicy ?? "Honor") === "Honor", honorTaints: c.nodeTaintsPolicy === "Honor",
+        });
+      }
+      return { cs: out, fromDefaults: false };
+    }
+    const selectors = ctx.handle.workloadSelectorsFor(pod);
+    if (selectors.length === 0) return { cs: out, fromDefaults: true };
+    const sel = selectorFromRequirements(selectors.flatMap((s) => s.requirements));
+    for (const c of defaults) {
+      if ((c.whenUnsatisfiable ?? "DoNotSchedule") !== want) continue;
+      out.push({ maxSkew: c.maxSkew ?? 1, topologyKey: c.topologyKey ?? "", selector: sel, minDomains: 1, honorAffinity: true, honorTaints: false });
+    }
+    return { cs: out, fromDefaults: true };
+  }
+
+  function included(c: Constraint, pod: PodInfo, node: NodeInfo, aff: RequiredNodeAffinity): boolean {
+    if (c.honorAffinity && !aff.match(node.labels, node.name)) return false;
+    if (c.honorTaints && firstUntolerated(node.taints, pod.tolerations, HARD)) return false;
+    return true;
+  }
+
+  function adjust(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo, d: number): void {
+    const s = state.read(filterKey);
+    if (!s || other.namespace !== pod.namespace || !hasAllKeys(node, s.constraints)) return;
+    s.constraints.forEach((c, i) => {
+      if (!included(c, pod, node, s.affinity) || !c.selector.matches(other.labels)) return;
+      const m = s.counts[i];
+      const tv = node.labels[c.topologyKey] ?? "";
+      if (m) m.set(tv, (m.get(tv) ?? 0) + d);
+    });
+  }
+
+  function filterNode(s: FilterState, pod: PodInfo, node: NodeInfo): Status | undefined {
+    if (!hasAllKeys(node, s.constraints)) return Status.unresolvable(ERR_MISSING_LABEL);
+    for (let i = 0; i < s.constraints.length; i++) {
+      const c = s.constraints[i];
+      if (!c) continue;
+      const tv = node.labels[c.topologyKey] ?? "";
+      const self = c.selector.matches(pod.labels) ? 1 : 0;
+      const skew = (s.counts[i]?.get(tv) ?? 0) + self - s.minMatch(i);
+      if (skew > c.maxSkew) return Status.unschedulable(ERR_CONSTRAINTS);
+    }
+    return undefined;
+  }
+
+  const plugin = {
+    name: NAME,
+    preFilter(state: CycleState, pod: PodInfo, snap: Snapshot) {
+      let built: Constraint[];
+      try { built = buildConstraints(pod, true).cs; } catch (e) {
+        return Status.unresolvable(e instanceof Error ? e.message : String(e));
+      }
+      if (built.length === 0) { state.skipFilter.add(NAME); return undefined; }
+      const aff = new RequiredNodeAffinity(pod.pod);
+      const counts = built.map(() => new Map<string, number>());
+      for (const node of snap.nodes) {
+        if (!hasAllKeys(node, built)) continue;
+        built.forEach((c, i) => {
+          if (!included(c, pod, node, aff)) return;
+          const tv = node.labels[c.topologyKey] ?? "";
+          const m = counts[i];
+          if (m) m.set(tv, (m.get(tv) ?? 0) + countMatching(node, c.selector, pod.namespace));
+        });
+      }
+      state.write(filterKey, new FilterState(built, counts, aff));
+      return undefined;
+    },
+    preFilterExtensions: {
+      addPod: (state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo) => adjust(state, pod, added, node, 1),
+      removePod: (state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo) => adjust(state, pod, removed, node, -1),
+    },
+    filter(state: CycleState, pod: PodInfo, node: NodeInfo) {
+      const s = state.read(filterKey);
+      return s ? filterNode(s, pod, node) : undefined;
+    },
+    filterAll(state, pod, snap, sink) {
+      const s = state.read(filterKey);
+      if (!s) return;
+      for (let i = 0; i < snap.size; i++) {
+        const n = snap.nodes[i];
+        if (!n) continue;
+        const st = filterNode(s, pod, n);
+        if (st) sink.reject(i, st);
+      }
+    },
+    preScore(state: CycleState, pod: PodInfo, snap: Snapshot, feasible: readonly NodeInfo[]) {
+      let built: { cs: Constraint[]; fromDefaults: boolean };
+      try { built = buildConstraints(pod, false); } catch { return Status.skip(); }
+      const cs = built.cs;
+      if (cs.length === 0) return Status.skip();
+      const requireAll = !built.fromDefaults || !systemDefaulted;
+      const ignored = new Set<string>();
+      const pairCounts = new Map<string, number>();
+      const sizes = cs.map(() => 0);
+      for (const node of feasible) {
+        if (requireAll && !hasAllKeys(node, cs)) { ignored.add(node.name); continue; }
+        cs.forEach((c, i) => {
+          if (c.topologyKey === HOSTNAME) return;
+          const k = `${c.topologyKey}\u0000${node.labels[c.topologyKey] ?? ""}`;
+          if (!pairCounts.has(k)) { pairCounts.set(k, 0); sizes[i] = (sizes[i] ?? 0) + 1; }
+        });
+      }
+      const weights = cs.map((c, i) => Math.log((c.topologyKey === HOSTNAME ? feasible.length - ignored.size : sizes[i] ?? 0) + 2));
+      const aff = new RequiredNodeAffinity(pod.pod);
+      for (const node of snap.nodes) {
+        if (requireAll && !hasAllKeys(node, cs)) continue;
+        for (const c of cs) {
+          if (!included(c, pod, node, aff)) continue;
+          const k = `${c.topologyKey}\u0000${node.labels[c.topologyKey] ?? ""}`;
+          const cur = pairCounts.get(k);
+          if (cur === undefined) continue;
+          pairCounts.set(k, cur + countMatching(node, c.selector, pod.namespace));
+        }
+      }
+      state.write(scoreKey, { constraints: cs, ignored, pairCounts, weights });
+      return undefined;
+    },
+    score(state: CycleState, pod: PodInfo, node: NodeInfo) {
+      const s = state.read(scoreKey);
+      if (!s || s.ignored.has(node.name)) return 0;
+      let score = 0;
+      s.constraints.forEach((c, i) => {
+        const tv = node.labels[c.topologyKey];
+        if (tv === undefined) return;
+        const cnt = c.topologyKey === HOSTNAME ? countMatching(node, c.selector, pod.namespace) : s.pairCounts.get(`${c.topologyKey}\u0000${tv}`) ?? 0;
+        score += cnt * (s.weights[i] ?? 0) + (c.maxSkew - 1);
+      });
+      return Math.round(score);
+    },
+    normalizeScore(state: CycleState, _pod: PodInfo, scores: Float64Array, nodes: readonly NodeInfo[]) {
+      const s = state.read(scoreKey);
+      if (!s) return;
+      let min = Infinity, max = 0;
+      nodes.forEach((n, i) => {
+        if (s.ignored.has(n.name)) return;
+        const v = scores[i] ?? 0;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      });
+      nodes.forEach((n, i) => {
+        if (s.ignored.has(n.name)) { scores[i] = 0; return; }
+        if (max === 0) { scores[i] = 100; return; }
+        scores[i] = Math.trunc((100 * (max + min - (scores[i] ?? 0))) / max);
+      });
+    },
+    eventsToRegister: () => [
+      { resource: "AssignedPod", actionType: ActionType.Add | ActionType.UpdatePodLabel | ActionType.Delete },
+      { resource: "Node", actionType: ActionType.Add | ActionType.Delete | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint },
+    ],
+  } satisfies PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions;
+  return plugin;
+}
