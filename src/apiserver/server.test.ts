@@ -540,3 +540,32 @@ describe("field selectors", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("large lists stream in chunks", () => {
+  it("JSON, gzip and protobuf streams carry exactly the items a small-page list does", async () => {
+    const { bodyBytes } = await import("./_testing.ts");
+    const n = 1200; // above the streaming threshold (1,000 items)
+    for (let i = 0; i < n; i++) {
+      const r = await call("POST", "/api/v1/namespaces/default/configmaps", { body: cm(`c${String(i).padStart(4, "0")}`, { i: String(i) }) });
+      expect(r.status).toBe(201);
+    }
+    const names = (items: Array<{ metadata: { name: string } }>) => items.map((o) => o.metadata.name);
+    const expected = Array.from({ length: n }, (_, i) => `c${String(i).padStart(4, "0")}`);
+
+    const plain = await call("GET", "/api/v1/namespaces/default/configmaps");
+    expect(typeof (plain.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]).toBe("function");
+    const list = JSON.parse(new TextDecoder().decode(await bodyBytes(plain)));
+    expect(list.kind).toBe("ConfigMapList");
+    expect(names(list.items)).toEqual(expected);
+
+    const gz = await call("GET", "/api/v1/namespaces/default/configmaps", { headers: { "accept-encoding": "gzip" } });
+    expect(gz.headers?.["content-encoding"]).toBe("gzip");
+    const unzipped = JSON.parse(new TextDecoder().decode(await bodyBytes(gz))); // bodyBytes gunzips
+    expect(unzipped).toEqual(list);
+
+    const pb = await call("GET", "/api/v1/namespaces/default/configmaps", { headers: { accept: "application/vnd.kubernetes.protobuf" } });
+    const decoded = decodeObject(await bodyBytes(pb)) as unknown as { items: Array<{ metadata: { name: string; resourceVersion: string } }> };
+    expect(names(decoded.items)).toEqual(expected);
+    expect(decoded.items.map((o) => o.metadata.resourceVersion)).toEqual(list.items.map((o: { metadata: { resourceVersion: string } }) => o.metadata.resourceVersion));
+  });
+});

@@ -175,7 +175,7 @@ export function implementedPoints(p: object): Set<ExtensionPoint> {
   if (has("preEnqueue")) s.add("preEnqueue");
   if (has("less")) s.add("queueSort");
   if (has("preFilter")) s.add("preFilter");
-  if (has("filter") || has("fillKernelInput")) s.add("filter");
+  if (has("filter")) s.add("filter");
   if (has("postFilter")) s.add("postFilter");
   if (has("preScore")) s.add("preScore");
   if (has("score") || "kernelWeight" in p) s.add("score");
