@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- apiserver [--store embedded|memory] [--pods N] [--nodes N] [--budget-s S] [--runs N] [--quick]`
+ * `npm run bench -- apiserver [--store embedded|memory] [--pods N] [--nodes N] [--budget-s S] [--runs N] [--quick] [--requests-only]`
  *
  * The apiserver measured through Tugboat's own client library (src/client), JSON vs Kubernetes
  * protobuf, as issue 2 §6 asks:
@@ -25,6 +25,8 @@
  *   budget runs out, the rate and a linear extrapolation are reported, clearly labelled.
  * - LIST of all pods (`/api/v1/pods`, served from the watch cache), time to last byte, protobuf
  *   and JSON, median of 3.
+ * - `--requests-only`: only the throughput phases (plus a GET of a small object, a Namespace, for
+ *   the fixed per-request cost) and their CPU ratios; no memory fill, no 150k LIST.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { execSync } from "node:child_process";
@@ -94,10 +96,10 @@ async function serve(dir: string, store: string): Promise<void> {
 
 // ---- parent: the load generator -------------------------------------------------------------------
 
-interface Args { store: string; pods: number; nodes: number; budgetS: number; runs: number; quick: boolean; seed: "api" | "direct" }
+interface Args { store: string; pods: number; nodes: number; budgetS: number; runs: number; quick: boolean; seed: "api" | "direct"; requestsOnly: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { store: "embedded", pods: 150_000, nodes: 5_000, budgetS: 90, runs: 3, quick: false, seed: "direct" };
+  const a: Args = { store: "embedded", pods: 150_000, nodes: 5_000, budgetS: 90, runs: 3, quick: false, seed: "direct", requestsOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -111,6 +113,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--budget-s") a.budgetS = Number(v());
     else if (k === "--runs") a.runs = Number(v());
     else if (k === "--quick") a.quick = true;
+    else if (k === "--requests-only") a.requestsOnly = true;
     else if (k === "--seed") {
       const x = v();
       if (x !== "api" && x !== "direct") throw new Error("--seed must be api or direct");
@@ -250,221 +253,251 @@ async function main(): Promise<void> {
   const out: string[] = [];
   const results: Record<string, string> = {};
   try {
-    const base = await server.stats();
-    log(`server up at ${server.url}, RSS ${mib(base.rss)} MiB`);
-    const nsApi = proto.resourceFor("v1", "Namespace");
-    const ensureNs = async (name: string): Promise<void> => {
-      await nsApi.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch((e: unknown) => {
-        if ((e as { code?: number }).code !== 409) throw e;
-      });
-    };
-
-    // Seed the list namespace: 10,000 pods with status (protobuf, not measured).
-    await ensureNs("list10k");
-    const listPods = proto.resourceFor("v1", "Pod").namespace("list10k");
-    const names: string[] = [];
-    let t = performance.now();
-    const seed = await pool(LIST_NS_PODS, 128, async (i) => {
-      const p = realisticPod(i, args.nodes, "list10k");
-      names[i] = p.metadata!.name!;
-      await createPodWithStatus(listPods, p, realisticPodStatus(i));
-    });
-    if (seed.errors > 0) throw new Error(`seeding failed: ${seed.firstError}`);
-    log(`seeded ${LIST_NS_PODS} pods in list10k in ${fmt((performance.now() - t) / 1000, 1)} s`);
-
-    type Row = { phase: string; enc: Encoding; rate: number; cpuPerOp: number; bytesPerOp: number };
-    const rows: Row[] = [];
-    const phases: Array<{ phase: string; n: number; inflight: number; op: (enc: Encoding, run: number) => (i: number) => Promise<number | void> }> = [
-      {
-        phase: "create pod", n: C, inflight: 64,
-        op: (enc, run) => {
-          const pods = clients[enc].resourceFor("v1", "Pod").namespace(`create-${enc}`);
-          return async (i) => void (await pods.create(realisticPod(run * C + i, args.nodes, `create-${enc}`)));
-        },
-      },
-      {
-        phase: "get pod", n: G, inflight: 64,
-        op: (enc) => {
-          const pods = clients[enc].resourceFor("v1", "Pod").namespace("list10k");
-          return async (i) => void (await pods.get(names[(i * 7919) % names.length]!));
-        },
-      },
-      {
-        phase: "list 500/page", n: P, inflight: 4,
-        op: (enc) => async () => {
-          const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/namespaces/list10k/pods", query: { limit: 500 } });
-          if (r.status !== 200) throw clients[enc].rest.errorOf(r);
-          return r.body.length;
-        },
-      },
-      {
-        phase: `list ${fmt(LIST_NS_PODS)} (full)`, n: F, inflight: 1,
-        op: (enc) => async () => {
-          const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/namespaces/list10k/pods" });
-          if (r.status !== 200) throw clients[enc].rest.errorOf(r);
-          return r.body.length;
-        },
-      },
-    ];
-    await ensureNs("create-json");
-    await ensureNs("create-protobuf");
-    for (const ph of phases) {
-      const per: Record<Encoding, PhaseResult[]> = { json: [], protobuf: [] };
-      for (let run = 0; run < args.runs; run++) {
-        for (const enc of ["json", "protobuf"] as const) {
-          const r = await measure(server, ph.n, ph.inflight, ph.op(enc, run));
-          if (r.errors > 0) throw new Error(`${ph.phase} ${enc}: ${r.errors} errors, first: ${r.firstError}`);
-          per[enc].push(r);
-        }
-      }
-      for (const enc of ["json", "protobuf"] as const) {
-        const rs = per[enc];
-        rows.push({
-          phase: ph.phase, enc,
-          rate: median(rs.map((r) => r.ops / r.seconds)),
-          cpuPerOp: median(rs.map((r) => (r.serverCpu / r.ops) * 1e6)),
-          bytesPerOp: median(rs.map((r) => r.bytes / r.ops)),
+    measured: {
+      const base = await server.stats();
+      log(`server up at ${server.url}, RSS ${mib(base.rss)} MiB`);
+      const nsApi = proto.resourceFor("v1", "Namespace");
+      const ensureNs = async (name: string): Promise<void> => {
+        await nsApi.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } }).catch((e: unknown) => {
+          if ((e as { code?: number }).code !== 409) throw e;
         });
+      };
+
+      // Seed the list namespace: 10,000 pods with status (protobuf, not measured).
+      await ensureNs("list10k");
+      const listPods = proto.resourceFor("v1", "Pod").namespace("list10k");
+      const names: string[] = [];
+      let t = performance.now();
+      const seed = await pool(LIST_NS_PODS, 128, async (i) => {
+        const p = realisticPod(i, args.nodes, "list10k");
+        names[i] = p.metadata!.name!;
+        await createPodWithStatus(listPods, p, realisticPodStatus(i));
+      });
+      if (seed.errors > 0) throw new Error(`seeding failed: ${seed.firstError}`);
+      log(`seeded ${LIST_NS_PODS} pods in list10k in ${fmt((performance.now() - t) / 1000, 1)} s`);
+
+      type Row = { phase: string; enc: Encoding; rate: number; cpuPerOp: number; bytesPerOp: number };
+      const rows: Row[] = [];
+      const phases: Array<{ phase: string; n: number; inflight: number; op: (enc: Encoding, run: number) => (i: number) => Promise<number | void> }> = [
+        {
+          phase: "create pod", n: C, inflight: 64,
+          op: (enc, run) => {
+            const pods = clients[enc].resourceFor("v1", "Pod").namespace(`create-${enc}`);
+            return async (i) => void (await pods.create(realisticPod(run * C + i, args.nodes, `create-${enc}`)));
+          },
+        },
+        {
+          phase: "get pod", n: G, inflight: 64,
+          op: (enc) => {
+            const pods = clients[enc].resourceFor("v1", "Pod").namespace("list10k");
+            return async (i) => void (await pods.get(names[(i * 7919) % names.length]!));
+          },
+        },
+        {
+          phase: "get namespace (small object)", n: G, inflight: 64,
+          op: (enc) => {
+            const nss = clients[enc].resourceFor("v1", "Namespace");
+            return async () => void (await nss.get("list10k"));
+          },
+        },
+        {
+          phase: "list 500/page", n: P, inflight: 4,
+          op: (enc) => async () => {
+            const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/namespaces/list10k/pods", query: { limit: 500 } });
+            if (r.status !== 200) throw clients[enc].rest.errorOf(r);
+            return r.body.length;
+          },
+        },
+        {
+          phase: `list ${fmt(LIST_NS_PODS)} (full)`, n: F, inflight: 1,
+          op: (enc) => async () => {
+            const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/namespaces/list10k/pods" });
+            if (r.status !== 200) throw clients[enc].rest.errorOf(r);
+            return r.body.length;
+          },
+        },
+      ];
+      await ensureNs("create-json");
+      await ensureNs("create-protobuf");
+      for (const ph of phases) {
+        const per: Record<Encoding, PhaseResult[]> = { json: [], protobuf: [] };
+        for (let run = 0; run < args.runs; run++) {
+          for (const enc of ["json", "protobuf"] as const) {
+            const r = await measure(server, ph.n, ph.inflight, ph.op(enc, run));
+            if (r.errors > 0) throw new Error(`${ph.phase} ${enc}: ${r.errors} errors, first: ${r.firstError}`);
+            per[enc].push(r);
+          }
+        }
+        for (const enc of ["json", "protobuf"] as const) {
+          const rs = per[enc];
+          rows.push({
+            phase: ph.phase, enc,
+            rate: median(rs.map((r) => r.ops / r.seconds)),
+            cpuPerOp: median(rs.map((r) => (r.serverCpu / r.ops) * 1e6)),
+            bytesPerOp: median(rs.map((r) => r.bytes / r.ops)),
+          });
+        }
+        const j = rows.at(-2)!, p = rows.at(-1)!;
+        log(`${ph.phase}: json ${fmt(j.rate)}/s ${fmt(j.cpuPerOp)} µs CPU/op; protobuf ${fmt(p.rate)}/s ${fmt(p.cpuPerOp)} µs CPU/op`);
       }
-      const j = rows.at(-2)!, p = rows.at(-1)!;
-      log(`${ph.phase}: json ${fmt(j.rate)}/s ${fmt(j.cpuPerOp)} µs CPU/op; protobuf ${fmt(p.rate)}/s ${fmt(p.cpuPerOp)} µs CPU/op`);
-    }
 
-    // Client-side decode cost of one full list (informational).
-    const decodeMs: Record<Encoding, number> = { json: 0, protobuf: 0 };
-    for (const enc of ["json", "protobuf"] as const) {
-      const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/namespaces/list10k/pods" });
-      const t1 = performance.now();
-      const l = decodeBody(r.body, r.headers["content-type"]) as { items: unknown[] };
-      decodeMs[enc] = performance.now() - t1;
-      if (l.items.length !== LIST_NS_PODS) throw new Error(`decoded ${l.items.length} items`);
-    }
-
-    // ---- memory: 150k pods + 5k nodes through the API ----
-    const nodesApi = proto.resourceFor("v1", "Node");
-    const deadline = Date.now() + args.budgetS * 1000;
-    t = performance.now();
-    const nodeRes = await pool(args.nodes, 128, async (i) => void (await nodesApi.create(realisticNode(i))), deadline);
-    if (nodeRes.errors > 0) throw new Error(`node creation failed: ${nodeRes.firstError}`);
-    const nodeSeconds = (performance.now() - t) / 1000;
-    log(`created ${nodeRes.done} nodes in ${fmt(nodeSeconds, 1)} s`);
-    for (let n = 0; n < 200; n++) await ensureNs(`team-${n}`);
-    const existing = LIST_NS_PODS + 2 * args.runs * C; // list10k + the create phase's pods
-    const toCreate = Math.max(0, args.pods - existing);
-    const podsApi = proto.resourceFor("v1", "Pod");
-    t = performance.now();
-    const c0 = cpuSeconds(server.pid);
-    let lastLog = Date.now();
-    const fill = await pool(toCreate, 128, async (i) => {
-      const p = realisticPod(100_000_000 + i, args.nodes);
-      await createPodWithStatus(podsApi.namespace(p.metadata!.namespace!), p, realisticPodStatus(i));
-      if (Date.now() - lastLog > 15_000) {
-        lastLog = Date.now();
-        log(`  ${fmt(i)} / ${fmt(toCreate)} pods, ${fmt(i / ((performance.now() - t) / 1000))} pods/s, server RSS ${mib(vmRss(server.pid))} MiB`);
+      const tableRows = (): string[] => {
+        const t = [
+          "| phase | in flight | JSON ops/s | protobuf ops/s | JSON server CPU µs/op | protobuf server CPU µs/op | CPU ratio JSON/protobuf | bytes/op JSON / protobuf |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ];
+        for (const ph of phases) {
+          const j = rows.find((r) => r.phase === ph.phase && r.enc === "json")!, p = rows.find((r) => r.phase === ph.phase && r.enc === "protobuf")!;
+          t.push(`| ${ph.phase} | ${ph.inflight} | ${fmt(j.rate)} | ${fmt(p.rate)} | ${fmt(j.cpuPerOp)} | ${fmt(p.cpuPerOp)} | ${fmt(j.cpuPerOp / p.cpuPerOp, 2)}x | ${j.bytesPerOp ? `${fmt(j.bytesPerOp)} / ${fmt(p.bytesPerOp)}` : "-"} |`);
+        }
+        return t;
+      };
+      const ratioOf = (phase: string): number =>
+        rows.find((r) => r.phase === phase && r.enc === "json")!.cpuPerOp / rows.find((r) => r.phase === phase && r.enc === "protobuf")!.cpuPerOp;
+      if (args.requestsOnly) {
+        out.push(`Apiserver request benchmark — ${args.store} store, node-http2 h2c on loopback, server in a child process (--requests-only)`);
+        out.push(`(server CPU from /proc/<pid>/stat; medians of ${args.runs} runs; client = src/client on one HTTP/2 session)`);
+        out.push("", ...tableRows());
+        Object.assign(results, {
+          store: args.store,
+          get_cpu_ratio: fmt(ratioOf("get pod"), 2),
+          list500_cpu_ratio: fmt(ratioOf("list 500/page"), 2),
+          listfull_cpu_ratio: fmt(ratioOf(phases[4]!.phase), 2),
+        });
+        break measured; // the report is printed below
       }
-    }, deadline);
-    const fillSeconds = (performance.now() - t) / 1000;
-    const fillCpu = cpuSeconds(server.pid) - c0;
-    if (fill.errors > 0) throw new Error(`pod creation failed (${fill.errors}): ${fill.firstError}`);
-    let storedPods = existing + fill.done;
-    let seeded = 0;
-    if (args.seed === "direct" && storedPods < args.pods) {
-      seeded = args.pods - storedPods;
-      log(`API fill budget used up at ${fmt(storedPods)} pods; seeding ${fmt(seeded)} more straight into the store`);
-      const ts = performance.now();
-      await server.seed(100_000_000 + fill.done, seeded, args.nodes);
-      storedPods += seeded;
-      log(`seeded in ${fmt((performance.now() - ts) / 1000, 1)} s`);
-    }
-    const counted = await proto.rest.object({ method: "GET", path: "/api/v1/pods", query: { limit: 1 } });
-    const remaining = (counted.metadata as { remainingItemCount?: number } | undefined)?.remainingItemCount;
-    if (remaining !== undefined && remaining + 1 !== storedPods) log(`WARNING: the server lists ${remaining + 1} pods, expected ${storedPods}`);
-    const mem = await server.stats();
-    const rssNoGc = vmRss(server.pid);
-    const complete = storedPods >= args.pods && nodeRes.done >= args.nodes;
-    const podRate = fill.done / fillSeconds;
-    // Linear extrapolation of RSS above the idle baseline, by stored pods (nodes are few and done).
-    const rssAt = complete ? mem.rss : base.rss + ((mem.rss - base.rss) * args.pods) / storedPods;
-    log(`stored ${fmt(storedPods)} pods + ${fmt(nodeRes.done)} nodes; fill ${fmt(podRate)} pods/s (create+status); RSS ${mib(mem.rss)} MiB after GC`);
 
-    // ---- LIST all pods from the cache ----
-    const bigList: Record<Encoding, { ms: number; bytes: number; cpu: number }> = { json: { ms: 0, bytes: 0, cpu: 0 }, protobuf: { ms: 0, bytes: 0, cpu: 0 } };
-    for (const enc of ["protobuf", "json"] as const) {
-      const ms: number[] = [], cpu: number[] = [];
-      let bytes = 0;
-      for (let run = 0; run < args.runs; run++) {
-        const cc = cpuSeconds(server.pid);
+      // Client-side decode cost of one full list (informational).
+      const decodeMs: Record<Encoding, number> = { json: 0, protobuf: 0 };
+      for (const enc of ["json", "protobuf"] as const) {
+        const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/namespaces/list10k/pods" });
         const t1 = performance.now();
-        const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/pods" });
-        ms.push(performance.now() - t1);
-        cpu.push(cpuSeconds(server.pid) - cc);
-        if (r.status !== 200) throw clients[enc].rest.errorOf(r);
-        bytes = r.body.length;
+        const l = decodeBody(r.body, r.headers["content-type"]) as { items: unknown[] };
+        decodeMs[enc] = performance.now() - t1;
+        if (l.items.length !== LIST_NS_PODS) throw new Error(`decoded ${l.items.length} items`);
       }
-      bigList[enc] = { ms: median(ms), bytes, cpu: median(cpu) };
-      log(`LIST ${fmt(storedPods)} pods ${enc}: ${fmt(median(ms))} ms, ${mib(bytes)} MiB`);
-    }
 
-    // ---- report ----
-    const byKey = (phase: string, enc: Encoding): Row => rows.find((r) => r.phase === phase && r.enc === enc)!;
-    out.push(`Apiserver benchmark — ${args.store} store, node-http2 h2c on loopback, server in a child process`);
-    out.push(`(server CPU from /proc/<pid>/stat; medians of ${args.runs} runs; client = src/client on one HTTP/2 session)`);
-    out.push("");
-    out.push("| phase | in flight | JSON ops/s | protobuf ops/s | JSON server CPU µs/op | protobuf server CPU µs/op | CPU ratio JSON/protobuf | bytes/op JSON / protobuf |");
-    out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (const ph of phases) {
-      const j = byKey(ph.phase, "json"), p = byKey(ph.phase, "protobuf");
-      out.push(`| ${ph.phase} | ${ph.inflight} | ${fmt(j.rate)} | ${fmt(p.rate)} | ${fmt(j.cpuPerOp)} | ${fmt(p.cpuPerOp)} | ${fmt(j.cpuPerOp / p.cpuPerOp, 2)}x | ${j.bytesPerOp ? `${fmt(j.bytesPerOp)} / ${fmt(p.bytesPerOp)}` : "-"} |`);
-    }
-    out.push("");
-    out.push(`client decode of one ${fmt(LIST_NS_PODS)}-pod list (load generator, informational): JSON ${fmt(decodeMs.json)} ms, protobuf ${fmt(decodeMs.protobuf)} ms`);
-    out.push("");
-    out.push(`| memory | value |`);
-    out.push(`|---|---:|`);
-    out.push(`| idle server RSS (after GC) | ${mib(base.rss)} MiB |`);
-    out.push(`| stored | ${fmt(storedPods)} pods + ${fmt(nodeRes.done)} nodes${complete ? "" : ` (budget ${args.budgetS} s ran out; target ${fmt(args.pods)} + ${fmt(args.nodes)})`} |`);
-    out.push(`| of which through the API / seeded straight into the store | ${fmt(storedPods - seeded)} / ${fmt(seeded)} |`);
-    out.push(`| fill rate (protobuf create + status update, 128 in flight) | ${fmt(podRate)} pods/s, server CPU ${fmt((fillCpu / Math.max(1, fill.done)) * 1e6)} µs/pod |`);
-    out.push(`| server RSS after GC | ${mib(mem.rss)} MiB (heap ${mib(mem.heapUsed)} MiB, external ${mib(mem.external)} MiB); without GC ${mib(rssNoGc)} MiB |`);
-    if (!complete) out.push(`| EXTRAPOLATED RSS at ${fmt(args.pods)} pods (linear above idle) | ${mib(rssAt)} MiB |`);
-    out.push("");
-    out.push(`| LIST all ${fmt(storedPods)} pods (/api/v1/pods) | time to last byte | body | server CPU |`);
-    out.push(`|---|---:|---:|---:|`);
-    for (const enc of ["protobuf", "json"] as const) out.push(`| ${enc} | ${fmt(bigList[enc].ms)} ms | ${mib(bigList[enc].bytes)} MiB | ${fmt(bigList[enc].cpu, 2)} s |`);
-    const listScaled = complete ? bigList.protobuf.ms : (bigList.protobuf.ms * args.pods) / storedPods;
-    if (!complete) out.push(`| protobuf, EXTRAPOLATED to ${fmt(args.pods)} pods (linear) | ${fmt(listScaled)} ms | | |`);
+      // ---- memory: 150k pods + 5k nodes through the API ----
+      const nodesApi = proto.resourceFor("v1", "Node");
+      const deadline = Date.now() + args.budgetS * 1000;
+      t = performance.now();
+      const nodeRes = await pool(args.nodes, 128, async (i) => void (await nodesApi.create(realisticNode(i))), deadline);
+      if (nodeRes.errors > 0) throw new Error(`node creation failed: ${nodeRes.firstError}`);
+      const nodeSeconds = (performance.now() - t) / 1000;
+      log(`created ${nodeRes.done} nodes in ${fmt(nodeSeconds, 1)} s`);
+      for (let n = 0; n < 200; n++) await ensureNs(`team-${n}`);
+      const existing = LIST_NS_PODS + 2 * args.runs * C; // list10k + the create phase's pods
+      const toCreate = Math.max(0, args.pods - existing);
+      const podsApi = proto.resourceFor("v1", "Pod");
+      t = performance.now();
+      const c0 = cpuSeconds(server.pid);
+      let lastLog = Date.now();
+      const fill = await pool(toCreate, 128, async (i) => {
+        const p = realisticPod(100_000_000 + i, args.nodes);
+        await createPodWithStatus(podsApi.namespace(p.metadata!.namespace!), p, realisticPodStatus(i));
+        if (Date.now() - lastLog > 15_000) {
+          lastLog = Date.now();
+          log(`  ${fmt(i)} / ${fmt(toCreate)} pods, ${fmt(i / ((performance.now() - t) / 1000))} pods/s, server RSS ${mib(vmRss(server.pid))} MiB`);
+        }
+      }, deadline);
+      const fillSeconds = (performance.now() - t) / 1000;
+      const fillCpu = cpuSeconds(server.pid) - c0;
+      if (fill.errors > 0) throw new Error(`pod creation failed (${fill.errors}): ${fill.firstError}`);
+      let storedPods = existing + fill.done;
+      let seeded = 0;
+      if (args.seed === "direct" && storedPods < args.pods) {
+        seeded = args.pods - storedPods;
+        log(`API fill budget used up at ${fmt(storedPods)} pods; seeding ${fmt(seeded)} more straight into the store`);
+        const ts = performance.now();
+        await server.seed(100_000_000 + fill.done, seeded, args.nodes);
+        storedPods += seeded;
+        log(`seeded in ${fmt((performance.now() - ts) / 1000, 1)} s`);
+      }
+      const counted = await proto.rest.object({ method: "GET", path: "/api/v1/pods", query: { limit: 1 } });
+      const remaining = (counted.metadata as { remainingItemCount?: number } | undefined)?.remainingItemCount;
+      if (remaining !== undefined && remaining + 1 !== storedPods) log(`WARNING: the server lists ${remaining + 1} pods, expected ${storedPods}`);
+      const mem = await server.stats();
+      const rssNoGc = vmRss(server.pid);
+      const complete = storedPods >= args.pods && nodeRes.done >= args.nodes;
+      const podRate = fill.done / fillSeconds;
+      // Linear extrapolation of RSS above the idle baseline, by stored pods (nodes are few and done).
+      const rssAt = complete ? mem.rss : base.rss + ((mem.rss - base.rss) * args.pods) / storedPods;
+      log(`stored ${fmt(storedPods)} pods + ${fmt(nodeRes.done)} nodes; fill ${fmt(podRate)} pods/s (create+status); RSS ${mib(mem.rss)} MiB after GC`);
 
-    const getRatio = byKey("get pod", "json").cpuPerOp / byKey("get pod", "protobuf").cpuPerOp;
-    const pageRatio = byKey("list 500/page", "json").cpuPerOp / byKey("list 500/page", "protobuf").cpuPerOp;
-    const fullRatio = byKey(phases[3]!.phase, "json").cpuPerOp / byKey(phases[3]!.phase, "protobuf").cpuPerOp;
-    const goals = [
-      [`protobuf >= 2x JSON on get CPU`, getRatio >= 2, `${fmt(getRatio, 2)}x`],
-      [`protobuf >= 2x JSON on list CPU (500/page)`, pageRatio >= 2, `${fmt(pageRatio, 2)}x`],
-      [`protobuf >= 2x JSON on list CPU (full)`, fullRatio >= 2, `${fmt(fullRatio, 2)}x`],
-      [`RSS <= 2 GiB with ${fmt(args.pods)} pods + ${fmt(args.nodes)} nodes${complete ? "" : " (extrapolated)"}`, rssAt <= 2 * 1024 ** 3, `${mib(rssAt)} MiB`],
-      [`LIST ${fmt(args.pods)} pods protobuf <= 1 s${complete ? "" : " (extrapolated)"}`, listScaled <= 1000, `${fmt(listScaled)} ms`],
-    ] as const;
-    out.push("");
-    out.push(`| goal | met | measured |`);
-    out.push(`|---|---|---:|`);
-    for (const [g, ok, v] of goals) out.push(`| ${g} | ${ok ? "yes" : "**NO**"} | ${v} |`);
-    Object.assign(results, {
-      store: args.store,
-      create_json_per_s: fmt(byKey("create pod", "json").rate).replace(/,/g, ""),
-      create_pb_per_s: fmt(byKey("create pod", "protobuf").rate).replace(/,/g, ""),
-      get_json_per_s: fmt(byKey("get pod", "json").rate).replace(/,/g, ""),
-      get_pb_per_s: fmt(byKey("get pod", "protobuf").rate).replace(/,/g, ""),
-      get_cpu_ratio: fmt(getRatio, 2),
-      list500_cpu_ratio: fmt(pageRatio, 2),
-      listfull_cpu_ratio: fmt(fullRatio, 2),
-      pods_stored: String(storedPods),
-      nodes_stored: String(nodeRes.done),
-      rss_mib: mib(mem.rss).replace(/,/g, ""),
-      ...(complete ? {} : { rss_mib_extrapolated: mib(rssAt).replace(/,/g, "") }),
-      list_all_pb_ms: fmt(bigList.protobuf.ms).replace(/,/g, ""),
-      list_all_json_ms: fmt(bigList.json.ms).replace(/,/g, ""),
-      goals_met: `${goals.filter((g) => g[1]).length}/${goals.length}`,
-    });
+      // ---- LIST all pods from the cache ----
+      const bigList: Record<Encoding, { ms: number; bytes: number; cpu: number }> = { json: { ms: 0, bytes: 0, cpu: 0 }, protobuf: { ms: 0, bytes: 0, cpu: 0 } };
+      for (const enc of ["protobuf", "json"] as const) {
+        const ms: number[] = [], cpu: number[] = [];
+        let bytes = 0;
+        for (let run = 0; run < args.runs; run++) {
+          const cc = cpuSeconds(server.pid);
+          const t1 = performance.now();
+          const r = await clients[enc].rest.request({ method: "GET", path: "/api/v1/pods" });
+          ms.push(performance.now() - t1);
+          cpu.push(cpuSeconds(server.pid) - cc);
+          if (r.status !== 200) throw clients[enc].rest.errorOf(r);
+          bytes = r.body.length;
+        }
+        bigList[enc] = { ms: median(ms), bytes, cpu: median(cpu) };
+        log(`LIST ${fmt(storedPods)} pods ${enc}: ${fmt(median(ms))} ms, ${mib(bytes)} MiB`);
+      }
+
+      // ---- report ----
+      const byKey = (phase: string, enc: Encoding): Row => rows.find((r) => r.phase === phase && r.enc === enc)!;
+      out.push(`Apiserver benchmark — ${args.store} store, node-http2 h2c on loopback, server in a child process`);
+      out.push(`(server CPU from /proc/<pid>/stat; medians of ${args.runs} runs; client = src/client on one HTTP/2 session)`);
+      out.push("");
+      out.push(...tableRows());
+      out.push("");
+      out.push(`client decode of one ${fmt(LIST_NS_PODS)}-pod list (load generator, informational): JSON ${fmt(decodeMs.json)} ms, protobuf ${fmt(decodeMs.protobuf)} ms`);
+      out.push("");
+      out.push(`| memory | value |`);
+      out.push(`|---|---:|`);
+      out.push(`| idle server RSS (after GC) | ${mib(base.rss)} MiB |`);
+      out.push(`| stored | ${fmt(storedPods)} pods + ${fmt(nodeRes.done)} nodes${complete ? "" : ` (budget ${args.budgetS} s ran out; target ${fmt(args.pods)} + ${fmt(args.nodes)})`} |`);
+      out.push(`| of which through the API / seeded straight into the store | ${fmt(storedPods - seeded)} / ${fmt(seeded)} |`);
+      out.push(`| fill rate (protobuf create + status update, 128 in flight) | ${fmt(podRate)} pods/s, server CPU ${fmt((fillCpu / Math.max(1, fill.done)) * 1e6)} µs/pod |`);
+      out.push(`| server RSS after GC | ${mib(mem.rss)} MiB (heap ${mib(mem.heapUsed)} MiB, external ${mib(mem.external)} MiB); without GC ${mib(rssNoGc)} MiB |`);
+      if (!complete) out.push(`| EXTRAPOLATED RSS at ${fmt(args.pods)} pods (linear above idle) | ${mib(rssAt)} MiB |`);
+      out.push("");
+      out.push(`| LIST all ${fmt(storedPods)} pods (/api/v1/pods) | time to last byte | body | server CPU |`);
+      out.push(`|---|---:|---:|---:|`);
+      for (const enc of ["protobuf", "json"] as const) out.push(`| ${enc} | ${fmt(bigList[enc].ms)} ms | ${mib(bigList[enc].bytes)} MiB | ${fmt(bigList[enc].cpu, 2)} s |`);
+      const listScaled = complete ? bigList.protobuf.ms : (bigList.protobuf.ms * args.pods) / storedPods;
+      if (!complete) out.push(`| protobuf, EXTRAPOLATED to ${fmt(args.pods)} pods (linear) | ${fmt(listScaled)} ms | | |`);
+
+      const getRatio = byKey("get pod", "json").cpuPerOp / byKey("get pod", "protobuf").cpuPerOp;
+      const pageRatio = byKey("list 500/page", "json").cpuPerOp / byKey("list 500/page", "protobuf").cpuPerOp;
+      const fullRatio = byKey(phases[4]!.phase, "json").cpuPerOp / byKey(phases[4]!.phase, "protobuf").cpuPerOp;
+      const goals = [
+        [`protobuf >= 2x JSON on get CPU`, getRatio >= 2, `${fmt(getRatio, 2)}x`],
+        [`protobuf >= 2x JSON on list CPU (500/page)`, pageRatio >= 2, `${fmt(pageRatio, 2)}x`],
+        [`protobuf >= 2x JSON on list CPU (full)`, fullRatio >= 2, `${fmt(fullRatio, 2)}x`],
+        [`RSS <= 2 GiB with ${fmt(args.pods)} pods + ${fmt(args.nodes)} nodes${complete ? "" : " (extrapolated)"}`, rssAt <= 2 * 1024 ** 3, `${mib(rssAt)} MiB`],
+        [`LIST ${fmt(args.pods)} pods protobuf <= 1 s${complete ? "" : " (extrapolated)"}`, listScaled <= 1000, `${fmt(listScaled)} ms`],
+      ] as const;
+      out.push("");
+      out.push(`| goal | met | measured |`);
+      out.push(`|---|---|---:|`);
+      for (const [g, ok, v] of goals) out.push(`| ${g} | ${ok ? "yes" : "**NO**"} | ${v} |`);
+      Object.assign(results, {
+        store: args.store,
+        create_json_per_s: fmt(byKey("create pod", "json").rate).replace(/,/g, ""),
+        create_pb_per_s: fmt(byKey("create pod", "protobuf").rate).replace(/,/g, ""),
+        get_json_per_s: fmt(byKey("get pod", "json").rate).replace(/,/g, ""),
+        get_pb_per_s: fmt(byKey("get pod", "protobuf").rate).replace(/,/g, ""),
+        get_cpu_ratio: fmt(getRatio, 2),
+        list500_cpu_ratio: fmt(pageRatio, 2),
+        listfull_cpu_ratio: fmt(fullRatio, 2),
+        pods_stored: String(storedPods),
+        nodes_stored: String(nodeRes.done),
+        rss_mib: mib(mem.rss).replace(/,/g, ""),
+        ...(complete ? {} : { rss_mib_extrapolated: mib(rssAt).replace(/,/g, "") }),
+        list_all_pb_ms: fmt(bigList.protobuf.ms).replace(/,/g, ""),
+        list_all_json_ms: fmt(bigList.json.ms).replace(/,/g, ""),
+        goals_met: `${goals.filter((g) => g[1]).length}/${goals.length}`,
+      });
+    }
   } finally {
     clients.json.close();
     clients.protobuf.close();

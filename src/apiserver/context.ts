@@ -67,15 +67,31 @@ export interface RequestContext {
 }
 
 /** The render context of a request; `now` is read from the clock only if a renderer asks (Tables). */
+class RequestRenderContext implements RenderContext {
+  private nowValue: Date | undefined;
+  readonly neg: Negotiated;
+  readonly codec: ObjectCodec;
+  readonly acceptEncoding: string | undefined;
+  readonly printer: RenderContext["printer"];
+  readonly include: IncludeObject;
+  readonly warnings: readonly string[];
+
+  constructor(private readonly ctx: RequestContext) {
+    this.neg = ctx.neg;
+    this.codec = ctx.core.codec;
+    this.acceptEncoding = ctx.req.headers["accept-encoding"];
+    this.printer = ctx.res.strategy.table;
+    this.include = ctx.include;
+    this.warnings = ctx.warnings;
+  }
+
+  get now(): Date {
+    return (this.nowValue ??= this.ctx.core.now());
+  }
+}
+
 export function renderContext(ctx: RequestContext): RenderContext {
-  let now: Date | undefined;
-  return {
-    neg: ctx.neg, codec: ctx.core.codec, acceptEncoding: ctx.req.headers["accept-encoding"],
-    printer: ctx.res.strategy.table, include: ctx.include, warnings: ctx.warnings,
-    get now(): Date {
-      return (now ??= ctx.core.now());
-    },
-  };
+  return new RequestRenderContext(ctx);
 }
 
 export function gvOf(res: Resource): string {

@@ -109,7 +109,8 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     return renderJson(200, doc, "application/json", ae);
   };
 
-  const serveResource = async (req: HttpRequest, query: URLSearchParams, info: ResourceRequest, setNeg: (n: Negotiated) => void): Promise<HttpResponse> => {
+  /** `st.neg` is set once negotiation succeeded (errors after that use the negotiated format). */
+  const serveResource = async (req: HttpRequest, query: URLSearchParams, info: ResourceRequest, st: { neg?: Negotiated }): Promise<HttpResponse> => {
     const res = core.resources.get(resourceKey(info.group, info.version, info.resource));
     if (!res) throw notFoundPath();
     const sub = info.subresource;
@@ -120,7 +121,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     const protobuf = sub === "scale" ? core.codec.protobuf("autoscaling/v1", "Scale") : core.codec.protobuf(res.apiVersion, res.info.kind);
     const neg = negotiate(req.headers["accept"], { protobuf, transforms: true, discovery: false });
     if (!neg) throw notAcceptable(req.headers["accept"] ?? "");
-    setNeg(neg);
+    st.neg = neg;
     const ctx: RequestContext = {
       core, req, info, res, neg,
       dryRun: WRITE_VERBS.has(info.verb) ? dryRunOf(query) : false,
@@ -156,7 +157,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     const started = performance.now();
     let verb = req.method.toLowerCase();
     let resource = "";
-    let neg: Negotiated | undefined;
+    const st: { neg?: Negotiated } = {};
     let resp: HttpResponse;
     try {
       const a = authenticate(req, opts.tokens);
@@ -166,14 +167,14 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
       if (info.type === "resource") {
         verb = info.verb;
         resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-        resp = await serveResource(req, query, info, (n) => (neg = n));
+        resp = await serveResource(req, query, info, st);
       } else if (info.type === "nonResource") {
         resp = serveNonResource(req, req.path);
       } else {
         resp = serveDiscovery(req, info);
       }
     } catch (e) {
-      resp = errorResponse(e, neg, core, opts);
+      resp = errorResponse(e, st.neg, core, opts);
     }
     core.metrics.observeRequest(METRIC_VERBS[verb] ?? verb.toUpperCase(), resource, resp.status, (performance.now() - started) / 1000);
     return resp;

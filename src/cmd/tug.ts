@@ -7,6 +7,9 @@ import { COMPONENTS } from "../server/components.ts";
 import { StartError, startControlPlane, type ControlPlane } from "../server/control-plane.ts";
 import { parseListenAddress } from "../server/listen.ts";
 import { TRANSPORT_NAMES, defaultTransport, isTransportName } from "../server/transports.ts";
+import { clientFromKubeconfig } from "../client/client.ts";
+import { CONTROLLERS, selectControllers, startControllerManager } from "../controllers/manager.ts";
+import { parseAgentFlags, parseHollowFlags, RUNTIME_NAMES, runAgent, runHollow } from "../kubelet/cli.ts";
 
 interface RunFlags {
   dataDir: string;
@@ -16,6 +19,7 @@ interface RunFlags {
   tokenAuthFile?: string;
   insecurePlaintext?: boolean;
   disable: string[];
+  runtime?: string;
 }
 
 /** Prints one line on stderr and exits 1: the contract for every start-up failure. */
@@ -49,6 +53,7 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
       kubeconfigOut,
       transport,
       disable: flags.disable,
+      ...(command === "up" ? { agent: { runtime: "hollow" as const } } : {}),
       ...(flags.tokenAuthFile !== undefined ? { tokenAuthFile: flags.tokenAuthFile } : {}),
       ...(flags.insecurePlaintext === true ? { insecurePlaintext: true } : {}),
     });
@@ -114,7 +119,82 @@ addRunFlags(
 addRunFlags(
   program.command("up").description("run a single-node cluster with defaults (today: the control plane)"),
   { dataDir: ".tug", listen: "127.0.0.1:6443" },
-).action((flags: RunFlags) => run(flags, "up"));
+)
+  .addOption(new Option("--runtime <name>", "container runtime of the node agent").choices(RUNTIME_NAMES).default("hollow"))
+  .action((flags: RunFlags) => run(flags, "up"));
+
+interface ControllerManagerFlags {
+  kubeconfig: string;
+  controllers: string[];
+  leaderElect: boolean;
+}
+
+/** `tug controller-manager`: the controllers against any apiserver, in the foreground. */
+function runControllerManager(flags: ControllerManagerFlags): void {
+  let names: string[];
+  let client;
+  try {
+    names = selectControllers(flags.controllers);
+    client = clientFromKubeconfig(flags.kubeconfig, { userAgent: "tug-controller-manager" });
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const cm = startControllerManager({ client, controllers: names, leaderElect: flags.leaderElect });
+  process.stdout.write(`tug controller-manager: ${names.join(", ")} against ${client.config.server} (pid ${process.pid}${flags.leaderElect ? ", leader election on kube-system/kube-controller-manager" : ""})\n`);
+  const onSignal = (sig: string): void => {
+    process.stderr.write(`tug: ${sig} received, shutting down\n`);
+    cm.stop().then(() => {
+      client.close();
+      process.exit(0);
+    }, () => process.exit(1));
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+}
+
+program.command("controller-manager")
+  .description("run the controllers (leader-elected) against the apiserver of a kubeconfig")
+  .requiredOption("--kubeconfig <file>", "kubeconfig of the apiserver to manage")
+  .option("--controllers <names>", `controllers to run: * (all), name, -name; comma-separated, repeatable (known: ${CONTROLLERS.map((c) => c.name).join(", ")})`, collect, [])
+  .option("--no-leader-elect", "run without leader election (only one manager may then run)")
+  .action((flags: ControllerManagerFlags) => runControllerManager(flags));
+
+program.command("agent")
+  .description("run a node agent (kubelet) against the apiserver of a kubeconfig")
+  .requiredOption("--kubeconfig <file>", "kubeconfig of the apiserver")
+  .requiredOption("--node-name <name>", "name of the Node to register")
+  .addOption(new Option("--runtime <name>", "container runtime").choices(RUNTIME_NAMES).default("hollow"))
+  .option("--data-dir <dir>", "agent state and container logs (logs/pods/…)")
+  .option("--node-ip <ip>", "the node's InternalIP (loopback; default 127.0.0.1)")
+  .option("--cpu <quantity>", "cpu capacity (default 4)")
+  .option("--memory <quantity>", "memory capacity (default 8Gi)")
+  .option("--pods <n>", "max pods (default 110)")
+  .action(async (raw: Parameters<typeof parseAgentFlags>[0]) => {
+    let flags;
+    try {
+      flags = parseAgentFlags(raw);
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+    await runAgent(flags).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+  });
+
+program.command("hollow")
+  .description("run N hollow node agents in one process (simulated containers; real API traffic)")
+  .requiredOption("--kubeconfig <file>", "kubeconfig of the apiserver")
+  .requiredOption("--nodes <n>", "number of hollow nodes")
+  .option("--name-prefix <prefix>", "node names are <prefix><i>", "hollow-")
+  .option("--pods-per-node <n>", "max pods per node (default 110)")
+  .option("--connections <n>", "HTTP/2 connections shared by the agents", "1")
+  .action(async (raw: Parameters<typeof parseHollowFlags>[0]) => {
+    let flags;
+    try {
+      flags = parseHollowFlags(raw);
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+    await runHollow(flags).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,8 @@
  * re-parse selectors, quantities or affinity terms in the hot path.
  */
 import type { Pod, PodAffinityTerm, Toleration } from "../api/generated/core_v1.ts";
-import { labelSelectorFromObject, type LabelSelector, type Labels } from "../api/selectors/labels.ts";
+import { labelSelectorFromObject, type LabelSelector, type LabelSelectorObject, type Labels } from "../api/selectors/labels.ts";
+import type { LabelSelector as LabelSelectorMeta } from "../api/generated/meta_v1.ts";
 import type { PodRequests } from "./kernel/types.ts";
 import { computePodRequests, isScalarResource } from "./_resources.ts";
 
@@ -70,12 +71,21 @@ export function normalizedImageName(name: string): string {
   return `${name}:latest`;
 }
 
+/** A generated `metav1.LabelSelector` as the selectors module's structured form. */
+export function selectorObject(sel: LabelSelectorMeta | undefined): LabelSelectorObject | null {
+  if (!sel) return null;
+  return {
+    matchLabels: sel.matchLabels ?? {},
+    matchExpressions: (sel.matchExpressions ?? []).map((e) => ({ key: e.key ?? "", operator: e.operator ?? "", values: e.values ?? [] })),
+  };
+}
+
 function parseTerm(t: PodAffinityTerm, ns: string): AffinityTerm {
   const namespaces = new Set(t.namespaces ?? []);
-  const nsSel = t.namespaceSelector ? labelSelectorFromObject(t.namespaceSelector) : undefined;
+  const nsSel = t.namespaceSelector ? labelSelectorFromObject(selectorObject(t.namespaceSelector)) : undefined;
   if (namespaces.size === 0 && nsSel === undefined) namespaces.add(ns);
   return {
-    selector: labelSelectorFromObject(t.labelSelector ?? null),
+    selector: labelSelectorFromObject(selectorObject(t.labelSelector)),
     namespaces,
     namespaceSelector: nsSel,
     topologyKey: t.topologyKey ?? "",

@@ -1,6 +1,6 @@
 /**
- * The components `tug up` runs in one process, in start order. Today only the apiserver exists;
- * the scheduler, controllers and a node agent join this list in later issues. Pure.
+ * The components `tug up` runs in one process, in start order: the apiserver, the
+ * controller-manager and (tug up only) a node agent; the scheduler joins later. Pure.
  */
 
 export interface ComponentInfo {
@@ -12,6 +12,8 @@ export interface ComponentInfo {
 
 export const COMPONENTS: readonly ComponentInfo[] = [
   { name: "apiserver", description: "Kubernetes API (store, watch cache, REST, discovery)", required: true },
+  { name: "controller-manager", description: "controllers: deployment, replicaset, garbage collector, namespace, serviceaccount", required: false },
+  { name: "agent", description: "node agent (kubelet) named after the host, hollow runtime; run by `tug up` only", required: false },
 ];
 
 /**

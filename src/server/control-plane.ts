@@ -11,6 +11,9 @@ import type { Handler, HttpResponse, Server } from "../transport/types.ts";
 import { openEmbeddedStore } from "../store/embedded/mod.ts";
 import { ensurePki, type Pki } from "../pki/mod.ts";
 import { createApiServer } from "../apiserver/server.ts";
+import { clientFromKubeconfig } from "../client/client.ts";
+import { startControllerManager } from "../controllers/manager.ts";
+import { startLocalAgent } from "../kubelet/cli.ts";
 import { selectComponents } from "./components.ts";
 import { errnoCode, lockDataDir, writeFileAtomic } from "./fs.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
@@ -32,6 +35,8 @@ export interface ControlPlaneOptions {
   readonly insecurePlaintext?: boolean;
   /** Components not to start (see components.ts). */
   readonly disable?: readonly string[];
+  /** Run an in-process node agent (`tug up`; skipped when "agent" is disabled). */
+  readonly agent?: { readonly nodeName?: string; readonly runtime?: "hollow" };
 }
 
 export interface ControlPlane {
@@ -111,8 +116,9 @@ export async function startControlPlane(
   const dataDir = resolve(opts.dataDir);
   const kubeconfigPath = resolve(opts.kubeconfigOut);
   const transportName = opts.transport ?? defaultTransport();
+  let components: Set<string>;
   try {
-    selectComponents(opts.disable ?? []); // validates; the apiserver is the only component today
+    components = selectComponents(opts.disable ?? []);
   } catch (err) {
     throw new StartError(describe(err), { cause: err });
   }
@@ -221,6 +227,27 @@ export async function startControlPlane(
       : renderKubeconfig({ server: url, caPem: pki.caCert, clientCertPem: pki.adminCert, clientKeyPem: pki.adminKey });
     writeFileAtomic(kubeconfigPath, text, 0o600);
   });
+
+  if (components.has("controller-manager")) {
+    // In-process, through the API like any other client (admin kubeconfig, protobuf).
+    await step("controller-manager", () => {
+      const client = clientFromKubeconfig(kubeconfigPath, { userAgent: "tug-controller-manager" });
+      const cm = startControllerManager({ client });
+      cleanups.push(async () => {
+        await cm.stop();
+        client.close();
+      });
+    });
+  }
+
+  if (opts.agent !== undefined && components.has("agent")) {
+    // A node agent named after the host, through the API like any kubelet (stopped first on shutdown).
+    const agentOpts = opts.agent;
+    const stopAgent = await step("agent", () => startLocalAgent({
+      kubeconfigPath, dataDir, ...(agentOpts.nodeName !== undefined ? { nodeName: agentOpts.nodeName } : {}),
+    }));
+    cleanups.push(stopAgent);
+  }
 
   let stopping: Promise<void> | undefined;
   return {

@@ -72,13 +72,21 @@ function infoOf(session: http2.Http2Session | undefined): SessionInfo {
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2); Node throws on them. */
 const H2_FORBIDDEN = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 
-/** The runtime-neutral request over one HTTP/2 stream. */
-class StreamRequest implements HttpRequest {
+const GONE = "client closed the connection";
+
+/**
+ * The runtime-neutral request over one HTTP/2 stream; also the in-flight handle `close()` aborts.
+ * Methods, not per-request closures: the request path stays allocation-light.
+ */
+class StreamRequest implements HttpRequest, Abortable {
   readonly httpVersion = "2" as const;
   readonly remoteAddress: string;
   readonly peerCertificate?: PeerCertificate;
   private q: URLSearchParams | undefined;
   private read = false;
+  private readonly lazy = new LazyAbort();
+  /** Whether 'close'/'aborted' listeners are attached (done on first need). */
+  private watching = false;
   /** Set when the handler's body read stopped early (limit hit); the rest is discarded. */
   stoppedReading = false;
 
@@ -89,8 +97,6 @@ class StreamRequest implements HttpRequest {
     readonly rawQuery: string,
     readonly headers: Readonly<Record<string, string>>,
     info: SessionInfo,
-    private readonly abort: LazyAbort,
-    private readonly watchClose: () => void,
   ) {
     this.remoteAddress = info.remoteAddress;
     if (info.peer !== undefined) this.peerCertificate = info.peer;
@@ -100,9 +106,14 @@ class StreamRequest implements HttpRequest {
     return (this.q ??= new URLSearchParams(this.rawQuery));
   }
 
+  /** Aborted when the client goes away (listeners are attached on first access). */
   get signal(): AbortSignal {
     this.watchClose();
-    return this.abort.signal;
+    return this.lazy.signal;
+  }
+
+  abort(reason?: unknown): void {
+    this.lazy.abort(reason);
   }
 
   body(limit: number): Promise<Uint8Array> {
@@ -111,6 +122,26 @@ class StreamRequest implements HttpRequest {
     return readBody(this.stream, limit, contentLengthOf(this.headers), () => {
       this.stoppedReading = true;
       this.stream.resume(); // discard the rest instead of buffering it
+    });
+  }
+
+  /** Starts watching for the client going away: a stream closed before we ended it. */
+  watchClose(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) {
+      if (!stream.writableEnded) this.lazy.abort(new Error(GONE));
+      return;
+    }
+    const gone = (): void => {
+      if (!stream.writableEnded) this.lazy.abort(new Error(GONE));
+    };
+    stream.once("close", gone);
+    // A reset stream with unflushed data emits only 'aborted' (no 'close' until destroyed).
+    stream.once("aborted", () => {
+      gone();
+      stream.destroy();
     });
   }
 }
@@ -126,54 +157,31 @@ export async function serveStream(
   rawHeaders: readonly string[],
   inflight: Set<Abortable>,
 ): Promise<void> {
-  const abort = new LazyAbort();
-  inflight.add(abort);
   // Reset streams emit 'error' (ERR_HTTP2_STREAM_ERROR); they concern this stream only.
   stream.on("error", noop);
-  let watching = false;
-  const watchClose = (): void => {
-    if (watching) return;
-    watching = true;
-    if (stream.destroyed || stream.closed) {
-      if (!stream.writableEnded) abort.abort(new Error("client closed the connection"));
-      return;
-    }
-    const gone = (): void => {
-      if (!stream.writableEnded) abort.abort(new Error("client closed the connection"));
-    };
-    stream.once("close", gone);
-    // A reset stream with unflushed data emits only 'aborted' (no 'close' until destroyed).
-    stream.once("aborted", () => {
-      gone();
-      stream.destroy();
-    });
-  };
+  const method = headers[":method"] ?? "GET";
+  const target = parseTarget(headers[":path"] ?? "/");
+  if (!target) return respond(stream, method, badRequest("malformed request target"), undefined); // fixed body
+  const request = new StreamRequest(stream, method, target.path, target.rawQuery, joinRawHeaders(rawHeaders), infoOf(stream.session));
+  inflight.add(request);
   try {
-    const method = headers[":method"] ?? "GET";
-    const target = parseTarget(headers[":path"] ?? "/");
     let response: HttpResponse;
-    let request: StreamRequest | undefined;
-    if (!target) {
-      response = badRequest("malformed request target");
-    } else {
-      request = new StreamRequest(stream, method, target.path, target.rawQuery, joinRawHeaders(rawHeaders), infoOf(stream.session), abort, watchClose);
-      try {
-        response = await handler(request);
-      } catch {
-        response = internalError();
-      }
-      if (response.upgrade !== undefined || response.status === 101) {
-        response = notImplemented("upgrade requested on a request that did not ask to upgrade");
-      }
+    try {
+      response = await handler(request);
+    } catch {
+      response = internalError();
     }
-    await respond(stream, method, response, abort, watchClose);
-    if (request?.stoppedReading && !stream.closed) {
+    if (response.upgrade !== undefined || response.status === 101) {
+      response = notImplemented("upgrade requested on a request that did not ask to upgrade");
+    }
+    await respond(stream, method, response, request);
+    if (request.stoppedReading && !stream.closed) {
       // RFC 9113 §8.1: after a complete response, RST_STREAM(NO_ERROR) tells the client to stop sending.
       if (stream.writableFinished) stream.close(NGHTTP2_NO_ERROR);
       else stream.once("finish", () => stream.close(NGHTTP2_NO_ERROR));
     }
   } finally {
-    inflight.delete(abort);
+    inflight.delete(request);
   }
 }
 
@@ -198,8 +206,7 @@ async function respond(
   stream: http2.ServerHttp2Stream,
   method: string,
   res: HttpResponse,
-  abort: LazyAbort,
-  watchClose: () => void,
+  request: StreamRequest | undefined,
 ): Promise<void> {
   if (stream.destroyed || stream.closed) return; // the client went away while we were busy
   const noBody = bodyForbidden(method, res.status);
@@ -222,7 +229,7 @@ async function respond(
     return;
   }
   // streaming: watch for the client going away, pull chunks with backpressure
-  watchClose();
+  const signal = request !== undefined ? request.signal : new AbortController().signal;
   try {
     await pumpBody(
       res.body as AsyncIterable<Uint8Array>,
@@ -239,7 +246,7 @@ async function respond(
             stream.on("close", done);
           }),
       },
-      abort.signal,
+      signal,
     );
   } catch {
     if (!stream.closed) stream.close(NGHTTP2_INTERNAL_ERROR);

@@ -4,7 +4,7 @@
  * preferred weight sums; both are memoized per (pod constraints, snapshot labels epoch), so pods
  * of one workload pay for them once.
  */
-import type { Node, NodeAffinity } from "../../api/generated/core_v1.ts";
+import type { Node, NodeAffinity } from "../../../api/generated/core_v1.ts";
 import { preferredNodeAffinityWeight, RequiredNodeAffinity } from "../../_nodematch.ts";
 import { fieldErr, isRecord } from "../../framework/config.ts";
 import { ActionType } from "../../framework/events.ts";

@@ -2,7 +2,7 @@
  * NodeUnschedulable: rejects `spec.unschedulable` nodes unless the pod tolerates
  * `node.kubernetes.io/unschedulable:NoSchedule`. Evaluated in the kernel (one flag per pod).
  */
-import type { Node } from "../../api/generated/core_v1.ts";
+import type { Node } from "../../../api/generated/core_v1.ts";
 import { toleratesTaint } from "../../_nodematch.ts";
 import { ActionType } from "../../framework/events.ts";
 import type { EnqueueExtensions, FilterPlugin, KernelPlugin } from "../../framework/interface.ts";

@@ -5,8 +5,8 @@
  * (System or List) apply to pods without their own, selecting pods like the pod's services and
  * workloads. PreFilter / PreScore count matching pods per domain once per pod.
  */
-import type { TopologySpreadConstraint } from "../../api/generated/core_v1.ts";
-import { labelSelectorFromObject, type LabelSelector, selectorFromRequirements, type LabelRequirement } from "../../api/selectors/labels.ts";
+import type { TopologySpreadConstraint } from "../../../api/generated/core_v1.ts";
+import { labelSelectorFromObject, type LabelSelector, selectorFromRequirements, type LabelRequirement } from "../../../api/selectors/labels.ts";
 import { firstUntolerated, RequiredNodeAffinity } from "../../_nodematch.ts";
 import type { NodeInfo } from "../../cache/node_info.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
@@ -15,7 +15,7 @@ import { ActionType } from "../../framework/events.ts";
 import type { EnqueueExtensions, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
 import type { PluginContext } from "../../framework/registry.ts";
 import { type CycleState, StateKey, Status } from "../../framework/status.ts";
-import type { PodInfo } from "../../types.ts";
+import { type PodInfo, selectorObject } from "../../types.ts";
 import { argsObject } from "../_args.ts";
 
 export const NAME = "PodTopologySpread";
@@ -113,7 +113,7 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
     if (own.length > 0) {
       for (const c of own) {
         if ((c.whenUnsatisfiable ?? "DoNotSchedule") !== want) continue;
-        let sel = labelSelectorFromObject(c.labelSelector ?? null);
+        let sel = labelSelectorFromObject(selectorObject(c.labelSelector));
         const keys = c.matchLabelKeys ?? [];
         if (keys.length > 0) {
           const extra: LabelRequirement[] = [];

@@ -4,7 +4,7 @@
  * bitsets; this plugin computes the pod's tolerated bits (memoized per tolerations and interner
  * version) and checks nodes whose taints overflowed the bitsets in TypeScript.
  */
-import type { Node, Toleration } from "../../api/generated/core_v1.ts";
+import type { Node, Toleration } from "../../../api/generated/core_v1.ts";
 import { firstUntolerated } from "../../_nodematch.ts";
 import { ActionType } from "../../framework/events.ts";
 import type { EnqueueExtensions, FilterPlugin, KernelPlugin } from "../../framework/interface.ts";

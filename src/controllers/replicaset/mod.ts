@@ -1,0 +1,3 @@
+/** The ReplicaSet controller. */
+export { NAME, newReplicaSetController, ReplicaSetController } from "./controller.ts";
+export { BURST_REPLICAS, calculateStatus, podFromTemplate, podsToDelete, replicaDiff, slowStartBatches } from "./replicas.ts";

@@ -1,0 +1,2 @@
+/** The ServiceAccount controller. */
+export { DEFAULT_ACCOUNT, NAME, newServiceAccountController, ServiceAccountController } from "./controller.ts";

@@ -1,0 +1,90 @@
+/**
+ * FailedScheduling diagnosis: per-node statuses reconstructed from the kernel's status bits (the
+ * exact taint named by re-running TaintToleration's TypeScript filter on that node) and the
+ * external filters' statuses, and kube-scheduler's message format:
+ * "0/5000 nodes are available: 10 node(s) had untolerated taint {k: v}, 4990 Insufficient cpu."
+ */
+import type { Snapshot } from "./cache/snapshot.ts";
+import type { Framework } from "./framework/framework.ts";
+import type { NodeStatusReader } from "./framework/interface.ts";
+import { type CycleState, Status } from "./framework/status.ts";
+import { Reason } from "./kernel/types.ts";
+import type { PodInfo } from "./types.ts";
+
+const FIT_BITS = Reason.TooManyPods | Reason.InsufficientCpu | Reason.InsufficientMemory | Reason.InsufficientEphemeralStorage;
+
+/** The plugin a kernel status bit belongs to. */
+export function pluginOfBits(bits: number): string {
+  if (bits & Reason.Unschedulable) return "NodeUnschedulable";
+  if (bits & Reason.UntoleratedTaint) return "TaintToleration";
+  if (bits & Reason.NodeAffinity) return "NodeAffinity";
+  if (bits & (FIT_BITS | ~(Reason.External * 2 - 1))) return "NodeResourcesFit";
+  return "";
+}
+
+export class NodeStatuses implements NodeStatusReader {
+  private readonly cache = new Map<number, Status | undefined>();
+  constructor(
+    private readonly fw: Framework,
+    private readonly state: CycleState,
+    private readonly pod: PodInfo,
+    private readonly snap: Snapshot,
+    private readonly kernelStatus: Int32Array,
+    private readonly external: readonly (Status | undefined)[],
+    private readonly extendedResources: readonly string[],
+    /** Set when PreFilter rejected the pod: every node has this status. */
+    private readonly preFilter: Status | undefined,
+  ) {}
+  get size(): number { return this.snap.size; }
+  get(i: number): Status | undefined {
+    if (this.preFilter) return this.preFilter;
+    if (this.cache.has(i)) return this.cache.get(i);
+    const st = this.compute(i);
+    this.cache.set(i, st);
+    return st;
+  }
+  private compute(i: number): Status | undefined {
+    const bits = this.kernelStatus[i] ?? 0;
+    if (bits === 0) return undefined;
+    if (bits === Reason.External) return this.external[i];
+    const node = this.snap.nodes[i];
+    const plugin = pluginOfBits(bits);
+    if (plugin === "TaintToleration" && node) {
+      const p = this.fw.plugins.get(plugin);
+      const st = p && "filter" in p && typeof p.filter === "function" ? (p.filter as (s: CycleState, pod: PodInfo, n: typeof node) => Status | undefined)(this.state, this.pod, node) : undefined;
+      if (st) return st.withPlugin(plugin);
+      return Status.unresolvable("node(s) had untolerated taint").withPlugin(plugin);
+    }
+    if (bits & Reason.Unschedulable) return Status.unresolvable("node(s) were unschedulable").withPlugin(plugin);
+    if (bits & Reason.NodeAffinity) return Status.unresolvable("node(s) didn't match Pod's node affinity/selector").withPlugin(plugin);
+    const reasons: string[] = [];
+    if (bits & Reason.TooManyPods) reasons.push("Too many pods");
+    if (bits & Reason.InsufficientCpu) reasons.push("Insufficient cpu");
+    if (bits & Reason.InsufficientMemory) reasons.push("Insufficient memory");
+    if (bits & Reason.InsufficientEphemeralStorage) reasons.push("Insufficient ephemeral-storage");
+    for (let k = 0; k < this.extendedResources.length; k++) {
+      if (bits & (Reason.InsufficientExtended0 << k)) reasons.push(`Insufficient ${this.extendedResources[k] ?? `extended-${k}`}`);
+    }
+    return Status.unschedulable(...reasons).withPlugin(plugin);
+  }
+}
+
+/** "N reason" histogram over every node's reasons, sorted as strings (upstream's FitError). */
+export function filterHistogram(statuses: NodeStatusReader): string {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < statuses.size; i++) {
+    const st = statuses.get(i);
+    if (!st) continue;
+    for (const r of st.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  return [...counts].map(([r, n]) => `${n} ${r}`).sort().join(", ");
+}
+
+/** The FailedScheduling message: "0/N nodes are available: <histogram>. <postFilter message>." */
+export function fitErrorMessage(numNodes: number, preFilterMsg: string, histogram: string, postFilterMsg: string): string {
+  let msg = `0/${numNodes} nodes are available:`;
+  const body = preFilterMsg !== "" ? preFilterMsg : histogram;
+  if (body !== "") msg += ` ${body}.`;
+  if (postFilterMsg !== "") msg += ` ${postFilterMsg.endsWith(".") ? postFilterMsg : `${postFilterMsg}.`}`;
+  return msg;
+}
