@@ -1,12 +1,14 @@
 /**
  * Objects every cluster starts with: the `default`, `kube-system`, `kube-public` and
- * `kube-node-lease` namespaces and the `kubernetes` service in `default` (first service IP).
- * Idempotent: existing objects are left alone.
+ * `kube-node-lease` namespaces, the `kubernetes` service in `default` (first service IP) and the
+ * system priority classes `system-node-critical` (2000001000) and `system-cluster-critical`
+ * (2000000000). Idempotent: existing objects are left alone.
  */
 import { isApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import { findResource, type ServerCore } from "./context.ts";
 import { createObject } from "./rest.ts";
+import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.ts";
 
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
@@ -35,4 +37,5 @@ export async function bootstrapCluster(core: ServerCore, opts: { apiserverPort?:
       sessionAffinity: "None",
     },
   });
+  for (const pc of SYSTEM_PRIORITY_CLASSES) await ensure(core, "scheduling.k8s.io", "priorityclasses", structuredClone(pc));
 }

@@ -68,12 +68,15 @@ export class ApiMetrics {
     this.longRunning += delta;
   }
 
+  /** Called once per event per watcher (hot with many watchers): one lookup by a flat key. */
   watchEventSent(group: string, kind: string): void {
-    const l = { group, kind };
-    const k = JSON.stringify(l);
-    const w = this.watchEvents.get(k) ?? { labels: l, value: 0 };
+    const k = `${group}\u0000${kind}`;
+    let w = this.watchEvents.get(k);
+    if (w === undefined) {
+      w = { labels: { group, kind }, value: 0 };
+      this.watchEvents.set(k, w);
+    }
     w.value++;
-    this.watchEvents.set(k, w);
   }
 
   render(): string {

@@ -11,6 +11,7 @@ import { cloneObject, findResource, type Resource, type ServerCore } from "./con
 import { generateName, newUid, rfc3339, validateObjectMetaName } from "./meta.ts";
 import { objectKey, readObject, type StoredObject } from "./storage.ts";
 import { resetFieldsFor, schemaForKind, updateManagedFields } from "./fieldmanager/mod.ts";
+import { admissionOf, attributesFor } from "./admission/chain.ts";
 
 /** Attempts of an optimistic read-modify-write before giving up with 409. */
 export const MAX_UPDATE_ATTEMPTS = 16;
@@ -38,7 +39,10 @@ export function throwInvalid(res: Resource, name: string, errs: readonly FieldEr
   throw invalid(res.info.group, res.info.kind, name, toCauses(uniq));
 }
 
-/** Checks that a namespace exists and is not terminating (for namespaced creates). */
+/**
+ * Checks that a namespace exists and is not terminating (for namespaced creates). Used only when
+ * no admission chain is attached; otherwise the NamespaceLifecycle plugin does this.
+ */
 export async function checkNamespace(core: ServerCore, namespace: string): Promise<void> {
   const nsRes = findResource(core, "", "namespaces");
   if (!nsRes) return;
@@ -107,7 +111,8 @@ async function claimsFor(core: ServerCore, res: Resource, obj: KubeObject | unde
 export async function createObject(core: ServerCore, res: Resource, input: KubeObject, dryRun: boolean, track?: FieldTracking): Promise<KubeObject> {
   const meta: ObjectMetaLike = { ...(input.metadata ?? {}) };
   const namespace = res.info.namespaced ? meta.namespace ?? "" : "";
-  if (res.info.namespaced) await checkNamespace(core, namespace);
+  const admission = admissionOf(core);
+  if (res.info.namespaced && !admission) await checkNamespace(core, namespace);
   const generate = !meta.name && !!meta.generateName;
   for (let attempt = 0; attempt < MAX_GENERATE_ATTEMPTS; attempt++) {
     const obj = cloneObject(input);
@@ -128,8 +133,12 @@ export async function createObject(core: ServerCore, res: Resource, input: KubeO
     res.strategy.applyDefaults(obj);
     res.strategy.prepareForCreate(obj);
     if (track) trackManagedFields(core, res, undefined, obj, track);
+    // Upstream order: mutating admission -> validation -> validating admission -> storage.
+    const attrs = admission && attributesFor(res, { operation: "CREATE", namespace, name: meta.name ?? "", object: obj, dryRun });
+    if (admission && attrs) await admission.admit(attrs);
     const errs = [...validateObjectMetaName(m.name), ...res.strategy.validateCreate(obj)];
     if (errs.length) throwInvalid(res, m.name ?? meta.generateName ?? "", errs);
+    if (admission && attrs) await admission.validate(attrs);
     const name = obj.metadata?.name ?? "";
     const key = keyOf(res, namespace, name);
     if ((dryRun || res.info.plural === "services") && !generate && (await readObject(core.store, core.codec, key))) {
@@ -153,7 +162,7 @@ export async function createObject(core: ServerCore, res: Resource, input: KubeO
   throw alreadyExists(res.info.group, res.info.plural, meta.name ?? meta.generateName ?? "");
 }
 
-/** `internal`: a server-side change (binding) that bypasses the strategy's prepare/validate. */
+/** `internal`: a server-side change (binding) that bypasses the strategy's prepare/validate and admission. */
 export type UpdateMode = "main" | "status" | "internal";
 
 export interface UpdateOptions {
@@ -208,8 +217,15 @@ export async function updateObject(
       if (opts.mode === "status") res.strategy.prepareForStatusUpdate(obj, old);
       else res.strategy.prepareForUpdate(obj, old);
       if (opts.track) trackManagedFields(core, res, old, obj, opts.track);
+      const admission = admissionOf(core);
+      const attrs = admission && attributesFor(res, {
+        operation: "UPDATE", namespace, name, object: obj, oldObject: old, dryRun: opts.dryRun,
+        subresource: opts.mode === "status" ? "status" : opts.track?.subresource ?? "",
+      });
+      if (admission && attrs) await admission.admit(attrs);
       const errs = res.strategy.validateUpdate(obj, old);
       if (errs.length) throwInvalid(res, name, errs);
+      if (admission && attrs) await admission.validate(attrs);
     } else if (opts.track) {
       trackManagedFields(core, res, old, obj, opts.track);
     }
@@ -301,6 +317,12 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
     const cur = await readObject(core.store, core.codec, key);
     if (!cur) throw notFound(res.info.group, res.info.plural, name);
     const old = cur.object;
+    const admission = admissionOf(core);
+    if (admission && attempt === 0) {
+      const attrs = attributesFor(res, { operation: "DELETE", namespace, name, object: undefined, oldObject: old, dryRun: opts.dryRun });
+      await admission.admit(attrs);
+      await admission.validate(attrs);
+    }
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== old.metadata?.uid) {
       throw conflict(res.info.group, res.info.plural, name,

@@ -10,6 +10,7 @@ import type { Store } from "../store/types.ts";
 import type { Handler } from "../transport/types.ts";
 import type { TokenEntry } from "../auth/authenticate.ts";
 import { ServiceAllocator } from "./allocator.ts";
+import { installDefaultAdmission, type AdmissionOptions } from "./admission/mod.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { resourceKey, type Resource, type ServerCore } from "./context.ts";
 import { defaultVersion, type VersionInfo } from "./discovery.ts";
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   /** Use the store-backed reader instead of watch caches (tests of the handler core). */
   readonly useWatchCache?: boolean;
   readonly log?: (msg: string, err: unknown) => void;
+  /** Built-in admission plugins (docs/admission.md); `false` turns admission off. Default: all. */
+  readonly admission?: AdmissionOptions | false;
 }
 
 export interface ApiServer {
@@ -115,6 +118,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return res.reader;
     },
   };
+
+  if (opts.admission !== false) installDefaultAdmission(core, opts.admission ?? {});
 
   const handler = createHandler(core, {
     tokens: opts.tokens,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import { createMemoryStore } from "../store/memory.ts";
+import { COMPONENTS } from "../server/components.ts";
 import { defaultDeps, startControlPlane, type ControlPlane } from "../server/control-plane.ts";
 import { Client, createClient } from "./client.ts";
 import { createInformer } from "./informer.ts";
@@ -62,9 +63,11 @@ beforeAll(async () => {
   const d1 = mkdtempSync(join(tmpdir(), "tug-client-e2e-"));
   const d2 = mkdtempSync(join(tmpdir(), "tug-client-e2e-"));
   dirs.push(d1, d2);
-  tlsCp = await startControlPlane({ dataDir: d1, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(d1, "kubeconfig") }, deps);
+  // The API alone: no controller adopts or deletes the pods these tests create by hand.
+  const disable = COMPONENTS.filter((c) => !c.required).map((c) => c.name);
+  tlsCp = await startControlPlane({ dataDir: d1, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(d1, "kubeconfig"), disable }, deps);
   h2cCp = await startControlPlane({
-    dataDir: d2, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(d2, "kubeconfig"), insecurePlaintext: true,
+    dataDir: d2, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(d2, "kubeconfig"), insecurePlaintext: true, disable,
   }, deps);
 });
 

@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { COMPONENTS } from "../../src/server/components.ts";
 import { H2Client } from "./h2client.ts";
 import { Kubectl, runTug, startTug, tempDir, tableRows, type TugProcess } from "./harness.ts";
 
@@ -91,7 +92,7 @@ describe("tug server", () => {
     [["--listen", "nonsense"], 'tug: invalid --listen "nonsense": missing port (expected HOST:PORT)'],
     [["--listen", "127.0.0.1:99999"], 'tug: invalid --listen "127.0.0.1:99999": port must be at most 65535 (expected HOST:PORT)'],
     [["--listen", "127.0.0.1:0", "--disable", "apiserver"], 'tug: component "apiserver" is required and cannot be disabled'],
-    [["--listen", "127.0.0.1:0", "--disable", "bogus"], 'tug: unknown component "bogus" in --disable (known: apiserver)'],
+    [["--listen", "127.0.0.1:0", "--disable", "bogus"], `tug: unknown component "bogus" in --disable (known: ${COMPONENTS.map((c) => c.name).join(", ")})`],
     [["--listen", "127.0.0.1:0", "--transport", "deno"], "tug: transport \"deno\" needs the Deno runtime (use `deno task server …`)"],
   ])("rejects bad flags %j", async (args, message) => {
     const r = await runTug(["server", "--data-dir", tempDir("flags"), ...args]);

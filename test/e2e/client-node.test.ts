@@ -12,7 +12,7 @@ let core: CoreV1Api;
 const NS = "client-node";
 
 beforeAll(async () => {
-  tug = await startTug();
+  tug = await startTug({ apiOnly: true }); // the API's own behaviour, no controllers
   kc = new KubeConfig();
   kc.loadFromFile(tug.kubeconfig);
   core = kc.makeApiClient(CoreV1Api);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { afterAll } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { COMPONENTS } from "../../src/server/components.ts";
 
 export const REPO = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 export const DENO_BIN = join(REPO, "node_modules/@deno/linux-x64-glibc/deno");
@@ -61,6 +62,16 @@ export interface StartOptions {
   /** How long to wait for the kubeconfig (default 30 s; Deno's first run compiles). */
   readonly timeoutMs?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Run only the required components (the API): no controller, scheduler or agent changes objects
+   * underneath, so tests of the API's own behaviour see exactly what they wrote.
+   */
+  readonly apiOnly?: boolean;
+}
+
+/** `--disable` flags for every component that can be disabled. */
+export function apiOnlyArgs(): string[] {
+  return COMPONENTS.filter((c) => !c.required).flatMap((c) => ["--disable", c.name]);
 }
 
 /** The argv that runs `tug server` on the given runtime (Deno: the task from deno.json). */
@@ -130,7 +141,8 @@ export async function startTug(opts: StartOptions = {}): Promise<TugProcess> {
   const kubeconfig = join(dataDir, "kubeconfig");
   rmSync(kubeconfig, { force: true });
   const { file, argv } = tugCommand(opts.runtime ?? "node", [
-    "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--kubeconfig-out", kubeconfig, ...(opts.args ?? []),
+    "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--kubeconfig-out", kubeconfig,
+    ...(opts.apiOnly === true ? apiOnlyArgs() : []), ...(opts.args ?? []),
   ]);
   const child = spawn(file, argv, {
     cwd: REPO,

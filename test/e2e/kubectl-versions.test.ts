@@ -8,7 +8,7 @@ import { Kubectl, startTug, tableRows, type TugProcess } from "./harness.ts";
 let tug: TugProcess;
 
 beforeAll(async () => {
-  tug = await startTug();
+  tug = await startTug({ apiOnly: true }); // the API's own behaviour, no controllers
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ let k: Kubectl;
 const NS = "e2e";
 
 beforeAll(async () => {
-  tug = await startTug();
+  tug = await startTug({ apiOnly: true }); // the API's own behaviour, no controllers
   k = new Kubectl("1.32", tug.kubeconfig);
 });
 

@@ -34,6 +34,26 @@ function concat(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
   return out;
 }
 
+/** `{"type":"<TYPE>","object":` per event type, encoded once. */
+const jsonHeads = new Map<string, Uint8Array>();
+const JSON_TAIL = enc.encode("}\n");
+
+function jsonHead(type: string): Uint8Array {
+  let h = jsonHeads.get(type);
+  if (h === undefined) {
+    h = enc.encode(`{"type":${JSON.stringify(type)},"object":`);
+    jsonHeads.set(type, h);
+  }
+  return h;
+}
+
+/**
+ * The last framed object event. A change is fanned out to every watcher of the resource in turn
+ * with the same `CachedObject`, so watchers after the first reuse these bytes (read-only) instead
+ * of each building its own copy of the frame.
+ */
+let lastFrame: { object: CachedObject; type: string; protobuf: boolean; bytes: Uint8Array } | undefined;
+
 function statusOf(err: Error): Status {
   if (err instanceof ApiError) return err.status;
   return new ApiError(500, "InternalError", `Internal error occurred: ${err.message}`).status;
@@ -68,7 +88,7 @@ export async function handleWatch(ctx: RequestContext): Promise<HttpResponse> {
   const plainBytes = (obj: KubeObject): Uint8Array => (protobuf ? core.codec.encodeWire(obj, "protobuf") : enc.encode(JSON.stringify(obj)));
   const frame = (type: string, body: Uint8Array): Uint8Array => {
     if (protobuf) return core.codec.encodeWatchEvent(type, body);
-    return concat(enc.encode(`{"type":"${type}","object":`), body, enc.encode("}\n"));
+    return concat(jsonHead(type), body, JSON_TAIL);
   };
   const encodeItem = (item: WatchItem): Uint8Array => {
     if (item.type === "BOOKMARK") {
@@ -77,7 +97,12 @@ export async function handleWatch(ctx: RequestContext): Promise<HttpResponse> {
         : { kind, apiVersion: res.apiVersion, metadata: { resourceVersion: String(item.revision) } };
       return frame("BOOKMARK", plainBytes(bm));
     }
-    return frame(item.type, objectBytes(item.object));
+    if (shape.kind !== "object") return frame(item.type, objectBytes(item.object));
+    const m = lastFrame;
+    if (m !== undefined && m.object === item.object && m.type === item.type && m.protobuf === protobuf) return m.bytes;
+    const bytes = frame(item.type, objectBytes(item.object));
+    lastFrame = { object: item.object, type: item.type, protobuf, bytes };
+    return bytes;
   };
   const encodeError = (err: Error): Uint8Array => {
     const st = statusOf(err) as unknown as KubeObject;
@@ -90,34 +115,47 @@ export async function handleWatch(ctx: RequestContext): Promise<HttpResponse> {
     return frame("ERROR", body);
   };
 
-  const STOP = Symbol("stop");
+  // Timeout and client abort end the watch with stop(), which also ends a pending next() (both
+  // readers, watch cache and store, resolve waiting next() calls as done when stopped). No
+  // per-event race against a long-lived promise: that would pile up reactions for the watch's life.
   async function* stream(): AsyncGenerator<Uint8Array> {
     core.metrics.watcher(group, kind, 1);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const stopped = new Promise<typeof STOP>((resolve) => {
-      timer = setTimeout(() => resolve(STOP), timeout * 1000);
-      onAbort = () => resolve(STOP);
-      ctx.req.signal.addEventListener("abort", onAbort, { once: true });
-      if (ctx.req.signal.aborted) resolve(STOP);
-    });
+    const stop = (): void => watch.stop();
+    const timer = setTimeout(stop, timeout * 1000);
+    const signal = ctx.req.signal;
+    signal.addEventListener("abort", stop, { once: true });
+    if (signal.aborted) watch.stop();
     const it = watch[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const r = await Promise.race([it.next(), stopped]);
-        if (r === STOP || r.done) break;
+        const r = await it.next();
+        if (r.done) break;
         yield encodeItem(r.value);
         core.metrics.watchEventSent(group, kind);
       }
       if (watch.error) yield encodeError(watch.error);
     } finally {
       clearTimeout(timer);
-      if (onAbort) ctx.req.signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", stop);
       watch.stop();
       void it.return?.();
       core.metrics.watcher(group, kind, -1);
     }
   }
+  // The body's return() stops the watch even when iteration never started (the transport calls it
+  // for a client that left before the response began; a generator's finally would not run then).
+  const body: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const g = stream();
+      return {
+        next: () => g.next(),
+        return: (v?: unknown) => {
+          watch.stop();
+          return g.return(v as undefined);
+        },
+      };
+    },
+  };
   return {
     status: 200,
     headers: {
@@ -125,6 +163,6 @@ export async function handleWatch(ctx: RequestContext): Promise<HttpResponse> {
       "content-type": protobuf ? "application/vnd.kubernetes.protobuf;stream=watch" : neg.serialization === "yaml" ? "application/json" : neg.contentType,
       "cache-control": "no-cache, private",
     },
-    body: stream(),
+    body,
   };
 }

@@ -15,10 +15,17 @@ import { resourceKey, type ResourceId } from "./resources.ts";
 
 export const UID_INDEX = "uid";
 export const OWNER_UID_INDEX = "ownerUid";
+/** Pods by `spec.nodeName` (other kinds index nothing). */
+export const NODE_NAME_INDEX = "nodeName";
 
 export const STANDARD_INDEXERS: Readonly<Record<string, IndexFunc<KubeObject>>> = {
   [UID_INDEX]: (o) => (o.metadata?.uid ? [o.metadata.uid] : []),
   [OWNER_UID_INDEX]: (o) => (o.metadata?.ownerReferences ?? []).map((r) => r.uid),
+  [NODE_NAME_INDEX]: (o) => {
+    if (o.kind !== undefined && o.kind !== "Pod") return [];
+    const n = (o["spec"] as { nodeName?: unknown } | undefined)?.nodeName; // Pod.spec by the kind's contract
+    return typeof n === "string" && n !== "" ? [n] : [];
+  },
 };
 
 /** What controllers need from the informers: caches to read and handlers to register. */

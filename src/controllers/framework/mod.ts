@@ -5,7 +5,7 @@
  */
 export { enqueueObject, RecordingQueue, type Controller, type ControllerContext, type ControllerFactory, type Queue, type SyncResult } from "./controller.ts";
 export { ControllerRunner, metricsText, type ControllerMetrics, type RunnerOptions } from "./runner.ts";
-export { FakeInformers, OWNER_UID_INDEX, SharedInformerFactory, STANDARD_INDEXERS, UID_INDEX, type InformerSource } from "./informers.ts";
+export { FakeInformers, NODE_NAME_INDEX, OWNER_UID_INDEX, SharedInformerFactory, STANDARD_INDEXERS, UID_INDEX, type InformerSource } from "./informers.ts";
 export { clientWriter, updateStatusRetrying, type DeleteOptions, type ObjectWriter, type PatchType } from "./writer.ts";
 export { mergePatch, RecordingWriter, type Reactor, type RecordedCall, type Verb } from "./recording.ts";
 export { EventCorrelator, FakeRecorder, referenceOf, WritingEventRecorder, type CorrelatedEvent, type CorrelatorOptions, type EventRecorder, type EventType } from "./events.ts";
@@ -16,4 +16,11 @@ export { Expectations } from "./expectations.ts";
 export { adoptPatch, claimDecision, controllerOf, controllerRef, isControlledBy, releasePatch, type Claim } from "./ownerrefs.ts";
 export { compareForDeletion, isPodActive, isPodAvailable, isPodReady } from "./pods.ts";
 export { selectorOf } from "./selector.ts";
-export { DEPLOYMENTS, EVENTS, kindInfo, LEASES, NAMESPACES, PODS, REPLICASETS, resourceKey, SERVICEACCOUNTS, type ResourceId } from "./resources.ts";
+export {
+  CONTROLLERREVISIONS, CRONJOBS, DAEMONSETS, DEPLOYMENTS, ENDPOINTS, ENDPOINTSLICES, EVENTS, JOBS, kindInfo, LEASES, NAMESPACES, NODES, PODS, PVCS, REPLICASETS, resourceKey,
+  SERVICEACCOUNTS, SERVICES, STATEFULSETS, type ResourceId,
+} from "./resources.ts";
+export {
+  CONTROLLER_REVISION_HASH_LABEL, controllerRevisionName, equalRevision, hashRevision, newRevision, nextRevisionNumber, revisionData, sortRevisions, templateOfRevision,
+  type ControllerRevisionLike,
+} from "./history.ts";

@@ -17,6 +17,16 @@ export const NAMESPACES: ResourceId = { apiVersion: "v1", kind: "Namespace" };
 export const SERVICEACCOUNTS: ResourceId = { apiVersion: "v1", kind: "ServiceAccount" };
 export const EVENTS: ResourceId = { apiVersion: "v1", kind: "Event" };
 export const LEASES: ResourceId = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" };
+export const STATEFULSETS: ResourceId = { apiVersion: "apps/v1", kind: "StatefulSet" };
+export const DAEMONSETS: ResourceId = { apiVersion: "apps/v1", kind: "DaemonSet" };
+export const CONTROLLERREVISIONS: ResourceId = { apiVersion: "apps/v1", kind: "ControllerRevision" };
+export const JOBS: ResourceId = { apiVersion: "batch/v1", kind: "Job" };
+export const CRONJOBS: ResourceId = { apiVersion: "batch/v1", kind: "CronJob" };
+export const NODES: ResourceId = { apiVersion: "v1", kind: "Node" };
+export const SERVICES: ResourceId = { apiVersion: "v1", kind: "Service" };
+export const ENDPOINTS: ResourceId = { apiVersion: "v1", kind: "Endpoints" };
+export const ENDPOINTSLICES: ResourceId = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice" };
+export const PVCS: ResourceId = { apiVersion: "v1", kind: "PersistentVolumeClaim" };
 
 /** `apps/v1 ReplicaSet`: the map key for a resource. */
 export function resourceKey(r: ResourceId): string {

@@ -187,6 +187,16 @@ export async function serveStream(
 
 function noop(): void {}
 
+/** A streaming body that will not be sent: tell its producer (`return()`), so it can release resources. */
+function discard(body: HttpResponse["body"]): void {
+  if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return;
+  try {
+    body[Symbol.asyncIterator]().return?.().then(undefined, noop);
+  } catch {
+    // a producer that fails to stop has nothing left to release here
+  }
+}
+
 /** The response head in node:http2's shape (names lower-cased, connection-specific ones dropped). */
 function headBlock(res: HttpResponse, noBody: boolean, bodyLength: number | undefined): http2.OutgoingHttpHeaders {
   const h: http2.OutgoingHttpHeaders = { ":status": res.status };
@@ -208,7 +218,7 @@ async function respond(
   res: HttpResponse,
   request: StreamRequest | undefined,
 ): Promise<void> {
-  if (stream.destroyed || stream.closed) return; // the client went away while we were busy
+  if (stream.destroyed || stream.closed) return discard(res.body); // the client went away while we were busy
   const noBody = bodyForbidden(method, res.status);
   const fixed = fixedBody(res.body);
   const endStream = noBody || (fixed !== undefined && fixed.byteLength === 0);
@@ -216,14 +226,18 @@ async function respond(
     stream.respond(headBlock(res, noBody, fixed?.byteLength), { endStream });
   } catch {
     // Invalid status or header value from the handler: answer 500 instead of crashing.
-    if (stream.destroyed || stream.closed || stream.headersSent) return void stream.close(NGHTTP2_INTERNAL_ERROR);
+    discard(res.body);
+    if (stream.destroyed || stream.closed || stream.headersSent) {
+      if (!stream.closed) stream.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
     const fallback = internalError();
     const body = fixedBody(fallback.body) as Uint8Array;
     stream.respond(headBlock(fallback, false, body.byteLength));
     stream.end(body);
     return;
   }
-  if (endStream) return;
+  if (endStream) return discard(res.body);
   if (fixed !== undefined) {
     stream.end(fixed);
     return;

@@ -34,7 +34,8 @@ export const DOCKER_RECIPES: RuntimeRecipes = {
   // 64 MiB in one line: tail keeps it all. Bounded even if the limit were missing.
   oom: { image: IMAGES.oom, command: ["sh", "-c", "head -c 67108864 /dev/zero | tail"] },
   echoServer: (port) => ({ image: IMAGES.busybox, command: ["nc", "-ll", "-p", String(port), "-e", "cat"] }),
-  missingImage: "tug-test/missing:latest",
+  // A registry on loopback inside the daemon's namespace where nothing listens: Docker's pull fails at once.
+  missingImage: "127.0.0.1:5/tug-test/missing:latest",
 };
 
 /** Adds the 16 MiB memory limit to containers of `IMAGES.oom` (recipes carry no resources). */

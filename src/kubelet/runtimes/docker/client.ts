@@ -23,10 +23,12 @@ export interface DockerContainerInspect {
   readonly Id: string;
   readonly Name?: string;
   readonly Created?: string;
+  /** The program the container runs (its resolved entrypoint), as written. */
+  readonly Path?: string;
   /** The image id (`sha256:…`). */
   readonly Image?: string;
   readonly State?: DockerState;
-  readonly Config?: { readonly Labels?: Record<string, string> | null; readonly Tty?: boolean; readonly OpenStdin?: boolean; readonly Env?: string[] | null };
+  readonly Config?: { readonly Labels?: Record<string, string> | null; readonly Tty?: boolean; readonly OpenStdin?: boolean; readonly Env?: string[] | null; readonly WorkingDir?: string };
   readonly NetworkSettings?: {
     readonly IPAddress?: string;
     readonly Networks?: Record<string, { readonly IPAddress?: string }> | null;
@@ -72,6 +74,8 @@ export interface DockerContainer {
   logs(opts: { follow: true; stdout: boolean; stderr: boolean; timestamps: boolean; since?: number | string }): Promise<Readable>;
   attach(opts: { stream: true; stdin: boolean; stdout: boolean; stderr: boolean; hijack: true }): Promise<Duplex>;
   resize(opts: { h: number; w: number }): Promise<unknown>;
+  /** `HEAD /containers/{id}/archive?path=`: resolves when the path exists in the container's filesystem (404 otherwise). */
+  infoArchive(opts: { path: string }): Promise<Readable>;
   exec(opts: { Cmd: string[]; AttachStdin: boolean; AttachStdout: boolean; AttachStderr: boolean; Tty: boolean }): Promise<DockerExec>;
 }
 

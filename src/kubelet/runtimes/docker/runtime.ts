@@ -415,11 +415,55 @@ export class DockerRuntime implements RuntimeService {
       log: this.#log,
       ...(sandboxConfig.cgroupParent !== undefined ? { cgroupParent: sandboxConfig.cgroupParent } : {}),
     });
+    const dockerName = containerName(pod, name, attempt, podSandboxId);
+    let id: string;
     try {
-      return (await this.docker.createContainer({ ...body, name: containerName(pod, name, attempt, podSandboxId) })).id;
+      id = (await this.docker.createContainer({ ...body, name: dockerName })).id;
     } catch (err) {
       throw this.#fail(err, `create container "${name}"`, "AlreadyExists");
     }
+    // With docker-init as PID 1 a missing program is only an exit 127 after a successful start.
+    // Kubernetes reports it as a start failure: recreate without init, so Docker's start itself
+    // fails with the runtime's "executable file not found" (ContainerCannotRun, 128).
+    if ((await this.#missingProgram(id)) !== undefined) {
+      await this.#remove(id);
+      try {
+        id = (await this.docker.createContainer({ ...body, HostConfig: { ...body.HostConfig, Init: false }, name: dockerName })).id;
+      } catch (err) {
+        throw this.#fail(err, `create container "${name}"`, "AlreadyExists");
+      }
+    }
+    return id;
+  }
+
+  /** The container's program when it is absent from its filesystem (PATH lookup like the OCI runtime's); undefined when found or unknown. */
+  async #missingProgram(id: string): Promise<string | undefined> {
+    const dc = this.docker.getContainer(id);
+    let c: DockerContainerInspect;
+    try {
+      c = await dc.inspect();
+    } catch {
+      return undefined;
+    }
+    const prog = c.Path ?? "";
+    if (prog === "") return undefined;
+    let candidates: string[];
+    if (prog.includes("/")) {
+      candidates = [prog.startsWith("/") ? prog : join(c.Config?.WorkingDir || "/", prog)];
+    } else {
+      const pathVar = (c.Config?.Env ?? []).find((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+      candidates = pathVar.split(":").filter((d) => d.startsWith("/")).map((d) => join(d, prog));
+    }
+    for (const path of candidates.slice(0, 16)) {
+      try {
+        const res = await dc.infoArchive({ path });
+        res.resume();
+        return undefined;
+      } catch (err) {
+        if (statusCodeOf(err) !== 404) return undefined; // cannot tell: leave it to the start
+      }
+    }
+    return prog;
   }
 
   async startContainer(id: string): Promise<void> {
@@ -546,7 +590,16 @@ export class DockerRuntime implements RuntimeService {
   async listContainers(filter?: ContainerFilter): Promise<Container[]> {
     this.#live();
     const extra = filter?.podSandboxId !== undefined ? [`${L.sandboxId}=${filter.podSandboxId}`] : [];
-    return (await this.#list("container", extra)).map((s) => this.#containerView(s)).filter((c) => matchesContainerFilter(c, filter));
+    const views = await Promise.all(
+      (await this.#list("container", extra)).map(async (s) => {
+        const v = this.#containerView(s);
+        if (v.state !== "CREATED") return v;
+        // A failed start leaves Docker at "created" with an error, which only inspect shows: EXITED.
+        const c = await this.docker.getContainer(s.Id).inspect().catch(() => undefined);
+        return c === undefined ? v : { ...v, state: criState(c.State) };
+      }),
+    );
+    return views.filter((c) => matchesContainerFilter(c, filter));
   }
 
   // --- images ----------------------------------------------------------------------------------

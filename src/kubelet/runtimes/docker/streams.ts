@@ -100,11 +100,18 @@ export async function startExec(container: DockerContainer, cmd: readonly string
     close(): void {
       if (closed) return;
       closed = true;
-      void ex
-        .inspect()
-        .then((st) => {
-          if (st.Running === true && typeof st.Pid === "number" && st.Pid > 0) process.kill(st.Pid, "SIGKILL");
-        })
+      void (async () => {
+        // Docker starts the process just after the hijack: wait (bounded) until it has a PID or an exit.
+        for (let i = 0; i < 50; i++) {
+          const st = await ex.inspect();
+          if (st.Running === true && typeof st.Pid === "number" && st.Pid > 0) {
+            process.kill(st.Pid, "SIGKILL");
+            return;
+          }
+          if (typeof st.ExitCode === "number") return;
+          await sleep(20);
+        }
+      })()
         .catch(() => {})
         .finally(() => {
           sock.destroy();

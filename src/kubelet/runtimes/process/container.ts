@@ -63,11 +63,13 @@ export class LiveContainer {
   }
 
   /**
-   * Opens the log writer (when `logPath`) and readers on the output FIFOs; `stdinFd` is our
-   * non-blocking write end of the stdin FIFO (or, when absent and the container has stdin, it is
-   * opened again here, for a recovered container).
+   * Opens the log writer (when `logPath`) and readers on the output FIFOs. `fresh`: the FIFOs were
+   * just made and no writer has opened them yet (called before the spawn, so output of a program
+   * that exits at once is not lost). Otherwise (a recovered container) writers may exist or be gone
+   * already: a throwaway writer open/close makes the kernel report the hang-up once the last writer
+   * is gone (a FIFO reader only sees EPOLLHUP for writers that opened after it).
    */
-  openIo(logPath: string | undefined, rotation: LogRotation | undefined, stdinFd?: number): void {
+  openIo(logPath: string | undefined, rotation: LogRotation | undefined, fresh: boolean): void {
     if (logPath !== undefined) this.#log = new CriLogWriter(logPath, rotation ?? {});
     const f = fifoPaths(this.dir);
     const ends: Promise<void>[] = [];
@@ -75,6 +77,7 @@ export class LiveContainer {
       const path = stream === "stdout" ? f.out : f.err;
       if (!existsSync(path)) continue;
       const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      if (!fresh) closeQuietly(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
       const sock = new Socket({ fd, readable: true, writable: false });
       this.#readers.push(sock);
       sock.on("data", (chunk: Buffer) => this.#output(stream, chunk));
@@ -87,19 +90,20 @@ export class LiveContainer {
       );
     }
     this.#readersEnded = Promise.all(ends).then(() => undefined);
-    let wfd = stdinFd;
-    if (wfd === undefined && this.record.config.stdin === true && existsSync(f.in)) {
+    if (!fresh && this.record.config.stdin === true && existsSync(f.in)) {
       try {
-        wfd = openSync(f.in, constants.O_WRONLY | constants.O_NONBLOCK);
+        this.setStdin(openSync(f.in, constants.O_WRONLY | constants.O_NONBLOCK));
       } catch {
-        wfd = undefined; // no reader left (the program closed its stdin)
+        // no reader left (the program closed its stdin)
       }
     }
-    if (wfd !== undefined) {
-      const w = new Socket({ fd: wfd, readable: false, writable: true });
-      w.on("error", () => {});
-      this.#stdin = w;
-    }
+  }
+
+  /** Takes our non-blocking write end of the stdin FIFO. */
+  setStdin(fd: number): void {
+    const w = new Socket({ fd, readable: false, writable: true });
+    w.on("error", () => {});
+    this.#stdin = w;
   }
 
   #output(stream: LogStream, chunk: Buffer): void {

@@ -150,7 +150,7 @@ export function cpuMax(cpuMillisLimit: number | undefined): string {
 /** `cpu.weight` (1-10000) from a request in millicores, as the kubelet maps shares to weight. */
 export function cpuWeight(cpuMillisRequest: number | undefined): number {
   const shares = Math.max(2, Math.round(((cpuMillisRequest ?? 0) * 1024) / 1000) || 2);
-  return Math.min(10_000, Math.max(1, Math.round(1 + ((shares - 2) * 9999) / 262142)));
+  return Math.min(10_000, Math.max(1, 1 + Math.floor(((shares - 2) * 9999) / 262142)));
 }
 
 /** The cgroup of one container (cgroup-v2 mode). */

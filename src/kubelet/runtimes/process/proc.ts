@@ -134,7 +134,7 @@ export function treeRssBytes(pid: number): number {
   return pages * systemPageSize();
 }
 
-/** Pids of every process whose command line contains all `needles` as separate arguments. */
+/** Pids of every process (but ourselves and init) whose argv satisfies `match`; scans at most `limit` /proc entries. */
 export function findProcesses(match: (argv: readonly string[]) => boolean, limit = 100_000): number[] {
   const out: number[] = [];
   let entries: string[];

@@ -174,7 +174,7 @@ describe("process runtime: images", () => {
     const sid = await rt.runPodSandbox(sb);
     const ip = (await rt.podSandboxStatus(sid)).network!.ip;
     const hello = await exited(await run(sid, sb, "hello", { image: { image: "hello:1.0" } }));
-    expect(logText(hello.logPath!)[0]).toMatch(new RegExp(`^hi from ${ip.replaceAll(".", "\\.")} in ${tmp}/state/sandboxes/${sid}/containers/[0-9a-f]+/rootfs/$`));
+    expect(logText(hello.logPath!)[0]).toMatch(new RegExp(`^hi from ${ip.replaceAll(".", "\\.")} in ${tmp}/state/sandboxes/${sid}/containers/[0-9a-f]+/rootfs$`));
     const app = await exited(await run(sid, sb, "app", { image: { image: "team/app:v2" } }));
     expect(logText(app.logPath!)).toEqual(["app hey default-arg"]);
     const app2 = await exited(await run(sid, sb, "app2", { image: { image: "team/app:v2" }, args: ["x", "y"] }));
@@ -290,7 +290,14 @@ describe("process runtime: limits", () => {
     expect(readFileSync(join(dir, "memory.max"), "utf8")).toBe(String(100 * 1024 * 1024));
     expect(readFileSync(join(dir, "cpu.max"), "utf8")).toBe("50000 100000");
     expect(Number(readFileSync(join(dir, "cpu.weight"), "utf8"))).toBeGreaterThan(1);
-    await until(() => readFileSync(join(dir, "cgroup.procs"), "utf8").trim() !== "", "the shim to join its cgroup");
+    await until(() => {
+      try {
+        const shimPid = readFileSync(join(tmp, "state", "sandboxes", sid, "containers", id, "shim.pid"), "utf8").trim();
+        return shimPid !== "" && readFileSync(join(dir, "cgroup.procs"), "utf8").trim() === shimPid;
+      } catch {
+        return false; // not written yet
+      }
+    }, "the shim to join its cgroup");
     writeFileSync(join(dir, "memory.events"), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
     await rt.stopContainer(id, 0);
     expect(await rt.containerStatus(id)).toMatchObject({ state: "EXITED", exitCode: 137, reason: "OOMKilled" });

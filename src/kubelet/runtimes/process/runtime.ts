@@ -42,7 +42,7 @@ import type {
   VersionInfo,
 } from "../../runtime/types.ts";
 import { matchesContainerFilter, matchesSandboxFilter, validateContainerConfig, validateSandboxConfig, validateStopTimeout } from "../../runtime/validate.ts";
-import { closeQuietly, LiveContainer, type OutputListener } from "./container.ts";
+import { LiveContainer, type OutputListener } from "./container.ts";
 import { exitCodeOf, failedSession, startExec } from "./exec.ts";
 import { DEFAULT_PATH, type ImageDefinition, imageIdOf, imageKey, imageView, lookPath, resolveImage, type StoredImage } from "./images.ts";
 import { ContainerCgroup, type ContainerLimits, detectLimits, type LimitsInfo, type LimitsOptions } from "./limits.ts";
@@ -173,12 +173,12 @@ export class ProcessRuntime implements RuntimeService {
         c.adopted = true;
         adoptedShims.add(shim.pid);
         this.#prepareExecEnv(c, sandbox);
-        c.openIo(this.#logPath(rec, sandbox), this.#opts.logRotation);
+        c.openIo(this.#logPath(rec, sandbox), this.#opts.logRotation, false);
         this.#ensureTimer();
       } else {
         rec.shim = shim;
         rec.state = "RUNNING";
-        c.openIo(this.#logPath(rec, sandbox), this.#opts.logRotation);
+        c.openIo(this.#logPath(rec, sandbox), this.#opts.logRotation, false);
         void this.#finalize(c);
       }
     }
@@ -608,22 +608,23 @@ export class ProcessRuntime implements RuntimeService {
       } catch (err) {
         throw this.#cannotRun(c, `preparing the container failed: ${(err as Error).message}`);
       }
+      try {
+        c.openIo(this.#logPath(rec, s), this.#opts.logRotation, true);
+      } catch (err) {
+        c.closeIo();
+        throw this.#cannotRun(c, `opening the container's output failed: ${(err as Error).message}`);
+      }
       let spawned;
       try {
         spawned = await spawnShim({ dir: c.dir, argv, cwd: c.cwd, env, stdin: rec.config.stdin === true });
       } catch (err) {
+        c.closeIo();
         throw this.#cannotRun(c, `starting the process failed: ${(err as Error).message}`);
       }
       const child = spawned.child;
       c.child = child;
       rec.shim = identify(child.pid!) ?? { pid: child.pid!, startTime: -1 };
-      try {
-        c.openIo(this.#logPath(rec, s), this.#opts.logRotation, spawned.stdinFd);
-      } catch (err) {
-        closeQuietly(spawned.stdinFd);
-        killGroup(child.pid!, "SIGKILL");
-        throw this.#cannotRun(c, `opening the container's output failed: ${(err as Error).message}`);
-      }
+      if (spawned.stdinFd !== undefined) c.setStdin(spawned.stdinFd);
       child.once("exit", (code, signal) => {
         c.childExit = { code, signal };
         if (!this.#closed) void this.#finalize(c);

@@ -8,7 +8,7 @@ const nodes = [
   makeNode("b1", { labels: { zone: "b" } }), makeNode("nozone"),
 ];
 const term = (app: string, key = "zone", extra: Record<string, unknown> = {}): Record<string, unknown> => ({ labelSelector: { matchLabels: { app } }, topologyKey: key, ...extra });
-const affinity = (kind: "podAffinity" | "podAntiAffinity", t: Record<string, unknown>): PodSpecLite["spec"] =>
+const affinity = (kind: "podAffinity" | "podAntiAffinity", t: Record<string, unknown>): Record<string, unknown> =>
   ({ affinity: { [kind]: { requiredDuringSchedulingIgnoredDuringExecution: [t] } } });
 
 describe(`${NAME} filter`, () => {

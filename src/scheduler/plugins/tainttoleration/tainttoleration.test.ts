@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CycleState } from "../../framework/status.ts";
 import { Reason } from "../../kernel/types.ts";
-import { makeNode, makePod } from "../../testing.ts";
+import { makeNode, makePod, type PodSpecLite } from "../../testing.ts";
 import { filterResults, fixture, kernelResults } from "../_fixture.ts";
 import { NAME, newTaintToleration } from "./tainttoleration.ts";
 
@@ -14,7 +14,7 @@ const nodes = [
 ];
 
 describe(NAME, () => {
-  const cases: { name: string; tolerations: Parameters<typeof makePod>[1]["tolerations"]; fits: string[] }[] = [
+  const cases: { name: string; tolerations: PodSpecLite["tolerations"]; fits: string[] }[] = [
     { name: "no tolerations", tolerations: [], fits: ["clean", "soft", "soft2"] },
     { name: "Equal with effect", tolerations: [{ key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" }], fits: ["clean", "gpu", "soft", "soft2"] },
     { name: "Exists without effect", tolerations: [{ key: "dedicated", operator: "Exists" }], fits: ["clean", "gpu", "exec", "soft", "soft2"] },
