@@ -233,9 +233,21 @@ const median = (xs: number[]): number => {
 const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "n/a");
 const mib = (b: number): string => fmt(b / 1048576, 0);
 
+/**
+ * Creates a pod, then sets its status as a kubelet would. The control plane's controllers may
+ * touch the pod in between (409 Conflict): then re-read and retry, a bounded number of times.
+ */
 async function createPodWithStatus(pods: ResourceClient, obj: KubeObject, status: Record<string, unknown>): Promise<void> {
-  const created = await pods.create(obj);
-  await pods.updateStatus({ ...created, status });
+  let cur = await pods.create(obj);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pods.updateStatus({ ...cur, status });
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409 || attempt >= 5) throw e;
+      cur = await pods.get(obj.metadata!.name!);
+    }
+  }
 }
 
 async function main(): Promise<void> {

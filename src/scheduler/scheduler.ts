@@ -72,6 +72,7 @@ export class Scheduler {
   private out: ScoreOutput;
   private extStatus: (Status | undefined)[] = [];
   private reject = new Uint32Array(0);
+  private readonly touched: number[] = [];
   private lastProfile: ScoringProfile | undefined;
   private seed: number;
 
@@ -245,17 +246,19 @@ export class Scheduler {
       }
     }
     // Filters outside the kernel
+    // Reset only what the previous cycle touched: no O(nodes) work for pods no external filter rejects.
+    for (const i of this.touched) { this.extStatus[i] = undefined; this.reject[i >>> 5] = 0; }
+    this.touched.length = 0;
     if (this.extStatus.length < n) this.extStatus = new Array<Status | undefined>(n).fill(undefined);
-    else this.extStatus.fill(undefined, 0, n);
     const words = (n + 31) >>> 5;
     if (this.reject.length < words) this.reject = new Uint32Array(words);
-    else this.reject.fill(0, 0, words);
     let anyReject = false;
-    const ext = this.extStatus, reject = this.reject;
+    const ext = this.extStatus, reject = this.reject, touched = this.touched;
     const sink: FilterSink = {
       reject(i, st) {
         if (ext[i] !== undefined) return;
         ext[i] = st;
+        touched.push(i);
         reject[i >>> 5] = (reject[i >>> 5] ?? 0) | (1 << (i & 31));
         anyReject = true;
       },
@@ -324,24 +327,30 @@ export class Scheduler {
 
   /** PreScore/Score/NormalizeScore of plugins outside the kernel over the feasible nodes; undefined when none applies. */
   private scoreOutsideKernel(fw: Framework, state: CycleState, pod: PodInfo, seed: number): number | undefined {
-    if (fw.score.length === 0) return undefined;
+    if (fw.score.length === 0 || this.out.feasible <= 1) return undefined;
     const snap = this.snapshot, out = this.out, n = snap.size;
-    const feasible: NodeInfo[] = [];
-    const idx: number[] = [];
-    for (let i = 0; i < n; i++) if (out.status[i] === 0) { const nd = snap.nodes[i]; if (nd) { feasible.push(nd); idx.push(i); } }
-    if (feasible.length <= 1) return undefined;
+    let feasible: NodeInfo[] | undefined;
+    let idx: number[] = [];
+    const list = (): NodeInfo[] => {
+      if (feasible) return feasible;
+      feasible = [];
+      idx = [];
+      for (let i = 0; i < n; i++) if (out.status[i] === 0) { const nd = snap.nodes[i]; if (nd) { feasible.push(nd); idx.push(i); } }
+      return feasible;
+    };
     for (const p of fw.preScore) {
-      const st = p.preScore(state, pod, snap, feasible);
+      const st = p.preScore(state, pod, snap, list);
       if (st?.code === "Skip") state.skipScore.add(p.name);
     }
     let used = false;
-    const raw = new Float64Array(feasible.length);
     for (const { plugin, weight } of fw.score) {
       if (state.skipScore.has(plugin.name) || weight === 0) continue;
+      const nodes = list();
       used = true;
-      for (let j = 0; j < feasible.length; j++) { const nd = feasible[j]; raw[j] = nd ? plugin.score(state, pod, nd) : 0; }
-      plugin.normalizeScore?.(state, pod, raw, feasible);
-      for (let j = 0; j < feasible.length; j++) {
+      const raw = new Float64Array(nodes.length);
+      for (let j = 0; j < nodes.length; j++) { const nd = nodes[j]; raw[j] = nd ? plugin.score(state, pod, nd) : 0; }
+      plugin.normalizeScore?.(state, pod, raw, nodes);
+      for (let j = 0; j < nodes.length; j++) {
         const i = idx[j] ?? 0;
         out.scores[i] = ((out.scores[i] ?? 0) + weight * (raw[j] ?? 0)) | 0;
       }

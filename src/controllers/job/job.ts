@@ -264,10 +264,10 @@ export function planJob(job: Job, pods: readonly KubeObject[], nowMs: number): J
     return finish(create, del, recheckAt);
   }
 
-  const want = completions === undefined
-    ? (succeeded > 0 ? 0 : parallelism)
-    : Math.min(parallelism, Math.max(0, completions - succeeded));
   const active = sets.active.length;
+  const want = completions === undefined
+    ? Math.min(parallelism, succeeded > 0 ? active : parallelism)
+    : Math.min(parallelism, Math.max(0, completions - succeeded));
   if (active > want) {
     const victims = [...sets.active].sort((a, b) => compareForDeletion(a, b)).slice(0, active - want);
     return finish([], victims, recheckAt);

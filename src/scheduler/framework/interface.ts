@@ -123,8 +123,11 @@ export interface PostFilterPlugin extends Plugin {
 }
 
 export interface PreScorePlugin extends Plugin {
-  /** `feasible` are the nodes that passed filtering. Return Skip when Score has nothing to do for this pod. */
-  preScore(state: CycleState, pod: PodInfo, snap: Snapshot, feasible: readonly NodeInfo[]): MaybeStatus;
+  /**
+   * `feasible()` lists the nodes that passed filtering (built on first call, so plugins that Skip
+   * without looking cost O(1)). Return Skip when Score has nothing to do for this pod.
+   */
+  preScore(state: CycleState, pod: PodInfo, snap: Snapshot, feasible: () => readonly NodeInfo[]): MaybeStatus;
 }
 
 export interface ScorePlugin extends Plugin {

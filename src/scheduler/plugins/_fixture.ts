@@ -60,7 +60,7 @@ export function filterResults(p: Plugin & FilterPlugin, f: Fixture, pod: PodInfo
 /** PreScore + Score + NormalizeScore over all nodes; node name → normalized score (undefined = skipped). */
 export function scoreResults(p: Plugin & ScorePlugin & Partial<PreScorePlugin>, f: Fixture, pod: PodInfo): Record<string, number> | undefined {
   const state = new CycleState();
-  const st = p.preScore?.(state, pod, f.snap, f.snap.nodes);
+  const st = p.preScore?.(state, pod, f.snap, () => f.snap.nodes);
   if (st?.code === "Skip") return undefined;
   const raw = new Float64Array(f.snap.nodes.map((n) => p.score(state, pod, n)));
   p.normalizeScore?.(state, pod, raw, f.snap.nodes);

@@ -208,12 +208,13 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
         if (st) sink.reject(i, st);
       }
     },
-    preScore(state: CycleState, pod: PodInfo, snap: Snapshot, feasible: readonly NodeInfo[]) {
+    preScore(state: CycleState, pod: PodInfo, snap: Snapshot, feasibleNodes: () => readonly NodeInfo[]) {
       let built: { cs: Constraint[]; fromDefaults: boolean };
       try { built = buildConstraints(pod, false); } catch { return Status.skip(); }
       const cs = built.cs;
       if (cs.length === 0) return Status.skip();
       const requireAll = !built.fromDefaults || !systemDefaulted;
+      const feasible = feasibleNodes();
       const ignored = new Set<string>();
       const pairCounts = new Map<string, number>();
       const sizes = cs.map(() => 0);
