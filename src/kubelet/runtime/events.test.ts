@@ -28,6 +28,15 @@ describe("EventBroadcaster", () => {
     expect((await waiting).done).toBe(true);
     expect((await b.subscribe()[Symbol.asyncIterator]().next()).done).toBe(true);
   });
+  it("return() also ends a next() that is already waiting", async () => {
+    const b = new EventBroadcaster<number>();
+    const a = b.subscribe()[Symbol.asyncIterator]();
+    const waiting = a.next();
+    await a.return!();
+    expect((await waiting).done).toBe(true);
+    b.publish(1);
+    expect((await a.next()).done).toBe(true);
+  });
   it("cuts off a subscriber that falls behind with Unavailable, after what it had", async () => {
     const b = new EventBroadcaster<number>(3);
     const a = b.subscribe()[Symbol.asyncIterator]();

@@ -86,8 +86,15 @@ export class EventBroadcaster<T> {
             }
           },
           async return(): Promise<IteratorResult<T>> {
+            // Abandoning the subscription also ends a `next()` already waiting on it (a consumer
+            // stopping its loop from elsewhere), so no loop hangs on a dropped subscription.
             s.done = true;
+            s.buf = [];
+            s.head = 0;
             subs.delete(s);
+            const w = s.wake;
+            s.wake = undefined;
+            w?.();
             return { value: undefined, done: true };
           },
         };
