@@ -1,7 +1,7 @@
 /**
  * A small in-process measure of the scheduling core (no API, no binding I/O): 5,000 nodes, 1,000
  * initial pods, then N pods scheduled through `scheduleOne` with every node filtered and scored.
- * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|antiaffinity|spread] [pods]`.
+ * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|nodeaffinity|antiaffinity|spread] [pods]`.
  * Not the official benchmark (bench/ owns that); a quick figure for the core alone.
  */
 import type { Pod } from "../api/generated/core_v1.ts";
@@ -23,6 +23,9 @@ async function main(): Promise<void> {
     const base = { requests: { cpu: "100m", memory: "128Mi" }, labels: { app: "bench" } };
     if (workload === "antiaffinity") {
       return makePod(`p-${i}`, { ...base, labels: { app: `anti-${i % 50}` }, spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: `anti-${i % 50}` } }, topologyKey: "kubernetes.io/hostname" }] } } } });
+    }
+    if (workload === "nodeaffinity") {
+      return makePod(`p-${i}`, { ...base, spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["zone-1", "zone-3", "zone-5"] }] }] } } } } });
     }
     if (workload === "spread") {
       return makePod(`p-${i}`, { ...base, spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "bench" } } }] } });

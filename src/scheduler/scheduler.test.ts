@@ -96,6 +96,18 @@ describe("Scheduler core", () => {
     const r = sched.scheduleOne();
     expect(r?.kind === "unschedulable" && r.message).toBe('0/1 nodes are available: "Bogus" is not a valid label selector operator. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
   });
+  it("our own status writes do not requeue an unschedulable pod", () => {
+    const { sched } = setup();
+    sched.addNode(makeNode("n1", { cpu: "1" }));
+    const pod = makePod("big", { requests: { cpu: "2" } });
+    sched.addPod(pod);
+    expect(sched.scheduleOne()?.kind).toBe("unschedulable");
+    expect(sched.queue.where("default/big")).toBe("unschedulable");
+    sched.updatePod(pod, { ...pod, metadata: { ...pod.metadata, resourceVersion: "9" }, status: { ...pod.status, conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] } });
+    expect(sched.queue.where("default/big")).toBe("unschedulable");
+    sched.updatePod(pod, { ...pod, spec: { ...pod.spec, containers: [{ name: "c", image: "x", resources: { requests: { cpu: "500m" } } }] } });
+    expect(sched.queue.where("default/big")).toBe("backoff");
+  });
   it("ignores pods of other schedulers and pods already bound", () => {
     const { sched } = setup();
     sched.addNode(makeNode("n1"));

@@ -151,7 +151,9 @@ export class Scheduler {
       this.cache.updatePod(oldPod, pod);
       this.event({ resource: "AssignedPod", actionType: podUpdateActions(oldPod, pod, oldInfo, info), label: "AssignedPodUpdate" }, oldPod, pod);
     } else if (this.responsibleFor(pod) && !this.cache.isAssumed(key)) {
-      this.queue.update(this.cache.podInfo(pod));
+      // Status-only changes (our own PodScheduled condition, nominatedNodeName) must not pull the
+      // pod out of the unschedulable pool, or every failure would retry at backoff pace.
+      this.queue.update(this.cache.podInfo(pod), specOrLabelsChanged(oldPod, pod));
     }
   }
   deletePod(pod: Pod): void {
@@ -183,7 +185,8 @@ export class Scheduler {
   /** Periodic work: backoff/unschedulable flushes, assumed-pod expiry, permit timeouts. */
   flush(): void {
     this.queue.flush();
-    for (const key of this.cache.cleanupExpiredAssumedPods()) void key;
+    // Expired assumptions free room like a deleted pod would.
+    if (this.cache.cleanupExpiredAssumedPods().length > 0) this.event(Events.AssignedPodDelete, undefined, undefined);
     const now = this.clock.now();
     for (const [key, w] of this.waiting) {
       if (now >= w.deadline) { this.waiting.delete(key); w.resolve(Status.unschedulable(`rejected due to timeout after waiting at plugin ${[...w.pending].join(",")}`)); }
@@ -514,3 +517,12 @@ export class Scheduler {
 
 import { StateKey } from "./framework/status.ts";
 const permitKey = new StateKey<Promise<Status | undefined>>("Permit");
+
+/** upstream isPodUpdated: anything beyond status, resourceVersion, generation and managedFields. */
+function specOrLabelsChanged(a: Pod, b: Pod): boolean {
+  const strip = (p: Pod): string => {
+    const { resourceVersion: _rv, generation: _g, managedFields: _mf, ...meta } = p.metadata ?? {};
+    return JSON.stringify([meta, p.spec ?? null]);
+  };
+  return strip(a) !== strip(b);
+}

@@ -157,7 +157,7 @@ describe("job controller sync", () => {
     k.informers.add(PODS, jp("pi-x", "Succeeded"));
     expect(k.queue.keys).toEqual(["default/pi"]);
     await k.c.sync("default/pi");
-    const st = k.writer.stored<Job>(JOBS, "default", "pi")?.status;
+    const st = (k.writer.stored(JOBS, "default", "pi") as Job | undefined)?.status;
     expect(st?.conditions?.map((c) => c.type)).toEqual(["SuccessCriteriaMet", "Complete"]);
     expect(k.recorder.events).toContain("Normal Completed Job completed");
   });

@@ -6,6 +6,7 @@
 import type { Labels } from "../../api/selectors/labels.ts";
 import { type Kernel, MAX_AMOUNT, type NodeState } from "../kernel/types.ts";
 import { NodeInfo } from "./node_info.ts";
+import { PodIndex } from "./_podindex.ts";
 import { TaintInterner } from "./_taints.ts";
 
 const HARD = ["NoSchedule", "NoExecute"];
@@ -21,6 +22,10 @@ export class Snapshot {
   readonly overflowTaintNodes = new Set<string>();
   readonly nodesWithAffinityPods = new Set<string>();
   readonly nodesWithRequiredAntiAffinityPods = new Set<string>();
+  /** Nodes with pods whose required affinity or preferred (anti-)affinity terms score incoming pods. */
+  readonly nodesWithScoringAffinityPods = new Set<string>();
+  /** Label indexes over every pod in the snapshot (inter-pod affinity, topology spread). */
+  readonly pods = new PodIndex();
   /** Image name → number of nodes reporting it. */
   readonly imageNodes = new Map<string, number>();
   /** Cache generation this snapshot reflects. */
@@ -65,6 +70,8 @@ export class Snapshot {
     }
     if (old) this.countImages(old, -1);
     this.countImages(ni, 1);
+    if (old) this.pods.remove(old.pods);
+    this.pods.add(ni.name, ni.pods);
     this.track(ni);
     this.pushToKernel(i, ni, old === undefined || old.taints !== ni.taints);
   }
@@ -93,10 +100,11 @@ export class Snapshot {
     this.preferBits.pop();
     this.index.delete(name);
     this.kernel.setNodeCount(this.nodes.length);
-    if (gone) this.countImages(gone, -1);
+    if (gone) { this.countImages(gone, -1); this.pods.remove(gone.pods); }
     this.overflowTaintNodes.delete(name);
     this.nodesWithAffinityPods.delete(name);
     this.nodesWithRequiredAntiAffinityPods.delete(name);
+    this.nodesWithScoringAffinityPods.delete(name);
     this.labelsEpoch++;
     this.imagesEpoch++;
   }
@@ -105,6 +113,9 @@ export class Snapshot {
     if (ni.podsWithAffinity.length > 0) this.nodesWithAffinityPods.add(ni.name); else this.nodesWithAffinityPods.delete(ni.name);
     if (ni.podsWithRequiredAntiAffinity.length > 0) this.nodesWithRequiredAntiAffinityPods.add(ni.name);
     else this.nodesWithRequiredAntiAffinityPods.delete(ni.name);
+    if (ni.podsWithAffinity.some((p) => p.requiredAffinity.length + p.preferredAffinity.length + p.preferredAntiAffinity.length > 0)) {
+      this.nodesWithScoringAffinityPods.add(ni.name);
+    } else this.nodesWithScoringAffinityPods.delete(ni.name);
   }
 
   private countImages(ni: NodeInfo, sign: 1 | -1): void {

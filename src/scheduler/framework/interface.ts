@@ -56,7 +56,7 @@ export interface PreEnqueuePlugin extends Plugin {
 }
 
 export interface QueuedPodInfo {
-  readonly info: PodInfo;
+  info: PodInfo;
   /** Time the pod entered the active queue most recently (ms). */
   timestamp: number;
   /** Monotonic arrival order (ties). */

@@ -101,3 +101,19 @@ describe("SchedulingQueue", () => {
     expect(q.nominatedPodsForNode("n1")).toEqual([]);
   });
 });
+
+describe("SchedulingQueue updates", () => {
+  it("status-only updates leave an unschedulable pod in the pool; spec changes move it", () => {
+    const { q, info } = setup({ X: [] });
+    q.add(info("a"));
+    const p = q.pop();
+    if (!p) throw new Error("no pod");
+    p.unschedulablePlugins = new Set(["X"]);
+    q.addUnschedulable(p, q.schedulingCycle);
+    q.update(info("a", { nominatedNodeName: "n1" }), false);
+    expect(q.where("default/a")).toBe("unschedulable");
+    expect(q.nominatedNode("default/a")).toBe("n1");
+    q.update(info("a", { labels: { x: "y" } }), true);
+    expect(q.where("default/a")).toBe("backoff");
+  });
+});

@@ -64,16 +64,22 @@ export class SchedulingQueue {
     this.nominateFromStatus(info);
   }
 
-  /** An unscheduled pod changed. Gated pods re-run PreEnqueue; unschedulable ones move on any change. */
-  update(info: PodInfo): void {
+  /**
+   * An unscheduled pod changed. Gated pods re-run PreEnqueue; pods in the unschedulable pool move
+   * to backoff/active when `specChanged` (status-only updates leave them where they are).
+   */
+  update(info: PodInfo, specChanged = true): void {
+    const nominated = info.pod.status?.nominatedNodeName;
+    if (nominated && this.nominatedNodeOf.get(info.key) !== nominated) this.addNominated(info, nominated);
     const k = info.key;
     const inFlight = this.inFlight.get(k);
-    if (inFlight) { (inFlight as { info: PodInfo }).info = info; return; }
+    if (inFlight) { inFlight.info = info; return; }
     const a = this.active.get(k);
     if (a) { this.active.push({ ...a, info }); return; }
     const b = this.backoff.get(k);
     if (b) { this.backoff.push({ ...b, info }); return; }
     const u = this.unschedulable.get(k);
+    if (u && !specChanged) { u.info = info; return; }
     if (u) {
       this.unschedulable.delete(k);
       const q = { ...u, info, unschedulablePlugins: new Set<string>() };

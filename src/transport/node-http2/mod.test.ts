@@ -70,6 +70,44 @@ describe("node-http2 adapter internals", () => {
     ]);
   });
 
+  it("a streaming body for a client that left before the response began is return()ed", async () => {
+    let returned = false;
+    let started = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const srv = await nodeHttp2Transport.listen(async () => {
+      await gate;
+      const it: AsyncIterator<Uint8Array> = {
+        next: async () => {
+          started = true;
+          return { done: true, value: undefined };
+        },
+        return: async () => {
+          returned = true;
+          return { done: true, value: undefined };
+        },
+      };
+      return { status: 200, body: { [Symbol.asyncIterator]: () => it } };
+    }, { host: "127.0.0.1", port: 0 });
+    try {
+      const s = http2.connect(`http://127.0.0.1:${srv.port}`);
+      s.on("error", () => undefined);
+      const r = s.request({ ":path": "/watch" });
+      r.on("error", () => undefined);
+      r.end();
+      await new Promise((res) => setTimeout(res, 100));
+      r.close(http2.constants.NGHTTP2_CANCEL);
+      await new Promise((res) => setTimeout(res, 100));
+      release();
+      for (let i = 0; i < 100 && !returned; i++) await new Promise((res) => setTimeout(res, 10));
+      expect(returned).toBe(true);
+      expect(started).toBe(false);
+      s.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it("LazyAbort: the signal handed out after abort() is already aborted; abort() is idempotent", () => {
     const early = new LazyAbort();
     early.abort(new Error("gone"));

@@ -23,12 +23,12 @@ const GROUP = "scheduling.k8s.io";
 export const SYSTEM_PRIORITY_CLASSES: readonly KubeObject[] = [
   {
     apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: SYSTEM_NODE_CRITICAL },
-    value: 2000001000, globalDefault: false, preemptionPolicy: DEFAULT_PREEMPTION_POLICY,
+    value: 2000001000, preemptionPolicy: DEFAULT_PREEMPTION_POLICY,
     description: "Used for system critical pods that must not be moved from their current node.",
   },
   {
     apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: SYSTEM_CLUSTER_CRITICAL },
-    value: 2000000000, globalDefault: false, preemptionPolicy: DEFAULT_PREEMPTION_POLICY,
+    value: 2000000000, preemptionPolicy: DEFAULT_PREEMPTION_POLICY,
     description: "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
   },
 ];

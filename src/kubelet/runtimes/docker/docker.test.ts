@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runRuntimeConformance } from "../../runtime/conformance.ts";
 import { isRuntimeError } from "../../runtime/errors.ts";
 import { parseCriRecord, recordText } from "../../runtime/logs.ts";
-import { execSync } from "../../runtime/streams.ts";
+import { collectingSink, execSync, stdinOf } from "../../runtime/streams.ts";
 import type { ContainerConfig, PodSandboxConfig } from "../../runtime/types.ts";
 import { type Dockerd, dockerSkipReason } from "../../../../test/support/dockerd.ts";
 import { DOCKER_RECIPES, dockerFactory, IMAGES, runtimeOptions, sharedDockerd, stopSharedDockerd } from "./_harness.ts";
@@ -231,6 +231,29 @@ if (skip === undefined) {
       // Programs that exist (absolute, or found on PATH) keep docker-init.
       const ok = await rt.createContainer(sb, containerConfig("ok", ["/bin/sleep", "1"]), sc);
       expect(((await d.docker.getContainer(ok).inspect()) as unknown as { HostConfig: { Init: boolean } }).HostConfig.Init).toBe(true);
+    });
+
+    it("attach feeds stdin to a stdin container; a tty container's output reaches its CRI log", async () => {
+      await setup();
+      const sc = sandboxConfig(logRoot);
+      const sb = await rt.runPodSandbox(sc);
+      const cat = await run(sb, sc, containerConfig("cat", ["cat"], { stdin: true, stdinOnce: true }));
+      const out = collectingSink();
+      const s = await rt.attach(cat, { tty: false, stdout: out, stdin: stdinOf("through ", "attach\n") });
+      expect((await s.exit).exitCode).toBe(0); // stdinOnce: EOF of the attached stdin ends cat
+      expect(out.text()).toBe("through attach\n");
+      expect(lines((await rt.containerStatus(cat)).logPath!)).toEqual(["through attach"]);
+
+      const tty = await run(sb, sc, containerConfig("tty", ["sh", "-c", "echo tty-line; sleep 3600"], { tty: true }));
+      const path = (await rt.containerStatus(tty)).logPath!;
+      await until(() => {
+        try {
+          return lines(path).length >= 1;
+        } catch {
+          return false;
+        }
+      }, "the tty output in the log");
+      expect(lines(path)[0]).toMatch(/^tty-line\r?$/);
     });
 
     it("port-forward answers Unavailable when nothing listens", async () => {

@@ -56,7 +56,7 @@ describe(NAME, () => {
   });
   it("preemptionPolicy Never", () => {
     const r = run([...full("n1", 1)], { priority: 10, preemptNever: true });
-    expect(r.status.message).toBe(MSG_NEVER);
+    expect(r.status.message).toBe(`preemption: ${MSG_NEVER}`);
     expect(r.result).toBeUndefined();
   });
   it("at equal victim priority, the node whose victims started latest wins", () => {

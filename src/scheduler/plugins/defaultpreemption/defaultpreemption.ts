@@ -123,7 +123,8 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFil
     postFilter(state: CycleState, pod: PodInfo, snap: Snapshot, statuses: NodeStatusReader) {
       const none = (msg: string, clear: boolean): { result: PostFilterResult | undefined; status: Status } => ({
         result: clear ? { nominatedNodeName: "", victims: [] } : undefined,
-        status: Status.unschedulable(msg),
+        // Upstream's DefaultPreemption prefixes every PostFilter message with "preemption: ".
+        status: Status.unschedulable(`preemption: ${msg}`),
       });
       if (pod.preemptNever) return none(MSG_NEVER, false);
       const nominated = pod.pod.status?.nominatedNodeName ?? "";
@@ -142,7 +143,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFil
       let tried = 0;
       const fail = (): { result: PostFilterResult | undefined; status: Status } => {
         if (n - tried > 0) reasons.set(MSG_NOT_HELPFUL, (reasons.get(MSG_NOT_HELPFUL) ?? 0) + n - tried);
-        return none(`preemption: 0/${n} nodes are available: ${reasonHistogram(reasons)}.`, true);
+        return none(`0/${n} nodes are available: ${reasonHistogram(reasons)}.`, true);
       };
       if (potential.length === 0) return fail();
       let want = Math.floor((potential.length * pct) / 100);

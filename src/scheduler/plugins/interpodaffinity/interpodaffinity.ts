@@ -4,6 +4,7 @@
  * domain (a map keyed by topology key + value), so Filter and Score are O(terms) per node.
  */
 import type { NodeInfo } from "../../cache/node_info.ts";
+import type { PodRef } from "../../cache/_podindex.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { ActionType } from "../../framework/events.ts";
 import type { EnqueueExtensions, FilterPlugin, Handle, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
@@ -16,21 +17,44 @@ export const NAME = "InterPodAffinity";
 export const ERR_EXISTING_ANTI = "node(s) didn't satisfy existing pods anti-affinity rules";
 export const ERR_AFFINITY = "node(s) didn't match pod affinity rules";
 export const ERR_ANTI = "node(s) didn't match pod anti-affinity rules";
+// Shared verdicts (see PodTopologySpread): only `plugin` is ever set, always to this name.
+const EXISTING_ANTI = Status.unschedulable(ERR_EXISTING_ANTI).withPlugin("InterPodAffinity");
+const AFFINITY = Status.unresolvable(ERR_AFFINITY).withPlugin("InterPodAffinity");
+const ANTI = Status.unschedulable(ERR_ANTI).withPlugin("InterPodAffinity");
 
-const pairKey = (k: string, v: string): string => `${k}\u0000${v}`;
-
-function bump(m: Map<string, number>, k: string, d: number): void {
-  const n = (m.get(k) ?? 0) + d;
-  if (n === 0) m.delete(k); else m.set(k, n);
+/** Matching-pod counts per topology domain: topology key → value → count (zero entries removed). */
+class Counts {
+  readonly m = new Map<string, Map<string, number>>();
+  size = 0;
+  bump(key: string, value: string, d: number): void {
+    let inner = this.m.get(key);
+    if (!inner) { inner = new Map(); this.m.set(key, inner); }
+    const before = inner.get(value) ?? 0;
+    const n = before + d;
+    if (n === 0) inner.delete(value); else inner.set(value, n);
+    if (before === 0 && n !== 0) this.size++; else if (before !== 0 && n === 0) this.size--;
+    if (inner.size === 0) this.m.delete(key);
+  }
+  get(key: string, value: string): number { return this.m.get(key)?.get(value) ?? 0; }
+  /** Any positive count in a domain the node belongs to. */
+  anyOn(labels: Readonly<Record<string, string>>): boolean {
+    for (const [k, inner] of this.m) {
+      const v = labels[k];
+      if (v !== undefined && (inner.get(v) ?? 0) > 0) return true;
+    }
+    return false;
+  }
+  clone(): Counts {
+    const c = new Counts();
+    for (const [k, inner] of this.m) c.m.set(k, new Map(inner));
+    c.size = this.size;
+    return c;
+  }
 }
 
 class PreFilterState {
-  constructor(
-    readonly existingAnti = new Map<string, number>(),
-    readonly affinity = new Map<string, number>(),
-    readonly anti = new Map<string, number>(),
-  ) {}
-  clone(): PreFilterState { return new PreFilterState(new Map(this.existingAnti), new Map(this.affinity), new Map(this.anti)); }
+  constructor(readonly existingAnti = new Counts(), readonly affinity = new Counts(), readonly anti = new Counts()) {}
+  clone(): PreFilterState { return new PreFilterState(this.existingAnti.clone(), this.affinity.clone(), this.anti.clone()); }
 }
 const preFilterKey = new StateKey<PreFilterState>(`PreFilter${NAME}`);
 const preScoreKey = new StateKey<Map<string, Map<string, number>>>(`PreScore${NAME}`);
@@ -48,40 +72,50 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     const labels = node.labels;
     for (const t of other.requiredAntiAffinity) {
       const v = labels[t.topologyKey];
-      if (v !== undefined && termMatches(t, pod, nsl)) bump(s.existingAnti, pairKey(t.topologyKey, v), d);
+      if (v !== undefined && termMatches(t, pod, nsl)) s.existingAnti.bump(t.topologyKey, v, d);
     }
     if (pod.requiredAffinity.length > 0 && matchesAll(pod.requiredAffinity, other)) {
       for (const t of pod.requiredAffinity) {
         const v = labels[t.topologyKey];
-        if (v !== undefined) bump(s.affinity, pairKey(t.topologyKey, v), d);
+        if (v !== undefined) s.affinity.bump(t.topologyKey, v, d);
       }
     }
     for (const t of pod.requiredAntiAffinity) {
       const v = labels[t.topologyKey];
-      if (v !== undefined && termMatches(t, other, nsl)) bump(s.anti, pairKey(t.topologyKey, v), d);
+      if (v !== undefined && termMatches(t, other, nsl)) s.anti.bump(t.topologyKey, v, d);
+    }
+  }
+
+  /** Pods a term may match: its namespaces (or those its namespaceSelector admits) via the label index. */
+  function* candidates(snap: Snapshot, t: AffinityTerm): Iterable<PodRef> {
+    if (t.namespaceSelector === undefined) {
+      for (const ns of t.namespaces) yield* snap.pods.candidates(ns, t.selector);
+      return;
+    }
+    for (const ns of [...snap.pods.namespaces()]) {
+      if (!t.namespaces.has(ns)) {
+        const l = nsl(ns);
+        if (!t.namespaceSelector.empty && (l === undefined || !t.namespaceSelector.matches(l))) continue;
+      }
+      yield* snap.pods.candidates(ns, t.selector);
     }
   }
 
   function filterNode(s: PreFilterState, pod: PodInfo, node: NodeInfo): Status | undefined {
     const labels = node.labels;
-    if (s.existingAnti.size > 0) {
-      for (const k of s.existingAnti.keys()) {
-        const sep = k.indexOf("\u0000");
-        if (labels[k.slice(0, sep)] === k.slice(sep + 1)) return Status.unschedulable(ERR_EXISTING_ANTI);
-      }
-    }
+    if (s.existingAnti.size > 0 && s.existingAnti.anyOn(labels)) return EXISTING_ANTI;
     if (pod.requiredAffinity.length > 0) {
       let exist = true;
       for (const t of pod.requiredAffinity) {
         const v = labels[t.topologyKey];
-        if (v === undefined) return Status.unresolvable(ERR_AFFINITY);
-        if ((s.affinity.get(pairKey(t.topologyKey, v)) ?? 0) <= 0) exist = false;
+        if (v === undefined) return AFFINITY;
+        if (s.affinity.get(t.topologyKey, v) <= 0) exist = false;
       }
-      if (!exist && !(s.affinity.size === 0 && matchesAll(pod.requiredAffinity, pod))) return Status.unresolvable(ERR_AFFINITY);
+      if (!exist && !(s.affinity.size === 0 && matchesAll(pod.requiredAffinity, pod))) return AFFINITY;
     }
     for (const t of pod.requiredAntiAffinity) {
       const v = labels[t.topologyKey];
-      if (v !== undefined && (s.anti.get(pairKey(t.topologyKey, v)) ?? 0) > 0) return Status.unschedulable(ERR_ANTI);
+      if (v !== undefined && s.anti.get(t.topologyKey, v) > 0) return ANTI;
     }
     return undefined;
   }
@@ -104,30 +138,28 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     preFilter(state: CycleState, pod: PodInfo, snap: Snapshot) {
       if (pod.parseError) return Status.unresolvable(pod.parseError);
       const s = new PreFilterState();
-      for (const name of snap.nodesWithRequiredAntiAffinityPods) {
-        const node = snap.get(name);
-        if (!node) continue;
-        for (const other of node.podsWithRequiredAntiAffinity) {
-          for (const t of other.requiredAntiAffinity) {
+      for (const ref of snap.pods.antiAffinityTermsFor(pod.labels)) {
+        const node = snap.get(ref.node);
+        const v = node?.labels[ref.term.topologyKey];
+        if (v !== undefined && termMatches(ref.term, pod, nsl)) s.existingAnti.bump(ref.term.topologyKey, v, 1);
+      }
+      const first = pod.requiredAffinity[0];
+      if (first) {
+        for (const ref of candidates(snap, first)) {
+          if (!matchesAll(pod.requiredAffinity, ref.pod)) continue;
+          const node = snap.get(ref.node);
+          if (!node) continue;
+          for (const t of pod.requiredAffinity) {
             const v = node.labels[t.topologyKey];
-            if (v !== undefined && termMatches(t, pod, nsl)) bump(s.existingAnti, pairKey(t.topologyKey, v), 1);
+            if (v !== undefined) s.affinity.bump(t.topologyKey, v, 1);
           }
         }
       }
-      if (pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0) {
-        for (const node of snap.nodes) {
-          for (const other of node.pods) {
-            if (pod.requiredAffinity.length > 0 && matchesAll(pod.requiredAffinity, other)) {
-              for (const t of pod.requiredAffinity) {
-                const v = node.labels[t.topologyKey];
-                if (v !== undefined) bump(s.affinity, pairKey(t.topologyKey, v), 1);
-              }
-            }
-            for (const t of pod.requiredAntiAffinity) {
-              const v = node.labels[t.topologyKey];
-              if (v !== undefined && termMatches(t, other, nsl)) bump(s.anti, pairKey(t.topologyKey, v), 1);
-            }
-          }
+      for (const t of pod.requiredAntiAffinity) {
+        for (const ref of candidates(snap, t)) {
+          if (!termMatches(t, ref.pod, nsl)) continue;
+          const v = snap.get(ref.node)?.labels[t.topologyKey];
+          if (v !== undefined) s.anti.bump(t.topologyKey, v, 1);
         }
       }
       if (s.existingAnti.size === 0 && pod.requiredAffinity.length === 0 && pod.requiredAntiAffinity.length === 0) {
@@ -162,22 +194,32 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     },
     preScore(state: CycleState, pod: PodInfo, snap: Snapshot) {
       const hasConstraints = pod.preferredAffinity.length > 0 || pod.preferredAntiAffinity.length > 0;
-      if (!hasConstraints && snap.nodesWithAffinityPods.size === 0) return Status.skip();
+      if (!hasConstraints && (snap.nodesWithScoringAffinityPods.size === 0 || (hardWeight === 0 && ignoreExistingPreferred))) return Status.skip();
       const m = new Map<string, Map<string, number>>();
-      const visit = (node: NodeInfo, pods: readonly PodInfo[]): void => {
-        if (Object.keys(node.labels).length === 0) return;
-        for (const other of pods) {
-          processTerms(m, pod.preferredAffinity, undefined, other, node, 1);
-          processTerms(m, pod.preferredAntiAffinity, undefined, other, node, -1);
+      // The incoming pod's preferred terms against the pods they can match (label index).
+      const incoming = (terms: readonly WeightedAffinityTerm[], sign: number): void => {
+        for (const t of terms) {
+          if (t.weight === 0) continue;
+          for (const ref of candidates(snap, t)) {
+            const node = snap.get(ref.node);
+            if (node && Object.keys(node.labels).length > 0) processTerms(m, [t], undefined, ref.pod, node, sign);
+          }
+        }
+      };
+      incoming(pod.preferredAffinity, 1);
+      incoming(pod.preferredAntiAffinity, -1);
+      // Existing pods' terms that may match the incoming pod.
+      for (const name of snap.nodesWithScoringAffinityPods) {
+        const node = snap.get(name);
+        if (!node || Object.keys(node.labels).length === 0) continue;
+        for (const other of node.podsWithAffinity) {
           if (hardWeight > 0) processTerms(m, other.requiredAffinity, hardWeight, pod, node, 1);
           if (!ignoreExistingPreferred) {
             processTerms(m, other.preferredAffinity, undefined, pod, node, 1);
             processTerms(m, other.preferredAntiAffinity, undefined, pod, node, -1);
           }
         }
-      };
-      if (hasConstraints) for (const node of snap.nodes) visit(node, node.pods);
-      else for (const name of snap.nodesWithAffinityPods) { const n = snap.get(name); if (n) visit(n, n.podsWithAffinity); }
+      }
       if (m.size === 0) return Status.skip();
       state.write(preScoreKey, m);
       return undefined;

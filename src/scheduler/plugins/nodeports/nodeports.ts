@@ -6,12 +6,13 @@ import { Status } from "../../framework/status.ts";
 
 export const NAME = "NodePorts";
 export const ERR_REASON = "node(s) didn't have free ports for the requested pod ports";
+const REJECT = Status.unschedulable(ERR_REASON).withPlugin("NodePorts");
 
 export function newNodePorts(): FilterPlugin & EnqueueExtensions {
   const plugin = {
     name: NAME,
     filter(_state, pod, node) {
-      for (const hp of pod.hostPorts) if (portConflicts(node.usedPorts, hp)) return Status.unschedulable(ERR_REASON);
+      for (const hp of pod.hostPorts) if (portConflicts(node.usedPorts, hp)) return REJECT;
       return undefined;
     },
     filterAll(state, pod, snap, sink) {

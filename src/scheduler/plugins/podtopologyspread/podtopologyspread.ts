@@ -22,6 +22,10 @@ export const NAME = "PodTopologySpread";
 export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
 export const ERR_MISSING_LABEL = `${ERR_CONSTRAINTS} (missing required label)`;
 const HOSTNAME = "kubernetes.io/hostname";
+// Shared verdicts: filters reject thousands of nodes per pod; statuses are immutable apart from
+// `plugin`, which is always this plugin's name.
+const MISSING_LABEL = Status.unresolvable(ERR_MISSING_LABEL).withPlugin("PodTopologySpread");
+const CONSTRAINTS = Status.unschedulable(ERR_CONSTRAINTS).withPlugin("PodTopologySpread");
 const HARD = ["NoSchedule", "NoExecute"];
 
 export const SYSTEM_DEFAULT_CONSTRAINTS: readonly TopologySpreadConstraint[] = [
@@ -49,14 +53,29 @@ function hasAllKeys(node: NodeInfo, cs: readonly Constraint[]): boolean {
 }
 
 class FilterState {
-  constructor(readonly constraints: readonly Constraint[], readonly counts: Map<string, number>[], readonly affinity: RequiredNodeAffinity) {}
-  clone(): FilterState { return new FilterState(this.constraints, this.counts.map((m) => new Map(m)), this.affinity); }
+  private mins: number[] | undefined;
+  constructor(
+    readonly constraints: readonly Constraint[],
+    readonly counts: Map<string, number>[],
+    readonly affinity: RequiredNodeAffinity,
+    /** 1 when the incoming pod matches constraint i's selector itself. */
+    readonly selfMatch: readonly number[],
+  ) {}
+  clone(): FilterState { return new FilterState(this.constraints, this.counts.map((m) => new Map(m)), this.affinity, this.selfMatch); }
+  /** Counts changed (preemption dry runs): drop the cached minimums. */
+  touch(): void { this.mins = undefined; }
+  /** The global minimum matching count of constraint i (0 while fewer than minDomains domains exist). */
   minMatch(i: number): number {
-    const c = this.constraints[i], m = this.counts[i];
-    if (!c || !m || m.size < c.minDomains) return 0;
-    let min = Infinity;
-    for (const v of m.values()) if (v < min) min = v;
-    return min === Infinity ? 0 : min;
+    if (!this.mins) {
+      this.mins = this.constraints.map((c, k) => {
+        const m = this.counts[k];
+        if (!m || m.size < c.minDomains) return 0;
+        let min = Infinity;
+        for (const v of m.values()) if (v < min) min = v;
+        return min === Infinity ? 0 : min;
+      });
+    }
+    return this.mins[i] ?? 0;
   }
 }
 interface ScoreState {
@@ -153,17 +172,17 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
       const tv = node.labels[c.topologyKey] ?? "";
       if (m) m.set(tv, (m.get(tv) ?? 0) + d);
     });
+    s.touch();
   }
 
   function filterNode(s: FilterState, pod: PodInfo, node: NodeInfo): Status | undefined {
-    if (!hasAllKeys(node, s.constraints)) return Status.unresolvable(ERR_MISSING_LABEL);
+    if (!hasAllKeys(node, s.constraints)) return MISSING_LABEL;
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i];
       if (!c) continue;
       const tv = node.labels[c.topologyKey] ?? "";
-      const self = c.selector.matches(pod.labels) ? 1 : 0;
-      const skew = (s.counts[i]?.get(tv) ?? 0) + self - s.minMatch(i);
-      if (skew > c.maxSkew) return Status.unschedulable(ERR_CONSTRAINTS);
+      const skew = (s.counts[i]?.get(tv) ?? 0) + (s.selfMatch[i] ?? 0) - s.minMatch(i);
+      if (skew > c.maxSkew) return CONSTRAINTS;
     }
     return undefined;
   }
@@ -178,16 +197,29 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
       if (built.length === 0) { state.skipFilter.add(NAME); return undefined; }
       const aff = new RequiredNodeAffinity(pod.pod);
       const counts = built.map(() => new Map<string, number>());
+      // Every eligible domain starts at 0; matching pods are then found through the label index.
+      const trivial = built.every((c) => (!c.honorAffinity || aff.trivial) && !c.honorTaints);
       for (const node of snap.nodes) {
         if (!hasAllKeys(node, built)) continue;
-        built.forEach((c, i) => {
-          if (!included(c, pod, node, aff)) return;
+        for (let i = 0; i < built.length; i++) {
+          const c = built[i], m = counts[i];
+          if (!c || !m || (!trivial && !included(c, pod, node, aff))) continue;
           const tv = node.labels[c.topologyKey] ?? "";
-          const m = counts[i];
-          if (m) m.set(tv, (m.get(tv) ?? 0) + countMatching(node, c.selector, pod.namespace));
-        });
+          if (!m.has(tv)) m.set(tv, 0);
+        }
       }
-      state.write(filterKey, new FilterState(built, counts, aff));
+      built.forEach((c, i) => {
+        const m = counts[i];
+        if (!m) return;
+        for (const ref of snap.pods.candidates(pod.namespace, c.selector)) {
+          if (ref.pod.terminating || !c.selector.matches(ref.pod.labels)) continue;
+          const node = snap.get(ref.node);
+          if (!node || !hasAllKeys(node, built) || !included(c, pod, node, aff)) continue;
+          const tv = node.labels[c.topologyKey] ?? "";
+          m.set(tv, (m.get(tv) ?? 0) + 1);
+        }
+      });
+      state.write(filterKey, new FilterState(built, counts, aff, built.map((c) => (c.selector.matches(pod.labels) ? 1 : 0))));
       return undefined;
     },
     preFilterExtensions: {
@@ -228,14 +260,15 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
       }
       const weights = cs.map((c, i) => Math.log((c.topologyKey === HOSTNAME ? feasible.length - ignored.size : sizes[i] ?? 0) + 2));
       const aff = new RequiredNodeAffinity(pod.pod);
-      for (const node of snap.nodes) {
-        if (requireAll && !hasAllKeys(node, cs)) continue;
-        for (const c of cs) {
-          if (!included(c, pod, node, aff)) continue;
+      for (const c of cs) {
+        if (c.topologyKey === HOSTNAME) continue;
+        for (const ref of snap.pods.candidates(pod.namespace, c.selector)) {
+          if (ref.pod.terminating || !c.selector.matches(ref.pod.labels)) continue;
+          const node = snap.get(ref.node);
+          if (!node || (requireAll && !hasAllKeys(node, cs)) || !included(c, pod, node, aff)) continue;
           const k = `${c.topologyKey}\u0000${node.labels[c.topologyKey] ?? ""}`;
           const cur = pairCounts.get(k);
-          if (cur === undefined) continue;
-          pairCounts.set(k, cur + countMatching(node, c.selector, pod.namespace));
+          if (cur !== undefined) pairCounts.set(k, cur + 1);
         }
       }
       state.write(scoreKey, { constraints: cs, ignored, pairCounts, weights });
