@@ -312,7 +312,7 @@ describe("create / get / update / patch / delete", () => {
     await call("DELETE", "/api/v1/namespaces/tmp");
     const r = await call("POST", "/api/v1/namespaces/tmp/configmaps", { body: cm("d") });
     expect(r.status).toBe(403);
-    expect((await bodyJson(r)).message).toBe("unable to create new content in namespace tmp because it is being terminated");
+    expect((await bodyJson(r)).message).toBe(`configmaps "d" is forbidden: unable to create new content in namespace tmp because it is being terminated`);
     expect((await call("GET", "/api/v1/namespaces/tmp/configmaps/c")).status).toBe(404);
     expect((await call("DELETE", "/api/v1/namespaces/default")).status).toBe(403);
   });

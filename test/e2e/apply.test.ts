@@ -12,7 +12,7 @@ import { Kubectl, startTug, type KubectlVersion, type TugProcess } from "./harne
 let tug: TugProcess;
 
 beforeAll(async () => {
-  tug = await startTug();
+  tug = await startTug({ apiOnly: true }); // managedFields shapes without controller writes
 });
 
 afterAll(async () => {
