@@ -19,7 +19,7 @@ import { handleGet, handleList } from "./handlers/read.ts";
 import { handleCreate, handlePatch, handleUpdate } from "./handlers/write.ts";
 import { handleDelete, handleDeleteCollection } from "./handlers/delete.ts";
 import { handleWatch } from "./handlers/watch.ts";
-import { handleBinding, handleScale, handleStatus } from "./handlers/subresources.ts";
+import { handleBinding, handleFinalize, handleScale, handleStatus } from "./handlers/subresources.ts";
 import { createOpenApiService } from "./openapi/mod.ts";
 
 export interface HandlerOptions {
@@ -148,6 +148,8 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
       case "binding":
         if (res.info.group === "" && res.info.plural === "pods") return handleBinding(ctx);
         break;
+      case "finalize":
+        return handleFinalize(ctx);
     }
     // Listed in discovery but served by a later component (log, exec, attach, portforward, ...).
     throw notFoundPath();

@@ -19,6 +19,25 @@ const MAX_GENERATE_ATTEMPTS = 8;
 
 export const MODIFIED = "the object has been modified; please apply your changes to the latest version and try again";
 
+/**
+ * Finalizers that keep a deleted object in place: `metadata.finalizers`, plus — for namespaces —
+ * `spec.finalizers` (the `kubernetes` finalizer the namespace controller removes through
+ * `namespaces/<name>/finalize` once the namespace's content is gone).
+ */
+export function pendingFinalizers(res: Resource, obj: KubeObject): number {
+  return (obj.metadata?.finalizers ?? []).length + namespaceSpecFinalizers(res, obj);
+}
+
+function namespaceSpecFinalizers(res: Resource, obj: KubeObject): number {
+  if (!isNamespaceResource(res)) return 0;
+  const spec = obj["spec"] as { finalizers?: unknown } | undefined;
+  return Array.isArray(spec?.finalizers) ? spec.finalizers.length : 0;
+}
+
+export function isNamespaceResource(res: Resource): boolean {
+  return res.info.group === "" && res.info.plural === "namespaces";
+}
+
 export function keyOf(res: Resource, namespace: string, name: string): string {
   return objectKey(res.prefix, res.info.namespaced ? namespace : "", name);
 }
@@ -231,7 +250,7 @@ export async function updateObject(
     }
 
     const meta = obj.metadata ?? {};
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0) {
+    if (meta.deletionTimestamp && pendingFinalizers(res, obj) === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0) {
       if (opts.dryRun) return { object: obj, deleted: true };
       const done = await removeNow(core, res, key, cur, obj);
       if (done) return done;
@@ -342,10 +361,15 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
     }
     const grace = isPod ? podGrace(obj, opts.gracePeriodSeconds) : 0;
     const now = core.now();
+    // Finalizers on the namespace's spec block removal like metadata ones.
+    const blocking = finalizers.length + namespaceSpecFinalizers(res, obj);
+    if (isNamespaceResource(res) && blocking > 0) {
+      obj["status"] = { ...((obj["status"] as Record<string, unknown> | undefined) ?? {}), phase: "Terminating" };
+    }
     if (m.deletionTimestamp) {
       // Already being deleted: only a shorter grace period changes anything.
       const curGrace = m.deletionGracePeriodSeconds ?? 0;
-      if (finalizers.length === 0 && (grace === 0 || opts.gracePeriodSeconds === 0)) {
+      if (blocking === 0 && (grace === 0 || opts.gracePeriodSeconds === 0)) {
         if (opts.dryRun) return { object: obj, deleted: true };
         const done = await removeNow(core, res, key, cur, obj);
         if (done) return done;
@@ -354,7 +378,7 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
       if (grace >= curGrace) return { object: old };
       m.deletionGracePeriodSeconds = grace;
       m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
-    } else if (finalizers.length > 0 || grace > 0) {
+    } else if (blocking > 0 || grace > 0) {
       m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
       m.deletionGracePeriodSeconds = grace;
     } else {

@@ -313,8 +313,26 @@ describe("create / get / update / patch / delete", () => {
     const r = await call("POST", "/api/v1/namespaces/tmp/configmaps", { body: cm("d") });
     expect(r.status).toBe(403);
     expect((await bodyJson(r)).message).toBe(`configmaps "d" is forbidden: unable to create new content in namespace tmp because it is being terminated`);
-    expect((await call("GET", "/api/v1/namespaces/tmp/configmaps/c")).status).toBe(404);
+    // Content stays until the namespace controller removes it; the namespace stays Terminating.
+    expect((await call("GET", "/api/v1/namespaces/tmp/configmaps/c")).status).toBe(200);
+    expect((await bodyJson(await call("GET", "/api/v1/namespaces/tmp"))).status.phase).toBe("Terminating");
     expect((await call("DELETE", "/api/v1/namespaces/default")).status).toBe(403);
+  });
+  it("namespaces: finalize removes a Terminating namespace once both finalizer lists are empty", async () => {
+    await call("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: "fin" } } });
+    const created = await bodyJson(await call("GET", "/api/v1/namespaces/fin"));
+    expect(created.spec.finalizers).toEqual(["kubernetes"]);
+    expect((await call("DELETE", "/api/v1/namespaces/fin")).status).toBe(200);
+    const term = await bodyJson(await call("GET", "/api/v1/namespaces/fin"));
+    expect(term.metadata.deletionTimestamp).toBeTruthy();
+    expect(term.status.phase).toBe("Terminating");
+    // finalize is PUT only, and keeps everything but spec.finalizers
+    expect((await call("POST", "/api/v1/namespaces/fin/finalize", { body: term })).status).toBe(405);
+    const bad = await call("PUT", "/api/v1/namespaces/fin/finalize", { body: { ...term, spec: { finalizers: [""] } } });
+    expect(bad.status).toBe(422);
+    const fin = await call("PUT", "/api/v1/namespaces/fin/finalize", { body: { ...term, spec: { finalizers: [] } } });
+    expect(fin.status).toBe(200);
+    expect((await call("GET", "/api/v1/namespaces/fin")).status).toBe(404);
   });
   it("deletecollection by label", async () => {
     await call("POST", "/api/v1/namespaces/default/configmaps", { body: { ...cm("l1"), metadata: { name: "l1", labels: { x: "1" } } } });

@@ -1,18 +1,15 @@
 /**
  * delete and deletecollection, with DeleteOptions from the body (JSON/YAML/protobuf) or query.
- * Namespaces: the system namespaces cannot be deleted; deleting another marks it Terminating,
- * removes its contents and then the namespace (INTERIM: inline until the namespace controller
- * exists; a namespace with finalizers stays Terminating).
+ * Namespaces: the system namespaces cannot be deleted; deleting another marks it Terminating
+ * until the namespace controller has removed its content and finalized it.
  */
 import { ApiError, badRequest } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/object.ts";
 import type { HttpResponse } from "../../transport/types.ts";
-import type { TxnOp } from "../../store/types.ts";
 import { decodeObjectBody, isObject, readBody, requestFormat } from "../body.ts";
-import { renderContext, type RequestContext, type Resource, type ServerCore } from "../context.ts";
+import { renderContext, type RequestContext, type Resource } from "../context.ts";
 import { renderObject } from "../respond.ts";
-import { deleteObject, keyOf, updateObject, type DeleteOptions, type WriteResult } from "../rest.ts";
-import { prefixEnd } from "../storereader.ts";
+import { deleteObject, type DeleteOptions, type WriteResult } from "../rest.ts";
 
 const POLICIES = new Set(["Orphan", "Background", "Foreground"]);
 
@@ -103,32 +100,11 @@ export async function handleDelete(ctx: RequestContext): Promise<HttpResponse> {
     if (PROTECTED_NAMESPACES.has(info.name)) {
       throw new ApiError(403, "Forbidden", `namespaces "${info.name}" is forbidden: this namespace may not be deleted`, { name: info.name, kind: "namespaces" });
     }
-    return deleteResponse(ctx, await deleteNamespace(core, res, info.name, opts));
+    // Marks it Terminating (its spec.finalizers hold it); the namespace controller deletes the
+    // content and then calls `finalize`, which removes it.
+    return deleteResponse(ctx, await deleteObject(core, res, "", info.name, opts));
   }
   return deleteResponse(ctx, await deleteObject(core, res, info.namespace, info.name, opts));
-}
-
-async function deleteNamespace(core: ServerCore, res: Resource, name: string, opts: DeleteOptions): Promise<WriteResult> {
-  if (opts.dryRun) return deleteObject(core, res, "", name, opts);
-  // 1. Terminating: blocks new content.
-  const marked = await updateObject(core, res, "", name, (cur) => {
-    if (opts.preconditions?.uid && opts.preconditions.uid !== cur.metadata?.uid) return cur; // checked by deleteObject below
-    const status = { ...((cur["status"] as Record<string, unknown> | undefined) ?? {}), phase: "Terminating" };
-    return { ...cur, status, metadata: { ...cur.metadata, resourceVersion: "" } };
-  }, { mode: "status", dryRun: false });
-  // 2. Contents (every namespaced resource), then 3. the namespace itself.
-  for (const r of core.resources.values()) {
-    if (!r.info.namespaced) continue;
-    const base = `${r.prefix}${name}/`;
-    const release: TxnOp[] = [];
-    if (r.info.group === "" && r.info.plural === "services") {
-      const svcs = await core.store.range({ key: base, end: prefixEnd(base) });
-      for (const kv of svcs.kvs) release.push(...core.services.release(core.codec.fromKv(kv).object));
-    }
-    await core.store.txn({ success: [{ type: "delete", key: base, end: prefixEnd(base) }, ...release] });
-  }
-  void marked;
-  return deleteObject(core, res, "", name, opts);
 }
 
 export async function handleDeleteCollection(ctx: RequestContext): Promise<HttpResponse> {

@@ -126,3 +126,28 @@ export async function handleBinding(ctx: RequestContext): Promise<HttpResponse> 
   }, { mode: "internal", dryRun: ctx.dryRun });
   return renderObject(201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, objectCtx(ctx));
 }
+
+/**
+ * `PUT namespaces/<name>/finalize`: replaces only `spec.finalizers` (the namespace controller
+ * removes `kubernetes` once the content is gone). A Terminating namespace left with no finalizers
+ * of either kind is removed by the write (updateObject's rule for deleted objects).
+ */
+export async function handleFinalize(ctx: RequestContext): Promise<HttpResponse> {
+  const { core, res, info } = ctx;
+  if (res.info.group !== "" || res.info.plural !== "namespaces") throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+  if (info.verb !== "update") throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  const body = await readObjectBody(ctx, "v1", "Namespace");
+  const bname = body.metadata?.name;
+  if (bname && bname !== info.name) throw badRequest(`the name of the object (${bname}) does not match the name on the URL (${info.name})`);
+  const wanted = (body["spec"] as { finalizers?: unknown } | undefined)?.finalizers ?? [];
+  if (!Array.isArray(wanted) || wanted.some((f) => typeof f !== "string" || f === "")) {
+    throw invalid("", "Namespace", info.name, [{ reason: "FieldValueInvalid", field: "spec.finalizers", message: "Invalid value: must be a list of non-empty finalizer names" }]);
+  }
+  const r = await updateObject(core, res, "", info.name, (ns) => {
+    const spec = { ...((ns["spec"] as Record<string, unknown> | undefined) ?? {}) };
+    if (wanted.length > 0) spec["finalizers"] = wanted;
+    else delete spec["finalizers"];
+    return { ...ns, spec, metadata: { ...ns.metadata, resourceVersion: body.metadata?.resourceVersion ?? "" } };
+  }, { mode: "internal", dryRun: ctx.dryRun });
+  return renderObject(200, r.object, objectCtx(ctx));
+}

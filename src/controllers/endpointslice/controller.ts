@@ -54,7 +54,7 @@ export function watchServicesAndPods(informers: InformerSource, queue: Queue): v
 export class WriteTracker {
   private readonly rvs = new Map<string, string>();
   private readonly gone = new Set<string>();
-  private readonly created = new Map<string, Set<string>>();
+  private readonly created = new Map<string, Map<string, number>>();
 
   wrote(key: string, rv: string | undefined): void {
     if (rv) this.rvs.set(key, rv);
@@ -63,9 +63,9 @@ export class WriteTracker {
     this.gone.add(key);
     this.rvs.delete(key);
   }
-  createdFor(owner: string, key: string): void {
-    const s = this.created.get(owner) ?? new Set<string>();
-    s.add(key);
+  createdFor(owner: string, key: string, nowMs: number): void {
+    const s = this.created.get(owner) ?? new Map<string, number>();
+    s.set(key, nowMs);
     this.created.set(owner, s);
   }
   /** Called by the informer handlers. */
@@ -81,11 +81,12 @@ export class WriteTracker {
     }
   }
   /** True while creations are unseen, a deleted object is still cached, or a cached one is older than written. */
-  stale(owner: string, cached: readonly KubeObject[]): boolean {
+  stale(owner: string, cached: readonly KubeObject[], nowMs: number): boolean {
     const c = this.created.get(owner);
     if (c) {
-      // A creation the handler saw before it was recorded is visible in the cache.
+      // A creation the handler saw before it was recorded is visible in the cache; after 30 s give up waiting.
       for (const o of cached) c.delete(keyOf(o));
+      for (const [k, t] of c) if (nowMs - t > 30_000) c.delete(k);
       if (c.size > 0) return true;
       this.created.delete(owner);
     }
@@ -146,7 +147,7 @@ export class EndpointSliceController implements Controller {
     }
     const pods = podsForService(ctx.informers, svc);
     if (pods === undefined || svc.metadata?.deletionTimestamp !== undefined) return;
-    if (this.tracker.stale(key, existing as KubeObject[])) return { requeueAfterMs: 100 };
+    if (this.tracker.stale(key, existing as KubeObject[], ctx.now().getTime())) return { requeueAfterMs: 100 };
     try {
       selectorOf({ matchLabels: svc.spec?.selector ?? {} });
     } catch (e) {
@@ -165,7 +166,7 @@ export class EndpointSliceController implements Controller {
     }
     for (const s of plan.create) {
       const out = await ctx.writer.create(ENDPOINTSLICES, s as KubeObject);
-      this.tracker.createdFor(key, keyOf(out));
+      this.tracker.createdFor(key, keyOf(out), ctx.now().getTime());
       this.tracker.wrote(keyOf(out), out.metadata?.resourceVersion);
     }
   }
