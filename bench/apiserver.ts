@@ -11,7 +11,9 @@
  *   message; the child runs with --expose-gc) and also from /proc/<pid>/status without GC.
  *   Store: the embedded store (WAL + fsync) in a temp dir by default, `--store memory` for the
  *   in-memory one.
- * - Throughput phases, each run 3 times per encoding (interleaved json/protobuf), median reported:
+ * - Throughput phases, each run 3 times per encoding (interleaved json/protobuf), median reported;
+ *   before each run the bench waits (<= 15 s) for the server to be idle, so background work left
+ *   by the previous run (store flushes, GC) is not billed to the next:
  *   create (pods, 64 in flight), get (64 in flight), list pages of 500 (16 in flight) and full
  *   lists of a namespace holding 10,000 pods (2 in flight). Creates/gets go through the typed
  *   client (bodies encoded/decoded); list bodies are read to the last byte but not decoded by the
@@ -221,7 +223,22 @@ async function pool(total: number, inflight: number, op: (i: number) => Promise<
   return { done, errors, bytes, ...(firstError !== undefined ? { firstError } : {}) };
 }
 
+/**
+ * Waits (at most 15 s) until the server is idle — at most one CPU tick in half a second — so that
+ * background work left by the previous phase (store flushes and snapshots, GC of its garbage) is
+ * not billed to the next one.
+ */
+async function settle(server: Server): Promise<void> {
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    const c0 = cpuSeconds(server.pid);
+    await new Promise((r) => setTimeout(r, 500));
+    if (cpuSeconds(server.pid) - c0 <= 1 / CLK_TCK) return;
+  }
+}
+
 async function measure(server: Server, total: number, inflight: number, op: (i: number) => Promise<number | void>): Promise<PhaseResult> {
+  await settle(server);
   const c0 = cpuSeconds(server.pid);
   const t0 = performance.now();
   const r = await pool(total, inflight, op);

@@ -32,10 +32,55 @@ const WRITE: Record<string, string> = {
 };
 const SPECIAL_FN: Record<Special, string> = {
   time: "Time", microtime: "MicroTime", duration: "Duration", quantity: "Quantity", intorstring: "IntOrString",
-  raw: "RawExtension", fieldsv1: "FieldsV1", strings: "StringArray",
+  raw: "RawExtension", fieldsv1: "FieldsV1", strings: "StringArray", union: "",
 };
-/** Specials whose reader may return undefined (zero time, empty raw). */
-const MAYBE_UNDEFINED = new Set<Special>(["time", "microtime", "raw", "fieldsv1"]);
+/** Specials whose reader may return undefined (zero time, empty raw, empty union). */
+const MAYBE_UNDEFINED = new Set<Special>(["time", "microtime", "raw", "fieldsv1", "union"]);
+
+/**
+ * Codecs of the schema unions (`special: "union"`), emitted into the module that declares them
+ * (they call its JSONSchemaProps codec). JSON forms as upstream marshals them: OrArray is the
+ * array when it has items, else the schema; OrBool is the schema when set, else the bool (a schema
+ * implies allows=true on the wire); OrStringArray is the string list when set, else the schema.
+ */
+const UNIONS: Record<string, (P: string) => string[]> = {
+  JSONSchemaPropsOrArray: (P) => [
+    `export function writeJSONSchemaPropsOrArray(w: Writer, v: unknown): void {`,
+    `  if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) { w.byte(18); const s = w.fork(); encode${P}(w, C.obj(v[i] as T.${P})); w.ldelim(s); } return; }`,
+    `  w.byte(10); const s = w.fork(); encode${P}(w, C.obj(v as T.${P})); w.ldelim(s);`,
+    `}`,
+    `export function readJSONSchemaPropsOrArray(r: Reader, end: number): unknown {`,
+    `  let schema: T.${P} | undefined; let list: T.${P}[] | undefined;`,
+    `  while (r.pos < end) { const t = r.tag(end); const e = t === 10 || t === 18 ? r.ldEnd(end) : 0;`,
+    `    if (t === 10) schema = decode${P}(r, e, new${P}()); else if (t === 18) (list ??= []).push(decode${P}(r, e, new${P}())); else r.skip(t, end); }`,
+    `  return list ?? schema;`,
+    `}`,
+  ],
+  JSONSchemaPropsOrBool: (P) => [
+    `export function writeJSONSchemaPropsOrBool(w: Writer, v: unknown): void {`,
+    `  if (typeof v === "boolean") { w.byte(8); w.bool(v); return; }`,
+    `  w.byte(8); w.bool(true); w.byte(18); const s = w.fork(); encode${P}(w, C.obj(v as T.${P})); w.ldelim(s);`,
+    `}`,
+    `export function readJSONSchemaPropsOrBool(r: Reader, end: number): unknown {`,
+    `  let allows = false; let schema: T.${P} | undefined;`,
+    `  while (r.pos < end) { const t = r.tag(end);`,
+    `    if (t === 8) allows = r.bool(end); else if (t === 18) schema = decode${P}(r, r.ldEnd(end), new${P}()); else r.skip(t, end); }`,
+    `  return schema ?? allows;`,
+    `}`,
+  ],
+  JSONSchemaPropsOrStringArray: (P) => [
+    `export function writeJSONSchemaPropsOrStringArray(w: Writer, v: unknown): void {`,
+    `  if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) { w.byte(18); w.string(v[i]); } return; }`,
+    `  w.byte(10); const s = w.fork(); encode${P}(w, C.obj(v as T.${P})); w.ldelim(s);`,
+    `}`,
+    `export function readJSONSchemaPropsOrStringArray(r: Reader, end: number): unknown {`,
+    `  let schema: T.${P} | undefined; let list: string[] | undefined;`,
+    `  while (r.pos < end) { const t = r.tag(end);`,
+    `    if (t === 10) schema = decode${P}(r, r.ldEnd(end), new${P}()); else if (t === 18) (list ??= []).push(r.string(end)); else r.skip(t, end); }`,
+    `  return list ?? schema;`,
+    `}`,
+  ],
+};
 
 function tagBytes(num: number, wire: number): string {
   const t = (num << 3) | wire;
@@ -66,9 +111,23 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
   /** Appends `v` to the array at `p`, starting it as an exact one-element literal. */
   const append = (p: string, v: string): string => `{ const v = ${v}; const a = ${p}; if (a === undefined) ${p} = [v]; else a.push(v); }`;
   const special = (f: Field): Special | undefined => (f.ref ? model.messages.get(f.ref)!.special : undefined);
+  /** `S.writeTime`, or a union's own writer (in its module). */
+  const spFn = (prefix: "read" | "write", f: Field): string => {
+    const m = model.messages.get(f.ref!)!;
+    if (m.special !== "union") return `S.${prefix}${SPECIAL_FN[m.special!]}`;
+    if (m.module === mod) return `${prefix}${m.name}`;
+    deps.add(m.module);
+    return `${m.module}_pb.${prefix}${m.name}`;
+  };
   const body: string[] = [];
 
   for (const m of messages) {
+    if (m.special === "union") {
+      const emit = UNIONS[m.name];
+      if (!emit) throw new Error(`gen: no codec for union message ${m.fq}`);
+      body.push(...emit("JSONSchemaProps"), "");
+      continue;
+    }
     if (m.special) continue;
     const T = `T.${m.name}`;
     // ---- allocation
@@ -99,15 +158,15 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
       }
       const one = (v: string, ind: string): string[] => {
         if (f.kind !== "message") return [`${ind}${tag} ${WRITE[f.kind]!.replace("V", v)};`];
-        if (sp) return [`${ind}{ ${tag} const s = w.fork(); S.write${SPECIAL_FN[sp]}(w, ${v}); w.ldelim(s); }`];
+        if (sp) return [`${ind}{ ${tag} const s = w.fork(); ${spFn("write", f)}(w, ${v}); w.ldelim(s); }`];
         return [`${ind}{ ${tag} const s = w.fork(); ${fnRef("encode", f.ref!)}(w, C.obj(${v})); w.ldelim(s); }`];
       };
       if (f.map) {
         const vt = (2 << 3) | wire;
         let valueWrite: string;
         if (f.kind !== "message") valueWrite = `w.byte(${vt}); ${WRITE[f.kind]!.replace("V", "m[k]")};`;
-        else if (sp) valueWrite = `w.byte(18); const s2 = w.fork(); S.write${SPECIAL_FN[sp]}(w, m[k]); w.ldelim(s2);`;
-        else valueWrite = `w.byte(18); const s2 = w.fork(); ${fnRef("encode", f.ref!)}(w, C.obj(m[k])); w.ldelim(s2);`;
+        else if (sp) valueWrite = `w.byte(18); const s2 = w.fork(); ${spFn("write", f)}(w, m[k]); w.ldelim(s2);`;
+        else valueWrite = `w.byte(18); const s2 = w.fork(); ${fnRef("encode", f.ref!)}(w, C.obj(m[k]!)); w.ldelim(s2);`;
         enc.push(`  if (${p} != null) {`);
         enc.push(`    const m = C.map(${p}); const keys = Object.keys(m).sort();`);
         enc.push(`    for (let i = 0; i < keys.length; i++) {`);
@@ -149,7 +208,7 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
           read = READ[f.kind]!.replace("E", "e");
         } else if (sp) {
           zero = sp === "quantity" ? '"0"' : sp === "intorstring" ? "0" : "undefined";
-          read = `S.read${SPECIAL_FN[sp]}(r, r.ldEnd(e))`;
+          read = `${spFn("read", f)}(r, r.ldEnd(e))`;
         } else {
           zero = newRef(f.ref!);
           read = `${fnRef("decode", f.ref!)}(r, r.ldEnd(e), ${newRef(f.ref!)})`;
@@ -178,14 +237,15 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
         continue;
       }
       if (sp) {
-        const read = `S.read${SPECIAL_FN[sp]}(r, r.ldEnd(end))`;
+        const read = `${spFn("read", f)}(r, r.ldEnd(end))`;
         const maybe = MAYBE_UNDEFINED.has(sp);
         if (f.repeated) {
           dec.push(maybe
             ? `      case ${tag}: { const u = ${read}; if (u !== undefined) ${append(p, "u")} break; }`
             : `      case ${tag}: ${append(p, read)} break;`);
         } else if (maybe) {
-          const cast = sp === "fieldsv1" ? " as Record<string, unknown>" : "";
+          // Unions decode to `unknown` (the reader checks nothing about the JSON form's TS type).
+          const cast = sp === "fieldsv1" ? " as Record<string, unknown>" : sp === "union" ? ` as T.${model.messages.get(f.ref!)!.name}` : "";
           dec.push(`      case ${tag}: { const v = ${read}; if (v !== undefined) ${p} = v${cast}; break; }`);
         } else {
           dec.push(`      case ${tag}: ${p} = ${read}; break;`);

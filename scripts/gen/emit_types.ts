@@ -12,6 +12,14 @@ const SPECIAL_TS: Record<Special, string> = {
   raw: "unknown",
   fieldsv1: "Record<string, unknown>",
   strings: "string[]",
+  union: "unknown",
+};
+
+/** TS types of the schema unions (same module as JSONSchemaProps). */
+const UNION_TS: Record<string, string> = {
+  JSONSchemaPropsOrArray: "JSONSchemaProps | JSONSchemaProps[]",
+  JSONSchemaPropsOrBool: "boolean | JSONSchemaProps",
+  JSONSchemaPropsOrStringArray: "JSONSchemaProps | string[]",
 };
 
 const SCALAR_TS: Record<string, string> = {
@@ -62,7 +70,7 @@ export function emitTypes(model: Model, mod: string, messages: readonly Message[
   for (const m of messages) {
     out.push(...docComment(m.comments, ""));
     if (m.special) {
-      out.push(`export type ${m.name} = ${SPECIAL_TS[m.special]};`, "");
+      out.push(`export type ${m.name} = ${(m.special === "union" ? UNION_TS[m.name] : undefined) ?? SPECIAL_TS[m.special]};`, "");
       continue;
     }
     const inl = m.fields.filter((f) => f.inline).map((f) => typeRef(model, f.ref!, mod));

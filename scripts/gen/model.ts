@@ -8,6 +8,7 @@ import type { FieldDecl, MessageDecl, ProtoFile } from "./parse.ts";
 export const SCALARS = new Set(["string", "int32", "int64", "bool", "bytes", "double", "float"]);
 
 const META = "k8s.io.apimachinery.pkg.apis.meta.v1";
+const APIEXT = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1";
 /** Messages whose JSON form is not their message shape (see docs/proto.md). */
 export const SPECIAL: Readonly<Record<string, Special>> = {
   [`${META}.Time`]: "time",
@@ -19,8 +20,14 @@ export const SPECIAL: Readonly<Record<string, Special>> = {
   "k8s.io.apimachinery.pkg.api.resource.Quantity": "quantity",
   "k8s.io.apimachinery.pkg.api.resource.QuantityValue": "quantity",
   "k8s.io.apimachinery.pkg.runtime.RawExtension": "raw",
+  // apiextensions JSON is `{1 raw}` holding JSON bytes, like RawExtension.
+  [`${APIEXT}.JSON`]: "raw",
+  // Schema-or-something unions: JSON is the object or the other form; codecs in emit_codec.ts (UNIONS).
+  [`${APIEXT}.JSONSchemaPropsOrArray`]: "union",
+  [`${APIEXT}.JSONSchemaPropsOrBool`]: "union",
+  [`${APIEXT}.JSONSchemaPropsOrStringArray`]: "union",
 };
-export type Special = "time" | "microtime" | "duration" | "fieldsv1" | "strings" | "intorstring" | "quantity" | "raw";
+export type Special = "time" | "microtime" | "duration" | "fieldsv1" | "strings" | "intorstring" | "quantity" | "raw" | "union";
 
 export interface Field {
   readonly name: string;
@@ -82,6 +89,7 @@ export function moduleName(pkg: string): string {
   if ((m = /^k8s\.io\.api\.([\w.]+)$/.exec(pkg))) return m[1]!.replace(/\./g, "_");
   if ((m = /^k8s\.io\.apimachinery\.pkg\.apis\.([\w.]+)$/.exec(pkg))) return m[1]!.replace(/\./g, "_");
   if (pkg === "k8s.io.apimachinery.pkg.runtime.schema") return "runtime_schema";
+  if ((m = /^k8s\.io\.apiextensions_apiserver\.pkg\.apis\.([\w.]+)$/.exec(pkg))) return m[1]!.replace(/\./g, "_");
   if ((m = /^k8s\.io\.apimachinery\.pkg\.(?:\w+\.)*(\w+)$/.exec(pkg))) return m[1]!;
   return pkg.replace(/\./g, "_");
 }

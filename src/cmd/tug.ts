@@ -10,8 +10,9 @@ import { TRANSPORT_NAMES, defaultTransport, isTransportName } from "../server/tr
 import { clientFromKubeconfig } from "../client/client.ts";
 import { CONTROLLERS, selectControllers, startControllerManager } from "../controllers/manager.ts";
 import { parseAgentFlags, parseHollowFlags, RUNTIME_NAMES, runAgent, runHollow } from "../kubelet/cli.ts";
+import { addSchedulerCommand, addSchedulerServerFlags, schedulerServerOptions, type SchedulerServerFlags } from "../scheduler/cmd.ts";
 
-interface RunFlags {
+interface RunFlags extends SchedulerServerFlags {
   dataDir: string;
   listen: string;
   kubeconfigOut?: string;
@@ -44,6 +45,12 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
     fail(`unknown --transport "${transport}" (one of: ${TRANSPORT_NAMES.join(", ")})`);
   }
   const kubeconfigOut = flags.kubeconfigOut ?? `${flags.dataDir.replace(/\/+$/, "")}/kubeconfig`;
+  let scheduler;
+  try {
+    scheduler = schedulerServerOptions(flags);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
 
   let cp: ControlPlane;
   try {
@@ -53,6 +60,7 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
       kubeconfigOut,
       transport,
       disable: flags.disable,
+      scheduler,
       ...(command === "up" ? { agent: { runtime: "hollow" as const } } : {}),
       ...(flags.tokenAuthFile !== undefined ? { tokenAuthFile: flags.tokenAuthFile } : {}),
       ...(flags.insecurePlaintext === true ? { insecurePlaintext: true } : {}),
@@ -95,7 +103,7 @@ function addRunFlags(cmd: Command, defaults: { dataDir?: string; listen?: string
   else dataDir.makeOptionMandatory();
   if (defaults.listen !== undefined) listen.default(defaults.listen);
   else listen.makeOptionMandatory();
-  return cmd
+  return addSchedulerServerFlags(cmd)
     .addOption(dataDir)
     .addOption(listen)
     .addOption(kubeconfig)
@@ -158,6 +166,8 @@ program.command("controller-manager")
   .option("--controllers <names>", `controllers to run: * (all), name, -name; comma-separated, repeatable (known: ${CONTROLLERS.map((c) => c.name).join(", ")})`, collect, [])
   .option("--no-leader-elect", "run without leader election (only one manager may then run)")
   .action((flags: ControllerManagerFlags) => runControllerManager(flags));
+
+addSchedulerCommand(program, fail);
 
 program.command("agent")
   .description("run a node agent (kubelet) against the apiserver of a kubeconfig")

@@ -46,17 +46,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const ALL = ["deployment", "replicaset", "garbagecollector", "namespace", "serviceaccount", "statefulset", "daemonset", "job", "cronjob", "ttl-after-finished",
+  "nodelifecycle", "endpointslice", "endpoints", "podgc"];
+
 describe("selectControllers", () => {
   it.each([
-    [[], ["deployment", "replicaset", "garbagecollector", "namespace", "serviceaccount"]],
-    [["*"], ["deployment", "replicaset", "garbagecollector", "namespace", "serviceaccount"]],
-    [["*,-namespace"], ["deployment", "replicaset", "garbagecollector", "serviceaccount"]],
+    [[], ALL],
+    [["*"], ALL],
+    [["*,-namespace"], ALL.filter((n) => n !== "namespace")],
     [["replicaset", "deployment"], ["deployment", "replicaset"]],
   ])("%j -> %j", (spec, want) => {
     expect(selectControllers(spec)).toEqual(want);
   });
   it("rejects unknown names", () => {
-    expect(() => selectControllers(["statefulset"])).toThrow('unknown controller "statefulset" in --controllers');
+    expect(() => selectControllers(["statefulsets"])).toThrow('unknown controller "statefulsets" in --controllers');
   });
 });
 

@@ -21,12 +21,21 @@ import { newGarbageCollector } from "./garbagecollector/controller.ts";
 import { newNamespaceController } from "./namespace/controller.ts";
 import { newReplicaSetController } from "./replicaset/controller.ts";
 import { newServiceAccountController } from "./serviceaccount/controller.ts";
+import { newStatefulSetController } from "./statefulset/controller.ts";
+import { newDaemonSetController } from "./daemonset/controller.ts";
+import { newJobController } from "./job/controller.ts";
+import { newCronJobController } from "./cronjob/controller.ts";
+import { newTtlAfterFinishedController } from "./ttlafterfinished/controller.ts";
+import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
+import { newEndpointSliceController } from "./endpointslice/controller.ts";
+import { newEndpointsController } from "./endpoints/controller.ts";
+import { newPodGcController } from "./podgc/controller.ts";
 
 export interface ControllerInfo {
   readonly name: string;
   readonly description: string;
   readonly factory: ControllerFactory;
-  /** Concurrent syncs (upstream defaults: deployment 5, replicaset 5, gc 20, namespace 10, sa 1). */
+  /** Concurrent syncs (upstream defaults: deployment 5, replicaset 5, gc 20, namespace 10, sa 1, statefulset 5, daemonset 2, job 5, cronjob 5, ttl 5, endpointslice 5, endpoints 5). */
   readonly workers: number;
 }
 
@@ -36,6 +45,15 @@ export const CONTROLLERS: readonly ControllerInfo[] = [
   { name: "garbagecollector", description: "ownerReferences: background, foreground and orphan deletion", factory: newGarbageCollector, workers: 10 },
   { name: "namespace", description: "deletes a terminating namespace's content, then finalizes it", factory: newNamespaceController, workers: 2 },
   { name: "serviceaccount", description: "a default ServiceAccount per namespace", factory: newServiceAccountController, workers: 1 },
+  { name: "statefulset", description: "StatefulSets -> ordered pods, claims, revisions, partitioned rolling update", factory: newStatefulSetController, workers: 5 },
+  { name: "daemonset", description: "DaemonSets -> one pod per eligible node, rolling update", factory: newDaemonSetController, workers: 2 },
+  { name: "job", description: "Jobs -> pods run to completion (parallelism, backoff, deadlines, indexed)", factory: newJobController, workers: 5 },
+  { name: "cronjob", description: "CronJobs -> Jobs on schedule (time zones, concurrency policy, history)", factory: newCronJobController, workers: 5 },
+  { name: "ttl-after-finished", description: "deletes finished Jobs after ttlSecondsAfterFinished", factory: newTtlAfterFinishedController, workers: 5 },
+  { name: "nodelifecycle", description: "node health from leases, not-ready/unreachable taints, rate-limited NoExecute eviction", factory: newNodeLifecycleController, workers: 5 },
+  { name: "endpointslice", description: "Services -> EndpointSlices of their pods", factory: newEndpointSliceController, workers: 5 },
+  { name: "endpoints", description: "Services -> legacy Endpoints of their pods", factory: newEndpointsController, workers: 5 },
+  { name: "podgc", description: "deletes terminated pods beyond the threshold and pods of deleted nodes", factory: newPodGcController, workers: 1 },
 ];
 
 /**

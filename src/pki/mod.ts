@@ -285,3 +285,49 @@ async function savePair(dir: string, name: string, pair: IssuedCertificate): Pro
 function isNotFound(err: unknown): boolean {
   return typeof err === "object" && err !== null && "code" in err && err.code === "ENOENT";
 }
+
+// ---- node agent (kubelet) streaming endpoint ----
+
+/** Subject of the client certificate the apiserver presents to node agents (as kube-apiserver does). */
+export const KUBELET_CLIENT_CN = "kube-apiserver-kubelet-client";
+export const KUBELET_CLIENT_ORGS: readonly string[] = ["system:masters"];
+
+/** The CA half of the PKI: enough to issue leaves. */
+export type CertificateAuthority = Pick<Pki, "caCert" | "caKey">;
+
+/**
+ * Loads `apiserver-kubelet-client.crt/.key` from `pki.dir`, issuing them (CN
+ * `kube-apiserver-kubelet-client`, O `system:masters`, clientAuth) when missing, expiring or not
+ * signed by the current CA. The apiserver presents it when it proxies logs/exec/attach/port-forward
+ * to a node agent's streaming endpoint.
+ */
+export async function ensureKubeletClientCert(pki: Pki): Promise<IssuedCertificate> {
+  const caCert = new x509.X509Certificate(pki.caCert);
+  let pair = await loadPair(pki.dir, "apiserver-kubelet-client");
+  if (!pair || !(await leafUsable(pair.cert, caCert))) {
+    pair = await issue(caCert, await importKey(pki.caKey), { cn: KUBELET_CLIENT_CN, orgs: KUBELET_CLIENT_ORGS, usage: "client", hosts: [] });
+    await savePair(pki.dir, "apiserver-kubelet-client", pair);
+  }
+  return pair;
+}
+
+/**
+ * Issues a serving certificate (serverAuth) signed by `ca` for `hosts` plus the loopback defaults
+ * (127.0.0.1, ::1, localhost). Nothing is written to disk: node agents issue theirs at start.
+ * Throws `TypeError` for an empty `cn` or a host that is neither an IP address nor a DNS name.
+ */
+export async function issueServingCert(ca: CertificateAuthority, cn: string, hosts: readonly string[] = []): Promise<IssuedCertificate> {
+  if (cn.length === 0) throw new TypeError("issueServingCert: the common name must not be empty");
+  const caCert = new x509.X509Certificate(ca.caCert);
+  return issue(caCert, await importKey(ca.caKey), { cn, orgs: [], usage: "server", hosts: servingHosts(hosts) });
+}
+
+/**
+ * Reads the CA pair (`ca.crt`, `ca.key`) of a PKI directory written by `ensurePki`. Throws `Error`
+ * naming the directory when either file is missing.
+ */
+export async function loadCertificateAuthority(dir: string): Promise<CertificateAuthority> {
+  const pair = await loadPair(dir, "ca");
+  if (!pair) throw new Error(`no cluster CA in ${dir} (expected ca.crt and ca.key, as \`tug server\` writes them)`);
+  return { caCert: pair.cert, caKey: pair.key };
+}

@@ -1,6 +1,6 @@
 /**
  * The components `tug up` runs in one process, in start order: the apiserver, the
- * controller-manager and (tug up only) a node agent; the scheduler joins later. Pure.
+ * controller-manager, the scheduler and (tug up only) a node agent. Pure.
  */
 
 export interface ComponentInfo {
@@ -13,6 +13,7 @@ export interface ComponentInfo {
 export const COMPONENTS: readonly ComponentInfo[] = [
   { name: "apiserver", description: "Kubernetes API (store, watch cache, REST, discovery)", required: true },
   { name: "controller-manager", description: "controllers: deployment, replicaset, garbage collector, namespace, serviceaccount", required: false },
+  { name: "scheduler", description: "kube-scheduler semantics, every node scored (WASM kernel); binds pods through pods/binding", required: false },
   { name: "agent", description: "node agent (kubelet) named after the host, hollow runtime; run by `tug up` only", required: false },
 ];
 

@@ -14,6 +14,10 @@ import { createApiServer } from "../apiserver/server.ts";
 import { clientFromKubeconfig } from "../client/client.ts";
 import { startControllerManager } from "../controllers/manager.ts";
 import { startLocalAgent } from "../kubelet/cli.ts";
+import type { SchedulerConfig } from "../scheduler/framework/config.ts";
+import { createSchedulerRunner } from "../scheduler/runner/runner.ts";
+import type { KernelChoice } from "../scheduler/runner/kernel.ts";
+import { serveMetrics } from "../scheduler/runner/serve.ts";
 import { selectComponents } from "./components.ts";
 import { errnoCode, lockDataDir, writeFileAtomic } from "./fs.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
@@ -35,6 +39,13 @@ export interface ControlPlaneOptions {
   readonly insecurePlaintext?: boolean;
   /** Components not to start (see components.ts). */
   readonly disable?: readonly string[];
+  /** The in-process scheduler (skipped when "scheduler" is disabled). */
+  readonly scheduler?: {
+    readonly config?: SchedulerConfig;
+    readonly kernel?: KernelChoice;
+    /** `host:port` serving the scheduler's `/metrics` over plain HTTP (off when undefined). */
+    readonly metricsAddress?: ListenAddress;
+  };
   /** Run an in-process node agent (`tug up`; skipped when "agent" is disabled). */
   readonly agent?: { readonly nodeName?: string; readonly runtime?: "hollow" };
 }
@@ -237,6 +248,31 @@ export async function startControlPlane(
         await cm.stop();
         client.close();
       });
+    });
+  }
+
+  if (components.has("scheduler")) {
+    // In-process, through the API like any other client; leader-elected on kube-system/kube-scheduler.
+    const so = opts.scheduler ?? {};
+    await step("scheduler", async () => {
+      const client = clientFromKubeconfig(kubeconfigPath, { userAgent: "tug-scheduler" });
+      const sched = await createSchedulerRunner({
+        client, ...(so.config ? { config: so.config } : {}), ...(so.kernel ? { kernel: so.kernel } : {}),
+      }).catch((err: unknown) => {
+        client.close();
+        throw err;
+      });
+      sched.start();
+      cleanups.push(async () => {
+        await sched.stop();
+        client.close();
+      });
+      const ma = so.metricsAddress;
+      if (ma) {
+        const metrics = await serveMetrics(ma.host, ma.port, () => sched.metricsText(), () => sched.isActive());
+        cleanups.push(() => metrics.close());
+        process.stderr.write(`tug: scheduler metrics at ${formatUrl("http", dialHost(ma.host), metrics.port)}/metrics\n`);
+      }
     });
   }
 

@@ -81,6 +81,8 @@ export class RandomObjects {
         return { "f:metadata": { "f:labels": { ".": {} } } };
       case "strings":
         return ["get", "list", "watch"].slice(0, 1 + this.int(3));
+      case "union": // every apiextensions schema union accepts a schema object
+        return this.message("k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps", depth + 1);
       case undefined:
         return this.message(f.type, depth + 1);
     }
@@ -95,7 +97,8 @@ export class RandomObjects {
         if (depth < this.maxDepth) this.message(f.type, depth + 1, into);
         continue;
       }
-      const isMsg = MESSAGES[f.type] !== undefined && MESSAGES[f.type]!.special === undefined;
+      const special = MESSAGES[f.type]?.special;
+      const isMsg = MESSAGES[f.type] !== undefined && (special === undefined || special === "union");
       if (isMsg && depth >= this.maxDepth) continue;
       if (this.r() < (depth === 0 ? 0.2 : 0.5)) continue;
       if (f.map) {

@@ -6,7 +6,7 @@
 import { GVK_MESSAGES } from "../generated/codecs.ts";
 import { MESSAGES } from "../generated/schema.ts";
 
-export type SpecialType = "time" | "microtime" | "duration" | "fieldsv1" | "strings" | "intorstring" | "quantity" | "raw";
+export type SpecialType = "time" | "microtime" | "duration" | "fieldsv1" | "strings" | "intorstring" | "quantity" | "raw" | "union";
 
 export interface FieldSchema {
   /** JSON name. */

@@ -45,6 +45,7 @@ function valueProblem(f: FieldSchema, v: unknown, path: string, depth: number): 
   }
   switch (msg.special) {
     case "raw":
+    case "union": // apiextensions schema-or-X unions: checked by the CRD validation
       return undefined;
     case "intorstring":
       return typeof v === "number" || typeof v === "string" ? undefined : `${path}: expected integer or string, got ${describe(v)}`;

@@ -138,6 +138,7 @@ export function schemaForMessage(fqName: string): TypeSchema {
       out = { kind: "list", listType: "atomic", keys: [], keyDefaults: {}, items: SCALAR };
       break;
     case "raw":
+    case "union":
       out = UNTYPED;
       break;
     default: // time, microtime, duration, intorstring, quantity, fieldsv1: one JSON scalar (or opaque blob)

@@ -143,6 +143,8 @@ function specialSchema(s: MessageSchema, flavor: Flavor): JsonSchema | undefined
     case "raw":
     case "fieldsv1":
       return { type: "object" };
+    case "union": // JSONSchemaPropsOr{Array,Bool,StringArray}: a schema or another JSON form
+      return {};
     case "strings":
       return { type: "array", items: { type: "string" } };
   }

@@ -103,8 +103,14 @@ export class CronJobController implements Controller {
     // Reconcile `active` with the Jobs that exist; note finished ones.
     const active: ObjectReference[] = [];
     for (const ref of status.active ?? []) {
-      const j = byUid.get(ref.uid ?? "");
-      if (!j) continue; // gone
+      let j = byUid.get(ref.uid ?? "");
+      if (!j) {
+        // Not cached: just created (the cache lags) or gone — ask the apiserver.
+        const live = (await ctx.writer.get(JOBS, ns, ref.name ?? "")) as Job | undefined;
+        if (!live || live.metadata?.uid !== ref.uid) continue;
+        j = live;
+        byUid.set(ref.uid ?? "", live);
+      }
       const fin = finishedAs(j);
       if (fin) ctx.recorder.event(cached, "Normal", "SawCompletedJob", `Saw completed job: ${j.metadata?.name ?? ""}, condition: ${fin}`);
       else active.push(ref);

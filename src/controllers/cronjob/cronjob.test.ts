@@ -131,6 +131,16 @@ describe("cronjob controller with a test clock", () => {
     expect(k.recorder.events[0]).toBe("Normal SawCompletedJob Saw completed job: tick-b, condition: Complete");
   });
 
+  it("an active Job missing from the cache is kept when the apiserver still has it, dropped when gone", async () => {
+    const status = { active: [{ name: "tick-new", uid: "uid-tick-new" }, { name: "tick-gone", uid: "uid-tick-gone" }], lastScheduleTime: "2024-01-01T00:00:00Z" };
+    const k = setup(cronJob({ suspend: true }, status), [], "2024-01-01T00:01:00Z");
+    k.writer.seed(JOBS, ownedJob("tick-new", undefined) as KubeObject);
+    await k.c.sync("default/tick");
+    expect(k.writer.calls.filter((c) => c.verb === "get").map((c) => c.name)).toEqual(["tick-new", "tick-gone"]);
+    const st = (k.writer.stored(CRONJOBS, "default", "tick") as CronJob | undefined)?.status;
+    expect(st?.active?.map((r) => r.name)).toEqual(["tick-new"]);
+  });
+
   it("an unparseable schedule is a Warning event, not an error", async () => {
     const k = setup(cronJob({ schedule: "not a schedule" }));
     await k.c.sync("default/tick");

@@ -22,10 +22,10 @@ import { desiredGroups, reconcileSlices } from "./reconcile.ts";
 
 export const NAME = "endpointslice";
 
-/** The pods a Service selects (undefined selector = not managed). */
+/** The pods a Service selects (undefined: no selector or ExternalName — not managed). */
 export function podsForService(informers: InformerSource, svc: Service): Pod[] | undefined {
   const sel = svc.spec?.selector;
-  if (sel === undefined || Object.keys(sel).length === 0) return undefined;
+  if (sel === undefined || Object.keys(sel).length === 0 || svc.spec?.type === "ExternalName") return undefined;
   return (informers.lister(PODS).listNamespace(svc.metadata?.namespace ?? "") as Pod[]).filter((p) => {
     const l = p.metadata?.labels ?? {};
     return Object.entries(sel).every(([k, v]) => l[k] === v);

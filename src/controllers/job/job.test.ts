@@ -55,6 +55,8 @@ describe("job pure functions", () => {
     { name: "creates only what remains", spec: { parallelism: 3, completions: 2 }, pods: [jp("s", "Succeeded")], create: 1, del: 0 },
     { name: "deletes surplus when parallelism drops", spec: { parallelism: 1, completions: 5 }, pods: [jp("a", "Running"), jp("b", "Running")], create: 0, del: 1 },
     { name: "work queue: no new pods after a success", spec: { parallelism: 2, completions: undefined }, pods: [jp("s", "Succeeded"), jp("a", "Running")], create: 0, del: 0 },
+    { name: "TerminatingOrFailed replaces terminating pods at once", spec: { completions: 1 }, pods: [jp("t", "Running", { deleting: true })], create: 1, del: 0 },
+    { name: "podReplacementPolicy Failed waits for terminating pods", spec: { completions: 1, podReplacementPolicy: "Failed" }, pods: [jp("t", "Running", { deleting: true })], create: 0, del: 0 },
     { name: "waits for backoff after a fresh failure", spec: { completions: 1 }, pods: [jp("f", "Failed", { finished: "2024-01-01T00:00:00Z" })], create: 0, del: 0 },
   ])("plan: $name", ({ spec, pods, create, del }) => {
     const p = planJob(job(spec), pods, T + 1000);

@@ -256,7 +256,7 @@ export function planJob(job: Job, pods: readonly KubeObject[], nowMs: number): J
     }
     const create: number[] = [];
     if (!inBackoff) {
-      const room = parallelism - Math.min(running.length, parallelism);
+      const room = Math.max(0, parallelism - Math.min(running.length, parallelism) - (spec.podReplacementPolicy === "Failed" ? sets.terminating.length : 0));
       for (let i = 0; i < completions && create.length < room; i++) {
         if (!completed.has(i) && !byIndex.has(i)) create.push(i);
       }
@@ -264,6 +264,8 @@ export function planJob(job: Job, pods: readonly KubeObject[], nowMs: number): J
     return finish(create, del, recheckAt);
   }
 
+  // podReplacementPolicy Failed: a terminating pod still holds its place until it is finished.
+  const holding = spec.podReplacementPolicy === "Failed" ? sets.terminating.length : 0;
   const active = sets.active.length;
   const want = completions === undefined
     ? Math.min(parallelism, succeeded > 0 ? active : parallelism)
@@ -272,7 +274,7 @@ export function planJob(job: Job, pods: readonly KubeObject[], nowMs: number): J
     const victims = [...sets.active].sort((a, b) => compareForDeletion(a, b)).slice(0, active - want);
     return finish([], victims, recheckAt);
   }
-  const create = inBackoff ? [] : Array.from({ length: want - active }, () => undefined);
+  const create = inBackoff ? [] : Array.from({ length: Math.max(0, want - active - holding) }, () => undefined);
   return finish(create, [], recheckAt);
 }
 

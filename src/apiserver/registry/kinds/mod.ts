@@ -18,6 +18,7 @@ import { ingressclasses, ingresses, networkpolicies } from "./networking.ts";
 import { pods } from "./pods.ts";
 import { clusterrolebindings, clusterroles, rolebindings, roles } from "./rbac.ts";
 import { services } from "./services.ts";
+import { customresourcedefinitions } from "../../../apiextensions/crd_strategy.ts";
 
 const ALL: readonly KindStrategy[] = [
   namespaces, pods, nodes, services, endpoints, configmaps, secrets, serviceaccounts, events, resourcequotas,
@@ -26,6 +27,7 @@ const ALL: readonly KindStrategy[] = [
   jobs, cronjobs, leases, endpointslices, ingresses, ingressclasses, networkpolicies,
   roles, clusterroles, rolebindings, clusterrolebindings,
   horizontalpodautoscalers, poddisruptionbudgets, priorityclasses, eventsV1,
+  customresourcedefinitions,
 ];
 
 const BY_RESOURCE = new Map<string, KindStrategy>(ALL.map((s) => [`${s.spec.group}/${s.spec.plural}`, s]));

@@ -1,0 +1,3 @@
+/** The DaemonSet controller. */
+export { NAME, newDaemonSetController, DaemonSetController, nodeChangeMatters } from "./controller.ts";
+export * from "./ds.ts";

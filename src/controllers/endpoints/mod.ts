@@ -1,0 +1,3 @@
+/** The (legacy) Endpoints controller. */
+export { EndpointsController, NAME, newEndpointsController } from "./controller.ts";
+export * from "./endpoints.ts";

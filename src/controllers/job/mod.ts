@@ -1,0 +1,3 @@
+/** The Job controller. */
+export { NAME, newJobController, JobController } from "./controller.ts";
+export * from "./job.ts";

@@ -1,0 +1,3 @@
+/** The StatefulSet controller. */
+export { NAME, newStatefulSetController, StatefulSetController } from "./controller.ts";
+export * from "./sts.ts";
