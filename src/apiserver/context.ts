@@ -15,6 +15,8 @@ import type { ResourceRequest } from "./router.ts";
 import type { RenderContext } from "./respond.ts";
 import type { IncludeObject } from "./table.ts";
 import type { ServiceAllocator } from "./allocator.ts";
+import type { TypeSchema } from "./fieldmanager/schema.ts";
+import type { ResourceRegistry } from "./crd/registry.ts";
 
 export interface Resource {
   readonly info: KindInfo;
@@ -28,6 +30,10 @@ export interface Resource {
   readonly indexFields: readonly string[];
   /** Set by start(); lists and watches go here. */
   reader?: ResourceReader;
+  /** Server-side apply schema; absent: the generated one for the kind (custom resources set it). */
+  readonly typeSchema?: TypeSchema;
+  /** Rewrites a stored object to this resource's version in place (custom resources, None conversion). */
+  readonly convert?: (obj: KubeObject) => KubeObject;
 }
 
 export interface ServerCore {
@@ -43,6 +49,8 @@ export interface ServerCore {
   readonly services: ServiceAllocator;
   /** The reader of a resource, created lazily when start() did not build one. */
   readerFor(res: Resource): ResourceReader;
+  /** Adds and removes resources at run time (custom resources); `kinds`/`resources` follow it. */
+  readonly registry?: ResourceRegistry;
 }
 
 export function resourceKey(group: string, version: string, plural: string): string {

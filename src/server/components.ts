@@ -12,7 +12,7 @@ export interface ComponentInfo {
 
 export const COMPONENTS: readonly ComponentInfo[] = [
   { name: "apiserver", description: "Kubernetes API (store, watch cache, REST, discovery)", required: true },
-  { name: "controller-manager", description: "controllers: deployment, replicaset, garbage collector, namespace, serviceaccount", required: false },
+  { name: "controller-manager", description: "controllers: deployment, replicaset, statefulset, daemonset, job, cronjob, ttl, garbage collector, namespace, serviceaccount, node lifecycle, endpointslice, endpoints, pod gc", required: false },
   { name: "scheduler", description: "kube-scheduler semantics, every node scored (WASM kernel); binds pods through pods/binding", required: false },
   { name: "agent", description: "node agent (kubelet) named after the host, hollow runtime; run by `tug up` only", required: false },
 ];
