@@ -31,7 +31,8 @@ interface KindMarker {
 }
 
 const LOWER_NAME = /^[a-z][a-z0-9]*$/;
-const LIST_ITEM = /^[a-z][a-z0-9]*$/;
+// Items may hold "-" (the CRD kind is in category "api-extensions").
+const LIST_ITEM = /^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$/;
 
 /** Parses the text after `+tug:kind`; throws an Error naming the problem. */
 function parseKindMarker(text: string): KindMarker {
@@ -178,7 +179,8 @@ function checkFieldMarker(marker: string): string | undefined {
     case "json":
       // "-" means the field has no JSON form (Go's json:"-").
       if (value === "-") return undefined;
-      return value !== undefined && /^[A-Za-z][A-Za-z0-9]*$/.test(value) ? undefined : `+tug:json needs a field name or -`;
+      // JSON names may be `$ref` / `$schema` and `x-kubernetes-*` (apiextensions JSONSchemaProps).
+      return value !== undefined && /^(\$?[A-Za-z][A-Za-z0-9]*|x(-[a-z]+)+)$/.test(value) ? undefined : `+tug:json needs a field name or -`;
     case "patchMergeKey":
     case "listMapKey":
       return value !== undefined && /^[A-Za-z][A-Za-z0-9]*$/.test(value) ? undefined : `+tug:${name} needs a field name`;
@@ -332,7 +334,8 @@ describe("proto schemas under proto/", () => {
     for (const f of files) {
       const rel = relative(PROTO_DIR, f);
       const pkg = /^package\s+([\w.]+)\s*;/m.exec(readFileSync(f, "utf8"))?.[1];
-      expect(pkg, rel).toBe(rel.replace(/\/types\.proto$/, "").replace(/\//g, "."));
+      // Go module paths may hold "-" (apiextensions-apiserver); proto packages spell it "_".
+      expect(pkg, rel).toBe(rel.replace(/\/types\.proto$/, "").replace(/\//g, ".").replace(/-/g, "_"));
     }
   });
 

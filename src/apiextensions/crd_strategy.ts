@@ -16,6 +16,7 @@ import { col, defineStrategy, NAME_COLUMN, nameOf, printer, type KindStrategy } 
 import { JsonPathError, isSimpleFieldPath, parseJsonPath } from "./jsonpath.ts";
 import { isObj, structuralErrors } from "./schema.ts";
 
+export const CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io";
 const COLUMN_TYPES = ["integer", "number", "string", "boolean", "date"];
 const SCOPES = ["Cluster", "Namespaced"];
 
@@ -175,6 +176,12 @@ export const customresourcedefinitions: KindStrategy = defineStrategy({
   initialStatus: (o) => {
     const sv = storageVersionOf(asCrd(o));
     return { conditions: [], acceptedNames: { plural: "", kind: "" }, storedVersions: sv ? [sv] : [] };
+  },
+  prepareCreate: (o) => {
+    // Deleting the CRD first deletes its objects: the CRD controller removes this finalizer after.
+    const m = (o["metadata"] ??= {}) as { finalizers?: string[] };
+    const fin = Array.isArray(m.finalizers) ? m.finalizers : [];
+    if (!fin.includes(CLEANUP_FINALIZER)) m.finalizers = [...fin, CLEANUP_FINALIZER];
   },
   prepareUpdate: (o, old) => {
     // Stored versions only grow: the new storage version joins the list.

@@ -190,3 +190,44 @@ describe("managedFields on other writes", () => {
     expect((await bodyJson(r)).spec.replicas).toBe(3);
   });
 });
+
+describe("writes answer and store the typed form", () => {
+  const SMP = { "content-type": "application/strategic-merge-patch+json" };
+
+  it("empty maps and lists the typed form cannot carry are dropped; leaving them is a no-op", async () => {
+    const body = { ...deploy("e"), metadata: { name: "e", labels: {}, annotations: {}, finalizers: [] } };
+    const c = await bodyJson(await call("POST", `${DEP}?fieldManager=m`, { body }));
+    expect(c.metadata.labels).toBeUndefined();
+    expect(c.metadata.annotations).toBeUndefined();
+    expect(c.metadata.finalizers).toBeUndefined();
+    expect(c.spec.template.spec.containers[0].resources).toEqual({}); // a message stays, even empty
+
+    // kubectl diff/apply send `annotations: {}`: nothing changes, nothing is written or answered.
+    const rev = store.currentRevision();
+    for (const [headers, patch] of [
+      [SMP, { metadata: { annotations: {} } }],
+      [{ "content-type": "application/merge-patch+json" }, { metadata: { annotations: {}, labels: {} } }],
+      [SMP, { metadata: { labels: { $patch: "delete" } } }],
+    ] as const) {
+      const r = await call("PATCH", `${DEP}/e?fieldManager=m`, { headers, body: patch });
+      expect(r.status).toBe(200);
+      const o = await bodyJson(r);
+      expect(o.metadata.annotations).toBeUndefined();
+      expect(o.metadata.labels).toBeUndefined();
+      expect(o.metadata.resourceVersion).toBe(c.metadata.resourceVersion);
+    }
+    const dry = await bodyJson(await call("PATCH", `${DEP}/e?fieldManager=m&dryRun=All`, { headers: SMP, body: { metadata: { annotations: {} }, spec: { replicas: 3 } } }));
+    expect(dry.spec.replicas).toBe(3);
+    expect(dry.metadata.annotations).toBeUndefined();
+
+    // Server-side apply of a manifest with empty maps: created without them, re-apply writes nothing.
+    const applied = { ...deploy("s"), metadata: { name: "s", annotations: {} } };
+    const a = await bodyJson(await call("PATCH", `${DEP}/s?fieldManager=m`, { headers: APPLY, body: applied }));
+    expect(a.metadata.annotations).toBeUndefined();
+    const rev2 = store.currentRevision();
+    expect(rev2).toBeGreaterThan(rev);
+    const again = await bodyJson(await call("PATCH", `${DEP}/s?fieldManager=m`, { headers: APPLY, body: applied }));
+    expect(again.metadata.resourceVersion).toBe(a.metadata.resourceVersion);
+    expect(store.currentRevision()).toBe(rev2);
+  });
+});

@@ -17,7 +17,7 @@ import { ApiError, badRequest, invalid, notFound, type StatusCause } from "../ap
 import type { KubeObject } from "../api/object.ts";
 import type { HttpResponse } from "../transport/types.ts";
 import { asKubeObject, checkFields, fieldValidationOf, parseJson, parseYamlBody, readBody } from "./body.ts";
-import { renderContext, type RequestContext } from "./context.ts";
+import { renderContext, type RequestContext, type ServerCore } from "./context.ts";
 import {
   apply, conflictError, fieldManagerCauses, isConflicts, resetFieldsFor, schemaForKind, validatePatchOptions,
 } from "./fieldmanager/mod.ts";
@@ -38,6 +38,28 @@ export function managerOf(ctx: RequestContext): string {
 /** The managedFields tracking of a non-apply write on the main resource or `subresource`. */
 export function trackingOf(ctx: RequestContext, subresource?: string): FieldTracking {
   return { manager: managerOf(ctx), ...(subresource ? { subresource } : {}) };
+}
+
+/**
+ * The object in its typed form, as a write stores and answers it: for kinds stored as protobuf a
+ * round trip through the codec drops what the typed form cannot carry (empty maps and lists such
+ * as `annotations: {}`, unknown fields), as upstream's conversion into the Go type does before
+ * defaulting. Without it a patch or apply leaving `annotations: {}` answers (and `kubectl diff`
+ * shows) a field the stored object does not have, and a no-op write looks like a change.
+ * `metadata.resourceVersion` (a precondition) is kept. Custom resources (JSON) are returned as
+ * they are; so is anything the codec refuses (the write path reports it as before).
+ */
+export function typedForm(core: ServerCore, obj: KubeObject): KubeObject {
+  if (typeof obj.apiVersion !== "string" || typeof obj.kind !== "string" || !core.codec.protobuf(obj.apiVersion, obj.kind)) return obj;
+  let out: KubeObject;
+  try {
+    out = core.codec.decodeStorage(core.codec.encodeStorage(obj));
+  } catch {
+    return obj;
+  }
+  const rv = obj.metadata?.resourceVersion;
+  if (rv !== undefined) out.metadata = { ...(out.metadata ?? {}), resourceVersion: rv };
+  return out;
 }
 
 export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions";
@@ -116,7 +138,7 @@ export async function handleApply(ctx: RequestContext, mode: UpdateMode = "main"
   const { core, res, info } = ctx;
   const apiVersion = res.apiVersion;
   const kind = res.info.kind;
-  const schema = schemaForKind(apiVersion, kind);
+  const schema = res.typeSchema ?? schemaForKind(apiVersion, kind);
   if (!schema) throw new ApiError(415, "UnsupportedMediaType", `server-side apply is not supported for ${kind} (no schema)`);
   const body = await readApplyBody(ctx, apiVersion, kind);
   const meta = { ...(body.metadata ?? {}) };
@@ -138,7 +160,7 @@ export async function handleApply(ctx: RequestContext, mode: UpdateMode = "main"
       time: core.now(), ignore, ...(subresource ? { subresource } : {}),
     });
     if (isConflicts(result)) throw conflictError(result.conflicts);
-    return result.object;
+    return typedForm(core, result.object);
   };
 
   const key = keyOf(res, info.namespace, info.name);

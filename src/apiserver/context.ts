@@ -34,6 +34,8 @@ export interface Resource {
   readonly typeSchema?: TypeSchema;
   /** Rewrites a stored object to this resource's version in place (custom resources, None conversion). */
   readonly convert?: (obj: KubeObject) => KubeObject;
+  /** A custom resource (CRD-defined): JSON only, no strategic merge patch. */
+  readonly custom?: boolean;
 }
 
 export interface ServerCore {

@@ -21,6 +21,8 @@ import { handleDelete, handleDeleteCollection } from "./handlers/delete.ts";
 import { handleWatch } from "./handlers/watch.ts";
 import { handleBinding, handleFinalize, handleScale, handleStatus } from "./handlers/subresources.ts";
 import { createOpenApiService } from "./openapi/mod.ts";
+import { isPodStreamSubresource, KubeletDialer, proxyPodStream, type KubeletClientConfig } from "./proxy/mod.ts";
+import { dynamicOpenApiOf } from "./crd/openapi.ts";
 
 export interface HandlerOptions {
   readonly tokens?: ReadonlyMap<string, TokenEntry> | undefined;
@@ -33,6 +35,8 @@ export interface HandlerOptions {
   readonly log?: ((msg: string, err: unknown) => void) | undefined;
   /** Readiness: false until start() finished. */
   readonly ready?: () => boolean;
+  /** Client certificate and CA for proxying pods/log|exec|attach|portforward to node agents. */
+  readonly kubeletClient?: KubeletClientConfig | undefined;
 }
 
 const NOT_FOUND = "the server could not find the requested resource";
@@ -72,8 +76,13 @@ function healthResponse(path: string, query: URLSearchParams, ok: boolean): Http
 }
 
 export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
+  const kubelet = opts.kubeletClient !== undefined ? new KubeletDialer(opts.kubeletClient) : undefined;
   // Documents cover every kind of the registry (the kinds this server was built with).
-  const openApi = createOpenApiService({ version: opts.version.gitVersion });
+  const reg = core.registry;
+  const openApi = createOpenApiService({
+    version: opts.version.gitVersion,
+    ...(reg ? { dynamic: dynamicOpenApiOf(reg) } : {}),
+  });
   const serveNonResource = (req: HttpRequest, path: string): HttpResponse => {
     if (req.method !== "GET" && req.method !== "HEAD") throw new RouteError(405, "the server does not allow this method on the requested resource");
     const doc = openApi.handle(path, req.query, req.headers["accept"] ?? "", req.headers);
@@ -150,8 +159,15 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
         break;
       case "finalize":
         return handleFinalize(ctx);
+      case "log":
+      case "exec":
+      case "attach":
+      case "portforward":
+        // Proxied to the pod's node agent (src/apiserver/proxy).
+        if (res.info.group === "" && res.info.plural === "pods" && isPodStreamSubresource(sub)) return proxyPodStream(ctx, sub, kubelet);
+        break;
     }
-    // Listed in discovery but served by a later component (log, exec, attach, portforward, ...).
+    // Listed in discovery but served by a later component.
     throw notFoundPath();
   };
 

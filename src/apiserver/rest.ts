@@ -90,7 +90,7 @@ export interface FieldTracking {
  * create), omitting the field when no entries remain. Kinds without a schema are left alone.
  */
 export function trackManagedFields(core: ServerCore, res: Resource, live: KubeObject | undefined, obj: KubeObject, t: FieldTracking): void {
-  const schema = schemaForKind(res.apiVersion, res.info.kind);
+  const schema = res.typeSchema ?? schemaForKind(res.apiVersion, res.info.kind);
   if (!schema) return;
   const sub = t.subresource;
   const ignore = resetFieldsFor(sub ? { subresource: sub, hasStatusSubresource: res.info.subresources.includes("status") }
@@ -205,7 +205,7 @@ export async function updateObject(
   for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
     const cur = await readObject(core.store, core.codec, key);
     if (!cur) throw notFound(res.info.group, res.info.plural, name);
-    const old = cur.object;
+    const old = res.convert ? res.convert(cur.object) : cur.object;
     const obj = await mutate(cloneObject(old));
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata?.resourceVersion) {
@@ -335,7 +335,7 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
   for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
     const cur = await readObject(core.store, core.codec, key);
     if (!cur) throw notFound(res.info.group, res.info.plural, name);
-    const old = cur.object;
+    const old = res.convert ? res.convert(cur.object) : cur.object;
     const admission = admissionOf(core);
     if (admission && attempt === 0) {
       const attrs = attributesFor(res, { operation: "DELETE", namespace, name, object: undefined, oldObject: old, dryRun: opts.dryRun });

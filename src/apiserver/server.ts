@@ -16,6 +16,7 @@ import { resourceKey, type Resource, type ServerCore } from "./context.ts";
 import { defaultVersion, type VersionInfo } from "./discovery.ts";
 import { strategyFor } from "./registry/kinds/mod.ts";
 import { createHandler } from "./handler.ts";
+import type { KubeletClientConfig } from "./proxy/mod.ts";
 import { ApiMetrics } from "./metrics.ts";
 import type { Codec, KindInfo, ResourceReader, SchemaHooks } from "./ports.ts";
 import type { ResourceStrategy } from "./registry/strategy.ts";
@@ -23,6 +24,8 @@ import { generatedSchemaHooks } from "./schemahooks.ts";
 import { ObjectCodec, storagePrefixes } from "./storage.ts";
 import { createStoreReader } from "./storereader.ts";
 import { createWatchCache, MemoPool } from "./watchcache/mod.ts";
+import { registryAwareSchemaHooks, ResourceRegistry } from "./crd/registry.ts";
+import { startCrdController, type CrdController } from "./crd/controller.ts";
 
 export interface ApiServerOptions {
   readonly store: Store;
@@ -51,8 +54,12 @@ export interface ApiServerOptions {
   /** Use the store-backed reader instead of watch caches (tests of the handler core). */
   readonly useWatchCache?: boolean;
   readonly log?: (msg: string, err: unknown) => void;
+  /** Client certificate + CA for proxying pod logs/exec/attach/port-forward to node agents. */
+  readonly kubeletClient?: KubeletClientConfig;
   /** Built-in admission plugins (docs/admission.md); `false` turns admission off. Default: all. */
   readonly admission?: AdmissionOptions | false;
+  /** Serve CustomResourceDefinitions' resources (the in-apiserver CRD controller). Default true. */
+  readonly customResources?: boolean;
 }
 
 export interface ApiServer {
@@ -95,25 +102,31 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       indexFields: indexFieldsOf(info),
     });
   }
+  const registry = new ResourceRegistry(resources.values());
   const encodeWire = (o: Parameters<ObjectCodec["encodeWire"]>[0], e: "json" | "protobuf") => codec.encodeWire(o, e);
   const metrics = new ApiMetrics();
   let ready = false;
   let compactTimer: NodeJS.Timeout | undefined;
+  let crdController: CrdController | undefined;
+  const log = opts.log ?? ((m: string, e: unknown) => console.error(m, e));
 
   const core: ServerCore = {
     store: opts.store,
     codec,
-    kinds,
-    resources,
+    get kinds() {
+      return registry.kinds();
+    },
+    resources: registry.resources,
+    registry,
     filters: (spec) => buildObjectFilter(spec),
-    schema: opts.schema ?? (rawCodec ? generatedSchemaHooks : {}),
+    schema: registryAwareSchemaHooks(opts.schema ?? (rawCodec ? generatedSchemaHooks : {}), registry),
     now,
     metrics,
     services: new ServiceAllocator(opts.store, opts.serviceCidr, opts.nodePortRange),
     readerFor(res: Resource): ResourceReader {
       res.reader ??= createStoreReader(opts.store, {
         info: res.info, prefix: res.prefix, strategy: res.strategy,
-        decode: (v) => codec.decodeStorage(v), encode: encodeWire,
+        decode: res.convert ? (v) => res.convert!(codec.decodeStorage(v)) : (v) => codec.decodeStorage(v), encode: encodeWire,
       });
       return res.reader;
     },
@@ -128,33 +141,43 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     serverAddress: opts.serverAddress,
     log: opts.log,
     ready: () => ready,
+    kubeletClient: opts.kubeletClient,
   });
 
   return {
     handler,
     async start(): Promise<void> {
       if (opts.useWatchCache !== false) {
-        const starts: Promise<void>[] = [];
         // One budget for the encodings all caches keep (see watchcache/cached.ts). Protobuf is
         // derived from the stored values when they are this codec's encoding (the built-in one).
         const memo = new MemoPool(opts.encodingMemoBytes);
         const fromStored = rawCodec === protobuf;
-        for (const res of resources.values()) {
-          if (res.reader) continue;
+        const startCache = (res: Resource): Promise<void> => {
+          const convert = res.convert;
           const cache = createWatchCache({
             store: opts.store,
             prefix: res.prefix,
-            decode: (kv) => codec.decodeStorage(kv.value),
+            decode: convert ? (kv) => convert(codec.decodeStorage(kv.value)) : (kv) => codec.decodeStorage(kv.value),
             fields: (o) => res.strategy.fields(o),
             encoders: { json: (o) => codec.encodeWire(o, "json"), protobuf: (o) => codec.encodeWire(o, "protobuf") },
             indexFields: res.indexFields,
-            protobufFromStored: fromStored,
+            protobufFromStored: fromStored && !res.custom,
             memo,
           });
           res.reader = cache;
-          starts.push(cache.start());
+          return cache.start();
+        };
+        const starts: Promise<void>[] = [];
+        for (const res of resources.values()) {
+          if (res.reader) continue;
+          starts.push(startCache(res));
         }
         await Promise.all(starts);
+        registry.setReaderStarter(startCache);
+      }
+      if (opts.customResources !== false) {
+        crdController = startCrdController(core, registry, log);
+        await crdController.synced;
       }
       await bootstrapCluster(core, opts.apiserverPort !== undefined ? { apiserverPort: opts.apiserverPort } : {});
       const every = opts.compactIntervalMs ?? 5 * 60 * 1000;
@@ -175,6 +198,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     },
     async stop(): Promise<void> {
       ready = false;
+      crdController?.stop();
+      crdController = undefined;
+      registry.setReaderStarter(undefined);
+      registry.stopDynamic();
       if (compactTimer) clearInterval(compactTimer);
       compactTimer = undefined;
       for (const res of resources.values()) {

@@ -9,7 +9,7 @@ import { parseListenAddress } from "../server/listen.ts";
 import { TRANSPORT_NAMES, defaultTransport, isTransportName } from "../server/transports.ts";
 import { clientFromKubeconfig } from "../client/client.ts";
 import { CONTROLLERS, selectControllers, startControllerManager } from "../controllers/manager.ts";
-import { parseAgentFlags, parseHollowFlags, RUNTIME_NAMES, runAgent, runHollow } from "../kubelet/cli.ts";
+import { DEFAULT_DOCKER_HOST, parseAgentFlags, parseHollowFlags, RUNTIME_NAMES, runAgent, runHollow, type RuntimeName } from "../kubelet/cli.ts";
 import { addSchedulerCommand, addSchedulerServerFlags, schedulerServerOptions, type SchedulerServerFlags } from "../scheduler/cmd.ts";
 
 interface RunFlags extends SchedulerServerFlags {
@@ -21,6 +21,7 @@ interface RunFlags extends SchedulerServerFlags {
   insecurePlaintext?: boolean;
   disable: string[];
   runtime?: string;
+  dockerHost?: string;
 }
 
 /** Prints one line on stderr and exits 1: the contract for every start-up failure. */
@@ -61,7 +62,7 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
       transport,
       disable: flags.disable,
       scheduler,
-      ...(command === "up" ? { agent: { runtime: "hollow" as const } } : {}),
+      ...(command === "up" ? { agent: { runtime: upRuntime(flags.runtime), ...(flags.dockerHost !== undefined ? { dockerHost: flags.dockerHost } : {}) } } : {}),
       ...(flags.tokenAuthFile !== undefined ? { tokenAuthFile: flags.tokenAuthFile } : {}),
       ...(flags.insecurePlaintext === true ? { insecurePlaintext: true } : {}),
     });
@@ -128,8 +129,14 @@ addRunFlags(
   program.command("up").description("run a single-node cluster with defaults (today: the control plane)"),
   { dataDir: ".tug", listen: "127.0.0.1:6443" },
 )
-  .addOption(new Option("--runtime <name>", "container runtime of the node agent").choices(RUNTIME_NAMES).default("hollow"))
+  .addOption(new Option("--runtime <name>", "container runtime of the node agent").choices(RUNTIME_NAMES).default("process"))
+  .option("--docker-host <url>", `Docker daemon for --runtime docker (default ${DEFAULT_DOCKER_HOST})`)
   .action((flags: RunFlags) => run(flags, "up"));
+
+/** `tug up --runtime`: process (the default), docker or hollow. */
+function upRuntime(v: string | undefined): RuntimeName {
+  return v === "docker" || v === "hollow" ? v : "process";
+}
 
 interface ControllerManagerFlags {
   kubeconfig: string;
@@ -174,8 +181,10 @@ program.command("agent")
   .requiredOption("--kubeconfig <file>", "kubeconfig of the apiserver")
   .requiredOption("--node-name <name>", "name of the Node to register")
   .addOption(new Option("--runtime <name>", "container runtime").choices(RUNTIME_NAMES).default("hollow"))
+  .option("--docker-host <url>", `Docker daemon for --runtime docker (default ${DEFAULT_DOCKER_HOST})`)
   .option("--data-dir <dir>", "agent state and container logs (logs/pods/…)")
   .option("--node-ip <ip>", "the node's InternalIP (loopback; default 127.0.0.1)")
+  .option("--pki-dir <dir>", "cluster CA (ca.crt, ca.key) for the streaming endpoint's certificate (default: <kubeconfig dir>/pki)")
   .option("--cpu <quantity>", "cpu capacity (default 4)")
   .option("--memory <quantity>", "memory capacity (default 8Gi)")
   .option("--pods <n>", "max pods (default 110)")
@@ -196,6 +205,7 @@ program.command("hollow")
   .option("--name-prefix <prefix>", "node names are <prefix><i>", "hollow-")
   .option("--pods-per-node <n>", "max pods per node (default 110)")
   .option("--connections <n>", "HTTP/2 connections shared by the agents", "1")
+  .option("--pki-dir <dir>", "cluster CA (ca.crt, ca.key) for the streaming endpoint's certificate (default: <kubeconfig dir>/pki)")
   .action(async (raw: Parameters<typeof parseHollowFlags>[0]) => {
     let flags;
     try {

@@ -23,6 +23,13 @@ import { sharedTimerQueue, type ScheduledTask, TimerQueue } from "./runtime/time
 import type { RuntimeService } from "./runtime/types.ts";
 import { StatusManager, type StatusManagerStats } from "./status-manager.ts";
 import { KubeletStreaming } from "./streaming.ts";
+import { WatchingObjectSource } from "./env/watching.ts";
+import type { NodeAllocatable } from "./env/fieldpath.ts";
+import { quantityUnits } from "./env/resources.ts";
+import { KubeletEventRecorder } from "./events/recorder.ts";
+import { podNetworkProbe } from "./lifecycle/netprobe.ts";
+import { alwaysSucceeds } from "./probes.ts";
+import { VolumeManager } from "./volumes/manager.ts";
 import type { LeaseObject, NodeObject, PodObject } from "./types.ts";
 
 export interface NodeAgentOptions {
@@ -51,6 +58,18 @@ export interface NodeAgentOptions {
   readonly logRoot?: string;
   /** Errors the agent recovered from (default: ignored). */
   readonly onError?: (err: unknown, where: string) => void;
+  /**
+   * Root of per-pod volume directories (`<root>/<uid>/volumes/…`; the CLI uses `<data dir>/pods`).
+   * Absent: volumes are not prepared and `volumeMounts` are not passed to the runtime.
+   */
+  readonly podsDir?: string;
+  /** Record Events about pods (default true). */
+  readonly recordEvents?: boolean;
+  /**
+   * The streaming endpoint serving this node (src/kubelet/streaming/server.ts): advertised as the
+   * `tugboat.dev/kubelet-endpoint` annotation and `status.daemonEndpoints.kubeletEndpoint.Port`.
+   */
+  readonly kubeletEndpoint?: { readonly url: string; readonly port: number };
 }
 
 export interface NodeAgentStats {
@@ -70,6 +89,11 @@ export class NodeAgent {
   readonly #status: StatusManager;
   readonly #prober: Prober;
   readonly #workers: PodWorkers;
+  readonly #objects: WatchingObjectSource;
+  readonly #events: KubeletEventRecorder | undefined;
+  #allocatable: NodeAllocatable;
+  /** The runtime gives pods a reachable network (every runtime but hollow). */
+  #podNetwork = false;
   #heartbeat: Heartbeat | undefined;
   #informer: Informer<PodObject> | undefined;
   #tick: ScheduledTask | undefined;
@@ -92,9 +116,28 @@ export class NodeAgent {
       this.timers,
       (err, pod) => onError(err, `status ${pod}`),
     );
+    // ConfigMaps/Secrets/Services the node's pods reference: a watch per referenced object.
+    this.#objects = new WatchingObjectSource({
+      client: o.client, onChange: (uids) => { for (const u of uids) this.#workers.sync(u); },
+      onError: (err, where) => onError(err, where),
+    });
+    const eventsApi = o.client.resourceFor("v1", "Event");
+    this.#events = o.recordEvents === false ? undefined : new KubeletEventRecorder({
+      nodeName: o.nodeName, now: () => this.timers.clock.now(),
+      writer: {
+        create: (ns, ev) => eventsApi.namespace(ns).create(ev),
+        patch: (ns, name, patch) => eventsApi.namespace(ns).patch(name, patch, "merge"),
+      },
+    });
+    const kindOf: Record<string, string> = { startup: "Startup", liveness: "Liveness", readiness: "Readiness" };
     this.#prober = new Prober({
       runtime: o.runtime, timers: this.timers, onChange: (uid) => this.#workers.sync(uid),
-      ...(o.networkProbe !== undefined ? { networkProbe: o.networkProbe } : {}),
+      // httpGet/tcpSocket probes: the given checker, else a real one once the runtime has a pod network.
+      networkProbe: (p, ip, c) => (o.networkProbe ?? (this.#podNetwork ? podNetworkProbe : alwaysSucceeds))(p, ip, c),
+      onFailure: (uid, name, kind, message) => {
+        const pod = this.#workers.pod(uid);
+        if (pod !== undefined) this.#events?.event(pod, "Warning", "Unhealthy", `${kindOf[kind] ?? kind} probe failed: ${message}`, { name });
+      },
     });
     this.#workers = new PodWorkers({
       runtime: o.runtime, runtimeName: "hollow", timers: this.timers, status: this.#status, prober: this.#prober,
@@ -105,7 +148,23 @@ export class NodeAgent {
       },
       ...(o.logRoot !== undefined ? { logRoot: o.logRoot } : {}),
       onError: (err, pod) => onError(err, `sync ${pod}`),
+      objects: this.#objects,
+      trackObjects: (pod) => this.#objects.track(pod),
+      releaseObjects: (uid) => this.#objects.release(uid),
+      ...(o.podsDir !== undefined ? { volumes: new VolumeManager({ root: o.podsDir }) } : {}),
+      ...(this.#events !== undefined ? { events: this.#events } : {}),
+      nodeAllocatable: () => this.#allocatable,
+      podNetwork: () => this.#podNetwork,
     });
+    const cap = { ...DEFAULT_CAPACITY, ...(o.capacity ?? {}) };
+    try {
+      this.#allocatable = {
+        cpuMillis: quantityUnits(cap.cpu, "cpu") ?? 0, memoryBytes: quantityUnits(cap.memory, "memory") ?? 0,
+        ephemeralStorageBytes: quantityUnits(cap.ephemeralStorage, "memory") ?? 0,
+      };
+    } catch {
+      this.#allocatable = { cpuMillis: 0, memoryBytes: 0, ephemeralStorageBytes: 0 };
+    }
   }
 
   get stats(): NodeAgentStats {
@@ -131,9 +190,15 @@ export class NodeAgent {
       ...(o.labels !== undefined ? { labels: o.labels } : {}),
       ...(o.podCIDR !== undefined ? { podCIDR: o.podCIDR } : {}),
       ...(o.osImage !== undefined ? { osImage: o.osImage } : {}),
+      ...(o.kubeletEndpoint !== undefined
+        ? { kubeletPort: o.kubeletEndpoint.port, annotations: { "tugboat.dev/kubelet-endpoint": o.kubeletEndpoint.url } }
+        : {}),
     };
     // The pod workers name containers `<runtimeName>://id`.
     this.#workers.runtimeName = version.runtimeName;
+    // Hollow pods have no network and run nothing that reads service variables.
+    this.#podNetwork = version.runtimeName !== "hollow";
+    this.#objects.watchServices = this.#podNetwork;
     this.#heartbeat = new Heartbeat({
       description,
       nodes: o.client.resourceFor<NodeObject>("v1", "Node"),
@@ -240,6 +305,8 @@ export class NodeAgent {
     this.#eventsAbort?.();
     await this.#informer?.stop();
     await this.#workers.stop();
+    await this.#objects.stop();
+    await this.#events?.flush();
     // The events loop is not awaited: a pending next() of the runtime's subscription only settles
     // on the next event or when the runtime client is closed (the caller owns the runtime).
     void this.#eventsLoop?.catch(() => undefined);

@@ -14,7 +14,9 @@ describe("tug agent / tug hollow flags", () => {
     expect(() => parseAgentFlags({ nodeName: "n" })).toThrow("--kubeconfig is required");
     expect(() => parseAgentFlags({ kubeconfig: "k" })).toThrow("--node-name is required");
     expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "N_1" })).toThrow('--node-name "N_1" must be a lowercase RFC 1123 subdomain');
-    expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", runtime: "docker" })).toThrow('unknown --runtime "docker"');
+    expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", runtime: "rkt" })).toThrow('unknown --runtime "rkt" (available: hollow, process, docker)');
+    expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", dockerHost: "unix:///x.sock" })).toThrow("--docker-host needs --runtime docker (got --runtime hollow)");
+    expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", runtime: "docker", dockerHost: "/var/run/docker.sock" })).toThrow('--docker-host "/var/run/docker.sock" must be unix:///path/to/docker.sock or tcp://host:port');
     expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", cpu: "lots" })).toThrow('--cpu "lots" is not a quantity');
     expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", pods: "0" })).toThrow('--pods "0" must be a positive integer');
     expect(() => parseAgentFlags({ kubeconfig: "k", nodeName: "n", nodeIp: "192.168.1.5" })).toThrow('--node-ip "192.168.1.5" must be a loopback address');
@@ -22,6 +24,12 @@ describe("tug agent / tug hollow flags", () => {
     expect(() => parseHollowFlags({ kubeconfig: "k", nodes: "x" })).toThrow("--nodes must be an integer");
     expect(() => parseHollowFlags({ kubeconfig: "k", nodes: "2", namePrefix: "Bad" })).toThrow('--name-prefix "Bad"');
     expect(() => parseHollowFlags({ kubeconfig: "k", nodes: "2", connections: "0" })).toThrow("--connections must be an integer from 1 to 64");
+  });
+
+  it("accepts docker hosts", () => {
+    expect(parseAgentFlags({ kubeconfig: "k", nodeName: "n", runtime: "docker", dockerHost: "unix:///run/d.sock" })).toMatchObject({ runtime: "docker", dockerHost: "unix:///run/d.sock" });
+    expect(parseAgentFlags({ kubeconfig: "k", nodeName: "n", runtime: "docker", dockerHost: "tcp://127.0.0.1:2375" }).dockerHost).toBe("tcp://127.0.0.1:2375");
+    expect(parseAgentFlags({ kubeconfig: "k", nodeName: "n", runtime: "docker" }).dockerHost).toBeUndefined();
   });
 
   it("derives node names, IPs and pod CIDRs", () => {

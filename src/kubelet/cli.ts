@@ -11,8 +11,14 @@ import { NodeAgent } from "./agent.ts";
 import { startHollowFleet, type HollowFleet } from "./fleet.ts";
 import { isQuantity, type NodeCapacity } from "./node-status.ts";
 import { HollowHost, HollowRuntime } from "./runtimes/hollow/mod.ts";
+import { createProcessRuntime } from "./runtimes/process/mod.ts";
+import { createDockerRuntime } from "./runtimes/docker/mod.ts";
+import type { RuntimeService } from "./runtime/types.ts";
+import { pkiDirNextTo, startAgentStreaming } from "./streaming/agent.ts";
 
-export const RUNTIME_NAMES = ["hollow"] as const;
+export const RUNTIME_NAMES = ["hollow", "process", "docker"] as const;
+/** The Docker host `--runtime docker` uses without `--docker-host`. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 export interface AgentFlags {
@@ -22,6 +28,10 @@ export interface AgentFlags {
   dataDir?: string;
   capacity: Partial<NodeCapacity>;
   nodeIP?: string;
+  /** Cluster CA for the streaming endpoint's certificate (default: `<kubeconfig dir>/pki` if present). */
+  pkiDir?: string;
+  /** `--docker-host` (docker runtime). */
+  dockerHost?: string;
 }
 
 export interface HollowFlags {
@@ -30,6 +40,7 @@ export interface HollowFlags {
   namePrefix: string;
   capacity: Partial<NodeCapacity>;
   connections: number;
+  pkiDir?: string;
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -55,28 +66,43 @@ function capacityOf(raw: { cpu?: string; memory?: string; pods?: string; podsPer
 function runtimeOf(v: string | undefined): RuntimeName {
   const r = v ?? "hollow";
   if (!(RUNTIME_NAMES as readonly string[]).includes(r)) {
-    throw new Error(`unknown --runtime "${r}" (available: ${RUNTIME_NAMES.join(", ")}; docker and process come with the real runtimes)`);
+    throw new Error(`unknown --runtime "${r}" (available: ${RUNTIME_NAMES.join(", ")})`);
   }
   return r as RuntimeName;
 }
 
+/** Checks `--docker-host` (`unix:///abs/path.sock` or `tcp://host:port`); only with `--runtime docker`. */
+export function dockerHostOf(runtime: RuntimeName, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (runtime !== "docker") throw new Error(`--docker-host needs --runtime docker (got --runtime ${runtime})`);
+  if (!/^unix:\/\/\/.+$/.test(v) && !/^tcp:\/\/[^/:]+:[0-9]{1,5}$/.test(v)) {
+    throw new Error(`--docker-host ${JSON.stringify(v)} must be unix:///path/to/docker.sock or tcp://host:port`);
+  }
+  return v;
+}
+
 /** Checks `tug agent` flags. */
-export function parseAgentFlags(raw: { kubeconfig?: string; nodeName?: string; runtime?: string; dataDir?: string; cpu?: string; memory?: string; pods?: string; nodeIp?: string }): AgentFlags {
+export function parseAgentFlags(raw: { kubeconfig?: string; nodeName?: string; runtime?: string; dataDir?: string; cpu?: string; memory?: string; pods?: string; nodeIp?: string; pkiDir?: string; dockerHost?: string }): AgentFlags {
   if (!raw.kubeconfig) throw new Error("--kubeconfig is required");
   if (!raw.nodeName) throw new Error("--node-name is required");
   if (!NODE_NAME.test(raw.nodeName) || raw.nodeName.length > 253) throw new Error(`--node-name ${JSON.stringify(raw.nodeName)} must be a lowercase RFC 1123 subdomain`);
   if (raw.nodeIp !== undefined && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(raw.nodeIp) && raw.nodeIp !== "::1") {
     throw new Error(`--node-ip ${JSON.stringify(raw.nodeIp)} must be a loopback address`);
   }
+  const runtime = runtimeOf(raw.runtime);
+  const dockerHost = dockerHostOf(runtime, raw.dockerHost);
+  if (runtime === "process" && raw.dataDir === undefined) throw new Error("--runtime process needs --data-dir (containers, logs and state live there)");
   return {
-    kubeconfig: raw.kubeconfig, nodeName: raw.nodeName, runtime: runtimeOf(raw.runtime), capacity: capacityOf(raw),
+    kubeconfig: raw.kubeconfig, nodeName: raw.nodeName, runtime, capacity: capacityOf(raw),
     ...(raw.dataDir !== undefined ? { dataDir: raw.dataDir } : {}),
     ...(raw.nodeIp !== undefined ? { nodeIP: raw.nodeIp } : {}),
+    ...(raw.pkiDir !== undefined ? { pkiDir: raw.pkiDir } : {}),
+    ...(dockerHost !== undefined ? { dockerHost } : {}),
   };
 }
 
 /** Checks `tug hollow` flags. */
-export function parseHollowFlags(raw: { kubeconfig?: string; nodes?: string; namePrefix?: string; podsPerNode?: string; cpu?: string; memory?: string; connections?: string }): HollowFlags {
+export function parseHollowFlags(raw: { kubeconfig?: string; nodes?: string; namePrefix?: string; podsPerNode?: string; cpu?: string; memory?: string; connections?: string; pkiDir?: string }): HollowFlags {
   if (!raw.kubeconfig) throw new Error("--kubeconfig is required");
   const nodes = Number(raw.nodes);
   if (raw.nodes === undefined || !/^[0-9]+$/.test(raw.nodes) || nodes < 1 || nodes > 100_000) throw new Error(`--nodes must be an integer from 1 to 100000, got ${JSON.stringify(raw.nodes ?? "")}`);
@@ -84,7 +110,7 @@ export function parseHollowFlags(raw: { kubeconfig?: string; nodes?: string; nam
   if (!/^[a-z0-9]([-a-z0-9.]*)?$/.test(prefix)) throw new Error(`--name-prefix ${JSON.stringify(prefix)} must start a lowercase RFC 1123 name`);
   const conns = Number(raw.connections ?? "1");
   if (!Number.isInteger(conns) || conns < 1 || conns > 64) throw new Error(`--connections must be an integer from 1 to 64, got ${JSON.stringify(raw.connections)}`);
-  return { kubeconfig: raw.kubeconfig, nodes, namePrefix: prefix, capacity: capacityOf(raw), connections: conns };
+  return { kubeconfig: raw.kubeconfig, nodes, namePrefix: prefix, capacity: capacityOf(raw), connections: conns, ...(raw.pkiDir !== undefined ? { pkiDir: raw.pkiDir } : {}) };
 }
 
 /** This machine's host name as a node name (lowercased, invalid characters replaced). */
@@ -106,26 +132,55 @@ function errorLogger(): (err: unknown, where: string) => void {
 }
 
 /** Starts one agent for `tug up` with the given kubeconfig; returns its stop function. */
-export async function startLocalAgent(o: { kubeconfigPath: string; nodeName?: string; dataDir?: string }): Promise<() => Promise<void>> {
-  const client = createClient(loadKubeconfig(o.kubeconfigPath));
+export async function startLocalAgent(o: { kubeconfigPath: string; nodeName?: string; dataDir?: string; runtime?: RuntimeName; dockerHost?: string }): Promise<() => Promise<void>> {
   const nodeName = o.nodeName ?? hostNodeName();
-  const host = new HollowHost({ nodeName });
+  const runtime = await createRuntime(o.runtime ?? "hollow", nodeName, o.dataDir, o.dataDir !== undefined, dockerHostOf(o.runtime ?? "hollow", o.dockerHost));
+  // The control plane's own PKI (same data dir) signs the streaming endpoint's certificate.
+  const streaming = await startAgentStreaming({ pkiDir: o.dataDir !== undefined ? join(resolve(o.dataDir), "pki") : pkiDirNextTo(o.kubeconfigPath), log });
+  const client = createClient(loadKubeconfig(o.kubeconfigPath));
   const agent = new NodeAgent({
-    client, nodeName, runtime: new HollowRuntime(host), onError: errorLogger(),
-    ...(o.dataDir !== undefined ? { logRoot: join(resolve(o.dataDir), "logs", "pods") } : {}),
+    client, nodeName, runtime, onError: errorLogger(),
+    ...(o.dataDir !== undefined ? { logRoot: join(resolve(o.dataDir), "logs", "pods"), podsDir: join(resolve(o.dataDir), "pods") } : {}),
+    ...(streaming !== undefined ? { kubeletEndpoint: streaming.endpoint } : {}),
   });
+  streaming?.register(agent.streaming);
   try {
     await agent.start();
   } catch (err) {
     await agent.stop().catch(() => undefined);
+    await streaming?.close();
+    await runtime.close();
     client.close();
     throw err;
   }
   return async () => {
     await agent.stop();
+    await streaming?.close();
     await agent.runtime.close();
     client.close();
   };
+}
+
+/**
+ * The runtime named by `--runtime` (process: state under `<dataDir>/process`; docker: the daemon at
+ * `dockerHost`, containers scoped to this node). An unreachable Docker daemon is an `Error` naming
+ * the socket.
+ */
+async function createRuntime(name: RuntimeName, nodeName: string, dataDir: string | undefined, hollowLogs: boolean, dockerHost?: string): Promise<RuntimeService> {
+  if (name === "docker") {
+    const host = dockerHost ?? DEFAULT_DOCKER_HOST;
+    try {
+      return await createDockerRuntime({ host, scope: nodeName });
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`--runtime docker: ${msg.includes(host) ? msg : `cannot reach the Docker daemon at ${host}: ${msg}`}`);
+    }
+  }
+  if (name === "process") {
+    if (dataDir === undefined) throw new Error("--runtime process needs --data-dir");
+    return createProcessRuntime({ dataDir: join(resolve(dataDir), "process") });
+  }
+  return new HollowRuntime(new HollowHost({ nodeName, ...(hollowLogs ? { logs: "output" as const } : {}) }));
 }
 
 function onSignals(stop: () => Promise<void>): void {
@@ -147,17 +202,21 @@ function onSignals(stop: () => Promise<void>): void {
 
 /** `tug agent`: one node agent in the foreground until SIGTERM/SIGINT. */
 export async function runAgent(f: AgentFlags): Promise<void> {
+  const runtime = await createRuntime(f.runtime, f.nodeName, f.dataDir, f.dataDir !== undefined, f.dockerHost);
+  const streaming = await startAgentStreaming({ pkiDir: f.pkiDir ?? pkiDirNextTo(f.kubeconfig), log });
   const client = createClient(loadKubeconfig(f.kubeconfig));
-  const host = new HollowHost({ nodeName: f.nodeName, ...(f.dataDir !== undefined ? { logs: "output" as const } : {}) });
   const agent = new NodeAgent({
-    client, nodeName: f.nodeName, runtime: new HollowRuntime(host), capacity: f.capacity, onError: errorLogger(),
+    client, nodeName: f.nodeName, runtime, capacity: f.capacity, onError: errorLogger(),
     ...(f.nodeIP !== undefined ? { nodeIP: f.nodeIP } : {}),
-    ...(f.dataDir !== undefined ? { logRoot: join(resolve(f.dataDir), "logs", "pods") } : {}),
+    ...(f.dataDir !== undefined ? { logRoot: join(resolve(f.dataDir), "logs", "pods"), podsDir: join(resolve(f.dataDir), "pods") } : {}),
+    ...(streaming !== undefined ? { kubeletEndpoint: streaming.endpoint } : {}),
   });
+  streaming?.register(agent.streaming);
   await agent.start();
-  process.stdout.write(`tug agent: node ${f.nodeName} registered (runtime ${f.runtime}, pid ${process.pid})\n`);
+  process.stdout.write(`tug agent: node ${f.nodeName} registered (runtime ${f.runtime}, pid ${process.pid}${streaming !== undefined ? `, streaming ${streaming.endpoint.url}` : ""})\n`);
   onSignals(async () => {
     await agent.stop();
+    await streaming?.close();
     await agent.runtime.close();
     client.close();
   });
@@ -168,16 +227,24 @@ export async function runHollow(f: HollowFlags): Promise<void> {
   const config = loadKubeconfig(f.kubeconfig);
   const clients: Client[] = Array.from({ length: f.connections }, () => createClient(config));
   const t0 = Date.now();
+  // One streaming server for the whole fleet: it finds a pod's node by asking each agent's informer.
+  const streaming = await startAgentStreaming({ pkiDir: f.pkiDir ?? pkiDirNextTo(f.kubeconfig), log });
   let fleet: HollowFleet;
   try {
-    fleet = await startHollowFleet({ clients, nodes: f.nodes, namePrefix: f.namePrefix, capacity: f.capacity, onError: errorLogger() });
+    fleet = await startHollowFleet({
+      clients, nodes: f.nodes, namePrefix: f.namePrefix, capacity: f.capacity, onError: errorLogger(),
+      ...(streaming !== undefined ? { agent: { kubeletEndpoint: streaming.endpoint } } : {}),
+    });
   } catch (err) {
+    await streaming?.close();
     for (const c of clients) c.close();
     throw err;
   }
+  for (const a of fleet.agents) streaming?.register(a.streaming);
   process.stdout.write(`tug hollow: ${f.nodes} nodes ${f.namePrefix}0…${f.namePrefix}${f.nodes - 1} registered in ${Date.now() - t0} ms (pid ${process.pid})\n`);
   onSignals(async () => {
     await fleet.stop();
+    await streaming?.close();
     for (const c of clients) c.close();
   });
 }

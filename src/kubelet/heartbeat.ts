@@ -76,6 +76,11 @@ export class Heartbeat {
     if (Object.entries(labels).some(([k, v]) => cur[k] !== v)) {
       await this.o.nodes.patch(d.nodeName, { metadata: { labels } }, "merge");
     }
+    const annotations = d.annotations ?? {};
+    const curAnn = existing.metadata?.annotations ?? {};
+    if (Object.entries(annotations).some(([k, v]) => curAnn[k] !== v)) {
+      await this.o.nodes.patch(d.nodeName, { metadata: { annotations } }, "merge");
+    }
     this.#conditions = existing.status?.conditions ?? [];
     await this.#writeStatus(rs, now);
     return this.#node!;

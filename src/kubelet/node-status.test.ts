@@ -45,3 +45,15 @@ describe("node status", () => {
     expect(["", "4 cores", "-1", "8gb"].some(isQuantity)).toBe(false);
   });
 });
+
+describe("readyCondition and runtime limits", async () => {
+  const { readyCondition } = await import("./node-status.ts");
+  const conds = [{ type: "RuntimeReady" as const, status: true }, { type: "NetworkReady" as const, status: true }];
+  it("says when cpu or memory limits cannot be applied", () => {
+    expect(readyCondition({ conditions: conds }).message).toBe("kubelet is posting ready status");
+    const rs = { conditions: conds, limits: { cpu: false, memory: true, message: "cpu limits cannot be applied (no cgroup v2)" } };
+    expect(readyCondition(rs)).toEqual({ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status. cpu limits cannot be applied (no cgroup v2)" });
+    const all = { conditions: conds, limits: { cpu: true, memory: true, message: "all applied" } };
+    expect(readyCondition(all).message).toBe("kubelet is posting ready status");
+  });
+});

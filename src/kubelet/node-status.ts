@@ -35,6 +35,8 @@ export interface NodeDescription {
   readonly instanceType?: string;
   /** Port the kubelet serves on (daemonEndpoints; 10250 upstream). */
   readonly kubeletPort?: number;
+  /** Annotations the agent owns on its Node (e.g. tugboat.dev/kubelet-endpoint); kept up to date at registration. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 const GOARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
@@ -97,6 +99,12 @@ export function readyCondition(rs: RuntimeStatus | undefined): Cond {
     }
   }
   if (msgs.length > 0) return { type: "Ready", status: "False", reason: "KubeletNotReady", message: msgs.join(", ") };
+  // Runtimes that cannot enforce limits say so (process runtime: `status().limits`), appended the
+  // way upstream appends "AppArmor enabled" to this message.
+  const limits = (rs as { limits?: { cpu?: boolean; memory?: boolean; message?: string } }).limits;
+  if (limits !== undefined && (limits.cpu === false || limits.memory === false) && limits.message) {
+    return { type: "Ready", status: "True", reason: "KubeletReady", message: `kubelet is posting ready status. ${limits.message}` };
+  }
   return { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" };
 }
 
@@ -131,7 +139,7 @@ export function conditionsChanged(a: readonly NodeCondition[], b: readonly NodeC
 export function initialNode(d: NodeDescription, rs: RuntimeStatus | undefined, nowMs: number): NodeObject {
   return {
     apiVersion: "v1", kind: "Node",
-    metadata: { name: d.nodeName, labels: nodeLabels(d), annotations: { "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true" } },
+    metadata: { name: d.nodeName, labels: nodeLabels(d), annotations: { "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true", ...(d.annotations ?? {}) } },
     spec: { ...(d.podCIDR !== undefined ? { podCIDR: d.podCIDR, podCIDRs: [d.podCIDR] } : {}) },
     status: { ...staticNodeStatus(d), conditions: nodeConditions(rs, [], nowMs) },
   };

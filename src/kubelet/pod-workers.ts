@@ -18,6 +18,13 @@ import { isRuntimeError } from "./runtime/errors.ts";
 import type { ScheduledTask, TimerQueue } from "./runtime/timers.ts";
 import type { ContainerConfig, PodSandbox, PodSandboxConfig, RuntimeService } from "./runtime/types.ts";
 import type { StatusManager } from "./status-manager.ts";
+import { EnvError, expandArgs, makeEnvironment, type EnvResult } from "./env/env.ts";
+import type { NodeAllocatable } from "./env/fieldpath.ts";
+import { MapObjectSource, type ObjectSource } from "./env/objects.ts";
+import { noEvents, type PodEventSink } from "./events/recorder.ts";
+import { activeDeadlineAt, DEADLINE_MESSAGE, DEADLINE_REASON, runHook, runPreStop } from "./lifecycle/hooks.ts";
+import { podResourcesOf, resourcesOf } from "./env/resources.ts";
+import type { VolumeManager } from "./volumes/manager.ts";
 import {
   ANNOTATION_INIT, ANNOTATION_RESTART_COUNT, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID,
   podDesc, type ContainerSpec, type PodObject,
@@ -40,7 +47,25 @@ export interface PodWorkersOptions {
   /** Root of pod log directories (`<root>/<ns>_<name>_<uid>/<container>/<attempt>.log`); absent: no logs. */
   readonly logRoot?: string;
   readonly onError?: (err: unknown, pod: string) => void;
+  /** ConfigMaps, Secrets and Services for env and volumes (default: none exist). */
+  readonly objects?: ObjectSource;
+  /** Registers what a pod references before its sync reads it (waits until it is cached). */
+  readonly trackObjects?: (pod: PodObject) => Promise<void>;
+  /** The pod is gone: what it referenced may be forgotten. */
+  readonly releaseObjects?: (uid: string) => void;
+  /** Prepares volumes (absent: pods with volumes get no mounts). */
+  readonly volumes?: VolumeManager;
+  /** Events about pods (default: discarded). */
+  readonly events?: PodEventSink;
+  /** Node allocatable: what unset limits mean for resourceFieldRef. */
+  readonly nodeAllocatable?: () => NodeAllocatable;
+  /** The runtime has a pod network (httpGet hooks are sent; false: they count as delivered). */
+  readonly podNetwork?: () => boolean;
+  /** Upper bound of a postStart hook's run (default 2 min). */
+  readonly postStartTimeoutMs?: number;
 }
+
+const DEFAULT_ALLOCATABLE: NodeAllocatable = { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30, ephemeralStorageBytes: 100 * 2 ** 30 };
 
 interface PodRecord {
   readonly uid: string;
@@ -54,6 +79,14 @@ interface PodRecord {
   /** Finished for good (Succeeded/Failed): containers are not restarted any more. */
   terminal: boolean;
   removed: boolean;
+  /** activeDeadlineSeconds passed: the pod is being failed with DeadlineExceeded. */
+  deadline: boolean;
+  /** When this agent first synced the pod (fallback start time for the deadline). */
+  firstSeen: number;
+  /** Pod IPs of the current sandbox (for env and hooks). */
+  podIPs: string[];
+  /** Volume names whose FailedMount was recorded for the current failure text. */
+  mountFailures: Map<string, string>;
 }
 
 /** The runtime state of one pod. */
@@ -87,6 +120,11 @@ export class PodWorkers {
     return this.#pods.size;
   }
 
+  /** The pod object of a known uid (events about it). */
+  pod(uid: string): PodObject | undefined {
+    return this.#pods.get(uid)?.pod;
+  }
+
   /** Known pod uids. */
   uids(): string[] {
     return [...this.#pods.keys()];
@@ -98,14 +136,19 @@ export class PodWorkers {
     if (uid === "") return;
     const rec = this.#pods.get(uid);
     if (rec === undefined) {
-      this.#pods.set(uid, { uid, pod, deleted: false, running: undefined, dirty: false, wake: undefined, waiting: new Map(), terminal: false, removed: false });
+      this.#pods.set(uid, {
+        uid, pod, deleted: false, running: undefined, dirty: false, wake: undefined, waiting: new Map(), terminal: false, removed: false,
+        deadline: false, firstSeen: this.o.timers.clock.now(), podIPs: [], mountFailures: new Map(),
+      });
       this.sync(uid);
       return;
     }
     const old = rec.pod;
     rec.pod = pod;
     if (old.metadata?.generation !== pod.metadata?.generation || old.metadata?.deletionTimestamp !== pod.metadata?.deletionTimestamp ||
-        old.metadata?.deletionGracePeriodSeconds !== pod.metadata?.deletionGracePeriodSeconds) {
+        old.metadata?.deletionGracePeriodSeconds !== pod.metadata?.deletionGracePeriodSeconds ||
+        // downwardAPI volumes show labels and annotations
+        JSON.stringify([old.metadata?.labels, old.metadata?.annotations]) !== JSON.stringify([pod.metadata?.labels, pod.metadata?.annotations])) {
       this.sync(uid);
     }
   }
@@ -161,6 +204,7 @@ export class PodWorkers {
       await this.#killSandboxContainers(s.id, 0);
       await this.o.runtime.removePodSandbox(s.id);
     }
+    this.o.volumes?.cleanupOrphans(new Set(this.#pods.keys()));
     return n;
   }
 
@@ -241,6 +285,12 @@ export class PodWorkers {
     const m = pod.metadata ?? {};
     const name = m.name ?? "", ns = m.namespace ?? "", uid = m.uid ?? "";
     const ports = [...(pod.spec?.containers ?? [])].flatMap((c) => c.ports ?? []).filter((p) => (p.hostPort ?? 0) > 0);
+    let podResources: ReturnType<typeof podResourcesOf>;
+    try {
+      podResources = podResourcesOf(pod);
+    } catch {
+      podResources = undefined; // a bad quantity fails the container's config, not the sandbox
+    }
     return {
       metadata: { name, namespace: ns, uid, attempt },
       hostname: pod.spec?.hostname ?? name,
@@ -253,18 +303,23 @@ export class PodWorkers {
       } : {}),
       labels: { [LABEL_POD_NAME]: name, [LABEL_POD_NAMESPACE]: ns, [LABEL_POD_UID]: uid },
       annotations: {},
+      ...(podResources !== undefined ? { resources: podResources } : {}),
     };
   }
 
-  #containerConfig(pod: PodObject, spec: ContainerSpec, attempt: number, isInit: boolean): ContainerConfig {
+  #containerConfig(pod: PodObject, spec: ContainerSpec, attempt: number, isInit: boolean, env: EnvResult, mounts: ContainerConfig["mounts"]): ContainerConfig {
     const m = pod.metadata ?? {};
     const name = spec.name ?? "";
-    const envs = (spec.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name ?? "", value: e.value ?? "" }));
+    const envs = env.envs;
+    const command = expandArgs(spec.command, env.vars), args = expandArgs(spec.args, env.vars);
+    const resources = resourcesOf(spec);
     return {
       metadata: { name, attempt },
       image: { image: spec.image ?? "" },
-      ...(spec.command !== undefined ? { command: spec.command } : {}),
-      ...(spec.args !== undefined ? { args: spec.args } : {}),
+      ...(command !== undefined ? { command } : {}),
+      ...(args !== undefined ? { args } : {}),
+      ...(mounts !== undefined && mounts.length > 0 ? { mounts } : {}),
+      ...(resources !== undefined ? { resources } : {}),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
       ...(envs.length > 0 ? { envs } : {}),
       labels: { [LABEL_POD_NAME]: m.name ?? "", [LABEL_POD_NAMESPACE]: m.namespace ?? "", [LABEL_POD_UID]: m.uid ?? "", [LABEL_CONTAINER_NAME]: name },
@@ -283,43 +338,142 @@ export class PodWorkers {
     const image = spec.image ?? "";
     const pullKey = `${rec.uid}/${name}/${image}`;
     const now = this.o.timers.clock.now();
+    const ev = this.#events;
+    const who = { name, init: isInit };
     const present = (spec.imagePullPolicy !== "Always") ? await rt.imageStatus({ image }).catch(() => undefined) : undefined;
     if (present === undefined) {
       if (this.#pullBackoff.inBackoffSince(pullKey, this.#pullFailedAt(rec, name), now)) {
+        if (rec.waiting.get(name)?.reason !== "ImagePullBackOff") {
+          ev.event(rec.pod, "Normal", "BackOff", `Back-off pulling image "${image}"`, who);
+          ev.event(rec.pod, "Warning", "Failed", "Error: ImagePullBackOff", who);
+        }
         rec.waiting.set(name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
         this.#wakeAt(rec, this.#pullFailedAt(rec, name) + this.#pullBackoff.get(pullKey));
         return false;
       }
+      ev.event(rec.pod, "Normal", "Pulling", `Pulling image "${image}"`, who);
+      const t0 = Date.now();
       try {
         await rt.pullImage({ image });
         this.#pullBackoff.reset(pullKey);
+        const size = (await rt.imageStatus({ image }).catch(() => undefined))?.size ?? 0;
+        const took = fmtSeconds(Date.now() - t0);
+        ev.event(rec.pod, "Normal", "Pulled", `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${size} bytes.`, who);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         this.#pullBackoff.next(pullKey, now);
         this.#pullFailures.set(`${rec.uid}/${name}`, now);
         rec.waiting.set(name, { reason: "ErrImagePull", message: msg });
+        ev.event(rec.pod, "Warning", "Failed", `Failed to pull image "${image}": ${msg}`, who);
+        ev.event(rec.pod, "Warning", "Failed", "Error: ErrImagePull", who);
         // Look again soon: the container then shows ImagePullBackOff until the backoff expires.
         this.#wakeAt(rec, now + Math.min(1000, this.#pullBackoff.get(pullKey) / 2));
         return false;
       }
+    } else {
+      ev.event(rec.pod, "Normal", "Pulled", `Container image "${image}" already present on machine`, who);
+    }
+    // The container's config: environment (ConfigMaps, Secrets, downward API, services) and mounts.
+    let config: ContainerConfig;
+    try {
+      const env = makeEnvironment({
+        pod: rec.pod, container: spec, objects: this.#objects,
+        facts: { podIPs: rec.podIPs, hostIPs: this.o.hostIPs() }, node: this.#allocatable(),
+      });
+      for (const w of env.warnings) ev.event(rec.pod, "Warning", w.reason, w.message);
+      const mounts = this.o.volumes !== undefined && (spec.volumeMounts ?? []).length > 0 ? this.o.volumes.mounts(rec.pod, spec, env.vars) : undefined;
+      config = this.#containerConfig(rec.pod, spec, attempt, isInit, env, mounts);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (rec.waiting.get(name)?.message !== msg) ev.event(rec.pod, "Warning", "Failed", `Error: ${msg}`, who);
+      rec.waiting.set(name, { reason: "CreateContainerConfigError", message: msg });
+      if (!(err instanceof EnvError) && !(err instanceof Error)) throw err;
+      // Object changes resync the pod; the timer covers everything else.
+      this.#wakeAt(rec, now + 5000);
+      return false;
     }
     let id: string;
     try {
-      id = await rt.createContainer(sandboxId, this.#containerConfig(rec.pod, spec, attempt, isInit), sandboxConfig);
+      id = await rt.createContainer(sandboxId, config, sandboxConfig);
     } catch (err) {
-      rec.waiting.set(name, { reason: "CreateContainerError", message: err instanceof Error ? err.message : String(err) });
+      const msg = err instanceof Error ? err.message : String(err);
+      ev.event(rec.pod, "Warning", "Failed", `Error: ${msg}`, who);
+      rec.waiting.set(name, { reason: "CreateContainerError", message: msg });
       this.#wakeAt(rec, now + 1000);
       return false;
     }
     rec.waiting.delete(name);
     this.stats.started++;
+    ev.event(rec.pod, "Normal", "Created", `Created container: ${name}`, who);
     try {
       await rt.startContainer(id);
     } catch (err) {
       // The container is EXITED (ContainerCannotRun); the next sync restarts it with backoff.
       if (!(isRuntimeError(err) && err.code === "FailedPrecondition")) throw err;
+      ev.event(rec.pod, "Warning", "Failed", `Error: ${err.message}`, who);
+      return true;
+    }
+    ev.event(rec.pod, "Normal", "Started", `Started container ${name}`, who);
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart !== undefined) {
+      const r = await runHook(postStart, {
+        runtime: rt, clock: this.o.timers.clock, pod: rec.pod, container: spec, containerId: id, podIP: rec.podIPs[0],
+        timeoutMs: this.o.postStartTimeoutMs ?? 120_000, network: this.o.podNetwork?.() ?? false,
+      });
+      if (!r.ok) {
+        // As the kubelet: the hook's output stays out of the event (it may hold secrets).
+        ev.event(rec.pod, "Warning", "FailedPostStartHook", "PostStartHook failed", who);
+        this.o.onError?.(new Error(r.message), podDesc(rec.pod));
+        await this.#stopOne(rec, spec, id, this.#podGrace(rec.pod), "FailedPostStartHook");
+      }
     }
     return true;
+  }
+
+  get #events(): PodEventSink {
+    return this.o.events ?? noEvents;
+  }
+
+  get #objects(): ObjectSource {
+    return this.o.objects ?? EMPTY_OBJECTS;
+  }
+
+  #allocatable(): NodeAllocatable {
+    return this.o.nodeAllocatable?.() ?? DEFAULT_ALLOCATABLE;
+  }
+
+  /** The pod's termination grace period (spec, else 30 s). */
+  #podGrace(pod: PodObject): number {
+    return Math.max(0, pod.spec?.terminationGracePeriodSeconds ?? 30);
+  }
+
+  /**
+   * Stops one running container as the kubelet kills containers: `Killing` event (`message`, else
+   * `Stopping container <name>`), preStop hook within the grace period, then the stop signal with
+   * what is left of it.
+   */
+  async #stopOne(rec: PodRecord, spec: ContainerSpec | undefined, id: string, graceSeconds: number, message?: string): Promise<void> {
+    const name = spec?.name ?? "";
+    const isInit = (rec.pod.spec?.initContainers ?? []).some((c) => c.name === name);
+    this.#events.event(rec.pod, "Normal", "Killing", message ?? `Stopping container ${name}`, { name, init: isInit });
+    let grace = graceSeconds;
+    if (spec?.lifecycle?.preStop !== undefined) {
+      const r = await runPreStop({
+        runtime: this.o.runtime, clock: this.o.timers.clock, pod: rec.pod, container: spec, containerId: id,
+        podIP: rec.podIPs[0], network: this.o.podNetwork?.() ?? false,
+      }, graceSeconds);
+      grace = r.graceSeconds;
+      if (r.failure !== undefined) {
+        this.#events.event(rec.pod, "Warning", "FailedPreStopHook", "PreStopHook failed", { name, init: isInit });
+        this.o.onError?.(new Error(r.failure), podDesc(rec.pod));
+      }
+    }
+    try {
+      await this.o.runtime.stopContainer(id, grace);
+      this.stats.killed++;
+    } catch (err) {
+      if (!(isRuntimeError(err) && err.code === "NotFound")) throw err;
+    }
   }
 
   readonly #pullFailures = new Map<string, number>();
@@ -338,6 +492,9 @@ export class PodWorkers {
     const now = this.o.timers.clock.now();
     if (this.#backoff.inBackoffSince(key, finished, now)) {
       const delay = this.#backoff.get(key);
+      if (rec.waiting.get(name)?.reason !== "CrashLoopBackOff") {
+        this.#events.event(rec.pod, "Warning", "BackOff", `Back-off restarting failed container ${name} in pod ${podDesc(rec.pod)}`, { name, init: isInit });
+      }
       rec.waiting.set(name, { reason: "CrashLoopBackOff", message: `back-off ${fmtDuration(delay)} restarting failed container=${name} pod=${podDesc(rec.pod)}` });
       this.#wakeAt(rec, finished + delay);
       return "wait";
@@ -357,11 +514,18 @@ export class PodWorkers {
     let obs = await this.#observe(rec.uid);
     const apiPhase = this.o.status.getPodStatus(rec.uid)?.phase ?? pod.status?.phase;
     if (apiPhase === "Succeeded" || apiPhase === "Failed") rec.terminal = true;
+    if (!rec.terminal && !rec.deadline) this.#checkDeadline(rec);
 
-    if (!rec.terminal) {
+    let volumesReady = true;
+    if (!rec.terminal && !rec.deadline) volumesReady = await this.#setupVolumes(rec, obs.podIPs);
+
+    if (!rec.terminal && !rec.deadline) {
       let sandbox = obs.ready;
       let sandboxConfig: PodSandboxConfig | undefined;
-      if (sandbox === undefined) {
+      if (sandbox === undefined && !volumesReady) {
+        // Upstream waits for every volume before it creates the sandbox; FailedMount says why.
+        sandboxConfig = undefined;
+      } else if (sandbox === undefined) {
         const everRan = obs.all.length > 0;
         if (!(everRan && spec.restartPolicy === "Never")) {
           for (const s of obs.sandboxes) await this.#killSandboxContainers(s.id, 0);
@@ -375,19 +539,20 @@ export class PodWorkers {
         sandboxConfig = this.#sandboxConfig(pod, sandbox.metadata.attempt);
       }
       if (sandbox !== undefined && sandboxConfig !== undefined) {
-        const changed = await this.#syncContainers(rec, obs, sandbox.id, sandboxConfig);
+        // Containers start (or restart) only with every volume ready.
+        const changed = volumesReady ? await this.#syncContainers(rec, obs, sandbox.id, sandboxConfig) : false;
         if (changed) obs = await this.#observe(rec.uid);
         this.#ensureProbes(rec, obs);
       }
     }
 
     let status = this.#status(rec, obs, false);
-    if (!rec.terminal && (status.phase === "Succeeded" || status.phase === "Failed")) {
+    if (!rec.terminal && (status.phase === "Succeeded" || status.phase === "Failed" || rec.deadline)) {
       // Finished for good: stop whatever is left and release the sandbox (the pod IP stays in the status).
       rec.terminal = true;
       const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
       for (const s of obs.sandboxes) {
-        await this.#killSandboxContainers(s.id, grace);
+        await this.#killSandboxContainers(s.id, grace, rec);
         await rt.stopPodSandbox(s.id);
       }
       this.o.prober.removePod(rec.uid);
@@ -408,6 +573,7 @@ export class PodWorkers {
     const now = this.o.timers.clock.now();
     let changed = false;
     const podIP = obs.podIPs[0];
+    rec.podIPs = obs.podIPs;
     // Init containers, one at a time, in order.
     for (const c of spec.initContainers ?? []) {
       const name = c.name ?? "";
@@ -456,8 +622,7 @@ export class PodWorkers {
         // Liveness or startup probe failed: kill, then restart per policy.
         const grace = failed.probe.terminationGracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
         this.o.prober.removeContainer(rec.uid, name);
-        await this.o.runtime.stopContainer(l.id, grace);
-        this.stats.killed++;
+        await this.#stopOne(rec, c, l.id, grace, `Container ${name} failed ${failed.kind} probe, will be restarted`);
         changed = true;
         const st = await this.o.runtime.containerStatus(l.id);
         l = { ...l, state: st.state, ...(st.exitCode !== undefined ? { exitCode: st.exitCode } : {}), ...(st.finishedAt !== undefined ? { finishedAt: st.finishedAt } : {}) };
@@ -492,6 +657,54 @@ export class PodWorkers {
   }
 
   #status(rec: PodRecord, obs: Observed, podIsTerminal: boolean): ReturnType<typeof generatePodStatus> {
+    const st = this.#baseStatus(rec, obs, podIsTerminal);
+    if (rec.deadline && st.phase !== "Succeeded") {
+      st.phase = "Failed";
+      st.reason = DEADLINE_REASON;
+      st.message = DEADLINE_MESSAGE;
+    }
+    return st;
+  }
+
+  /**
+   * activeDeadlineSeconds: past `startTime + deadline` the pod is failed (DeadlineExceeded) and its
+   * containers are stopped; before, a wake-up is set for the deadline.
+   */
+  #checkDeadline(rec: PodRecord): void {
+    const startTime = this.o.status.getPodStatus(rec.uid)?.startTime ?? rec.pod.status?.startTime;
+    const parsed = startTime !== undefined ? Date.parse(startTime) : NaN;
+    const at = activeDeadlineAt(rec.pod, Number.isNaN(parsed) ? rec.firstSeen : parsed);
+    if (at === undefined) return;
+    const now = this.o.timers.clock.now();
+    if (now >= at) {
+      rec.deadline = true;
+      this.#events.event(rec.pod, "Normal", DEADLINE_REASON, DEADLINE_MESSAGE);
+    } else {
+      this.#wakeAt(rec, at);
+    }
+  }
+
+  /**
+   * Sets up (or refreshes) the pod's volumes; records `FailedMount` once per distinct failure and
+   * retries later. Returns true when every volume is ready.
+   */
+  async #setupVolumes(rec: PodRecord, podIPs: readonly string[]): Promise<boolean> {
+    await this.o.trackObjects?.(rec.pod);
+    const vm = this.o.volumes;
+    if (vm === undefined || (rec.pod.spec?.volumes ?? []).length === 0) return true;
+    const r = vm.setup(rec.pod, { objects: this.#objects, facts: { podIPs, hostIPs: this.o.hostIPs() }, node: this.#allocatable() });
+    const seen = new Set<string>();
+    for (const f of r.failures) {
+      seen.add(f.volume);
+      if (rec.mountFailures.get(f.volume) !== f.message) this.#events.event(rec.pod, "Warning", "FailedMount", f.message);
+      rec.mountFailures.set(f.volume, f.message);
+    }
+    for (const v of [...rec.mountFailures.keys()]) if (!seen.has(v)) rec.mountFailures.delete(v);
+    if (r.failures.length > 0) this.#wakeAt(rec, this.o.timers.clock.now() + 5000);
+    return r.failures.length === 0;
+  }
+
+  #baseStatus(rec: PodRecord, obs: Observed, podIsTerminal: boolean): ReturnType<typeof generatePodStatus> {
     const old = this.o.status.getPodStatus(rec.uid) ?? rec.pod.status ?? {};
     return generatePodStatus({
       pod: rec.pod, old, sandboxReady: obs.ready !== undefined, podIPs: obs.podIPs, hostIPs: this.o.hostIPs(),
@@ -504,10 +717,17 @@ export class PodWorkers {
     });
   }
 
-  async #killSandboxContainers(sandboxId: string, graceSeconds: number): Promise<void> {
+  async #killSandboxContainers(sandboxId: string, graceSeconds: number, rec?: PodRecord): Promise<void> {
     const rt = this.o.runtime;
     const list = await rt.listContainers({ podSandboxId: sandboxId });
     await Promise.all(list.filter((c) => ACTIVE.has(c.state)).map(async (c) => {
+      if (rec !== undefined && c.state === "RUNNING") {
+        // Pod kill: Killing events and preStop hooks, as the kubelet does it.
+        const name = c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name;
+        const spec = [...(rec.pod.spec?.containers ?? []), ...(rec.pod.spec?.initContainers ?? [])].find((x) => x.name === name);
+        await this.#stopOne(rec, spec ?? { name }, c.id, graceSeconds);
+        return;
+      }
       try {
         await rt.stopContainer(c.id, graceSeconds);
         this.stats.killed++;
@@ -526,8 +746,9 @@ export class PodWorkers {
     rec.wake = undefined;
     this.o.prober.removePod(rec.uid);
     let obs = await this.#observe(rec.uid);
+    if (obs.podIPs.length > 0) rec.podIPs = obs.podIPs;
     for (const s of obs.sandboxes) {
-      await this.#killSandboxContainers(s.id, grace);
+      await this.#killSandboxContainers(s.id, grace, rec.deleted ? undefined : rec);
       await this.o.runtime.stopPodSandbox(s.id);
     }
     // Containers stopped by us are not waiting for a restart any more.
@@ -543,6 +764,8 @@ export class PodWorkers {
       }
     }
     for (const s of obs.sandboxes) await this.o.runtime.removePodSandbox(s.id);
+    this.o.volumes?.teardown(rec.uid);
+    this.o.releaseObjects?.(rec.uid);
     rec.removed = true;
     this.#pods.delete(rec.uid);
     this.o.status.forget(rec.uid);
@@ -551,6 +774,14 @@ export class PodWorkers {
       this.#pullFailures.delete(`${rec.uid}/${c.name ?? ""}`);
     }
   }
+}
+
+const EMPTY_OBJECTS: ObjectSource = new MapObjectSource();
+
+/** Go's time.Duration formatting of sub-minute durations with milliseconds (`1.234s`, `12ms`). */
+function fmtSeconds(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, "")}s`;
 }
 
 /** Go's time.Duration formatting for whole seconds/minutes (`10s`, `1m20s`, `5m0s`). */

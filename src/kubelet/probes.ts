@@ -18,8 +18,11 @@ import type { ProbeView } from "./podstatus.ts";
 
 export type ProbeKind = "startup" | "liveness" | "readiness";
 
-/** Checks an httpGet/tcpSocket/grpc probe against the pod IP; resolves true on success. */
-export type NetworkProbe = (probe: Probe, podIP: string | undefined) => Promise<boolean>;
+/**
+ * Checks an httpGet/tcpSocket/grpc probe against the pod IP; resolves true on success. A rejection
+ * is a failure whose message the `Unhealthy` event carries. `container` resolves named ports.
+ */
+export type NetworkProbe = (probe: Probe, podIP: string | undefined, container?: ContainerSpec) => Promise<boolean>;
 
 /** The default for runtimes without a pod network: network probes succeed. */
 export const alwaysSucceeds: NetworkProbe = async () => true;
@@ -37,6 +40,7 @@ interface ProbeState {
 
 interface ContainerProbes {
   readonly containerId: string;
+  readonly spec: ContainerSpec;
   readonly podIP: string | undefined;
   readonly probes: ProbeState[];
   stopped: boolean;
@@ -48,6 +52,8 @@ export interface ProberOptions {
   /** A result changed: the pod worker of `podUid` should sync. */
   readonly onChange: (podUid: string) => void;
   readonly networkProbe?: NetworkProbe;
+  /** A probe check failed (every failure, as the kubelet records an `Unhealthy` event for each). */
+  readonly onFailure?: (podUid: string, containerName: string, kind: ProbeKind, message: string) => void;
 }
 
 const sec = (v: number | undefined, dflt: number): number => (v !== undefined && v >= 0 ? v : dflt);
@@ -91,7 +97,7 @@ export class Prober {
       this.#containers.delete(key);
       return;
     }
-    const cp: ContainerProbes = { containerId, podIP, probes, stopped: false };
+    const cp: ContainerProbes = { containerId, spec, podIP, probes, stopped: false };
     this.#containers.set(key, cp);
     for (const p of probes) {
       const at = startedAtMs + sec(p.probe.initialDelaySeconds, 0) * 1000;
@@ -141,21 +147,23 @@ export class Prober {
     for (const p of cp.probes) p.task?.cancel();
   }
 
-  async #check(cp: ContainerProbes, p: Probe): Promise<boolean> {
+  async #check(cp: ContainerProbes, p: Probe): Promise<{ ok: boolean; message: string }> {
     if (p.exec !== undefined) {
       const cmd = p.exec.command ?? [];
-      if (cmd.length === 0) return false;
+      if (cmd.length === 0) return { ok: false, message: "empty exec command" };
       try {
-        const r = await execSync(this.opts.runtime, cp.containerId, cmd, { timeoutMs: sec(p.timeoutSeconds, 1) * 1000 || 1000, clock: this.opts.timers.clock });
-        return r.exitCode === 0;
-      } catch {
-        return false; // not running, timed out, cannot exec: a failure
+        const r = await execSync(this.opts.runtime, cp.containerId, cmd, { timeoutMs: sec(p.timeoutSeconds, 1) * 1000 || 1000, clock: this.opts.timers.clock, maxOutputBytes: 10 * 1024 });
+        return { ok: r.exitCode === 0, message: (r.stdout + r.stderr).trim() };
+      } catch (err) {
+        // not running, timed out, cannot exec: a failure
+        return { ok: false, message: err instanceof Error ? err.message : String(err) };
       }
     }
     try {
-      return await this.#net(p, cp.podIP);
-    } catch {
-      return false;
+      const ok = await this.#net(p, cp.podIP, cp.spec);
+      return { ok, message: "" };
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
   }
 
@@ -168,9 +176,10 @@ export class Prober {
     let changed = false;
     if (!gated && !(st.kind === "startup" && st.result)) {
       st.running = true;
-      const ok = await this.#check(cp, st.probe);
+      const { ok, message } = await this.#check(cp, st.probe);
       st.running = false;
       if (cp.stopped) return;
+      if (!ok) this.opts.onFailure?.(podUid, cp.spec.name ?? "", st.kind, message);
       if (ok) {
         st.failures = 0;
         st.successes++;

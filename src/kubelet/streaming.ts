@@ -17,6 +17,8 @@ export interface LogOptions {
   readonly tail?: number;
   readonly sinceMs?: number;
   readonly follow?: boolean;
+  /** One stream only (default both). */
+  readonly stream?: "stdout" | "stderr";
   readonly signal?: AbortSignal;
 }
 
@@ -25,6 +27,11 @@ export type PodLookup = (namespace: string, name: string) => PodObject | undefin
 
 export class KubeletStreaming {
   constructor(private readonly runtime: RuntimeService, private readonly lookup: PodLookup) {}
+
+  /** The pod as this node's informer holds it (undefined: not a pod of this node). */
+  lookupPod(ns: string, name: string): PodObject | undefined {
+    return this.lookup(ns, name);
+  }
 
   #pod(ns: string, name: string): PodObject {
     const p = this.lookup(ns, name);
@@ -69,9 +76,26 @@ export class KubeletStreaming {
     return readCriLog(c.logPath, {
       ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
       ...(opts.sinceMs !== undefined ? { sinceMs: opts.sinceMs } : {}),
+      ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
       ...(opts.follow ? { follow: true, isDone: async () => (await rt.containerStatus(c.id).catch(() => undefined))?.state !== "RUNNING" } : {}),
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     });
+  }
+
+  /**
+   * The id of the running attempt of a container (checked before a streaming endpoint upgrades the
+   * connection). Throws `ApiError` 404 for an unknown pod, 400 for a bad or non-running container.
+   */
+  async runningContainer(ns: string, podName: string, container: string | undefined): Promise<string> {
+    return this.#running(ns, podName, container);
+  }
+
+  /** The id of the pod's READY sandbox; `ApiError` 404/400 like `portForward`. */
+  async readySandbox(ns: string, podName: string): Promise<string> {
+    const pod = this.#pod(ns, podName);
+    const sb = (await this.runtime.listPodSandboxes({ labelSelector: { [LABEL_POD_UID]: pod.metadata?.uid ?? "" }, state: "READY" }))[0];
+    if (sb === undefined) throw new ApiError(400, "BadRequest", `pod ${podName} has no running sandbox`);
+    return sb.id;
   }
 
   async #running(ns: string, podName: string, container: string | undefined): Promise<string> {
@@ -94,9 +118,6 @@ export class KubeletStreaming {
 
   /** `kubectl port-forward`: a byte stream to `port` in the pod's sandbox. */
   async portForward(ns: string, podName: string, port: number): Promise<ByteDuplex> {
-    const pod = this.#pod(ns, podName);
-    const sb = (await this.runtime.listPodSandboxes({ labelSelector: { [LABEL_POD_UID]: pod.metadata?.uid ?? "" }, state: "READY" }))[0];
-    if (sb === undefined) throw new ApiError(400, "BadRequest", `pod ${podName} has no running sandbox`);
-    return this.runtime.portForward(sb.id, port);
+    return this.runtime.portForward(await this.readySandbox(ns, podName), port);
   }
 }

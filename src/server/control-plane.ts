@@ -9,7 +9,7 @@ import { StoreError } from "../store/types.ts";
 import { ApiError } from "../api/errors.ts";
 import type { Handler, HttpResponse, Server } from "../transport/types.ts";
 import { openEmbeddedStore } from "../store/embedded/mod.ts";
-import { ensurePki, type Pki } from "../pki/mod.ts";
+import { ensureKubeletClientCert, ensurePki, type Pki } from "../pki/mod.ts";
 import { createApiServer } from "../apiserver/server.ts";
 import { clientFromKubeconfig } from "../client/client.ts";
 import { startControllerManager } from "../controllers/manager.ts";
@@ -47,7 +47,7 @@ export interface ControlPlaneOptions {
     readonly metricsAddress?: ListenAddress;
   };
   /** Run an in-process node agent (`tug up`; skipped when "agent" is disabled). */
-  readonly agent?: { readonly nodeName?: string; readonly runtime?: "hollow" };
+  readonly agent?: { readonly nodeName?: string; readonly runtime?: "hollow" | "process" | "docker"; readonly dockerHost?: string };
 }
 
 export interface ControlPlane {
@@ -88,14 +88,18 @@ export interface ControlPlaneDeps {
 
 export const defaultDeps: ControlPlaneDeps = {
   openStore: (dataDir) => openEmbeddedStore({ dataDir }),
-  createApiServer: ({ store, tokens, address, port }) =>
-    createApiServer({
+  createApiServer: async ({ store, tokens, pki, address, port }) => {
+    // The client certificate the apiserver presents to node agents' streaming endpoints.
+    const kubelet = await ensureKubeletClientCert(pki);
+    return createApiServer({
       store,
       tokens,
       serverAddress: address,
       apiserverPort: port,
+      kubeletClient: { caCert: pki.caCert, cert: kubelet.cert, key: kubelet.key },
       log: (msg, err) => process.stderr.write(`tug: ${msg}: ${describe(err)}\n`),
-    }),
+    });
+  },
 };
 
 /** A start failure with a message fit for one line on stderr. */
@@ -281,6 +285,8 @@ export async function startControlPlane(
     const agentOpts = opts.agent;
     const stopAgent = await step("agent", () => startLocalAgent({
       kubeconfigPath, dataDir, ...(agentOpts.nodeName !== undefined ? { nodeName: agentOpts.nodeName } : {}),
+      ...(agentOpts.runtime !== undefined ? { runtime: agentOpts.runtime } : {}),
+      ...(agentOpts.dockerHost !== undefined ? { dockerHost: agentOpts.dockerHost } : {}),
     }));
     cleanups.push(stopAgent);
   }

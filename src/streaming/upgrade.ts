@@ -31,6 +31,8 @@ export interface StreamingOptions {
   readonly streamCreationTimeoutMs?: number;
   /** Diagnostics (refused streams, protocol errors). */
   readonly onError?: (message: string) => void;
+  /** exec or attach (default: from the path's last segment, as the apiserver's routes end). */
+  readonly kind?: "exec" | "attach";
 }
 
 /** True when the request asks for a SPDY/3.1 upgrade. */
@@ -99,7 +101,7 @@ export function handleExecUpgrade(
   onSession: (s: RemoteCommandSession) => Promise<void>,
   opts: StreamingOptions = {},
 ): HttpResponse {
-  const kind = req.path.endsWith("/attach") ? "attach" : "exec";
+  const kind = opts.kind ?? (req.path.endsWith("/attach") ? "attach" : "exec");
   const ws = isWebSocketRequest(req.headers);
   if (!ws && !isSpdyRequest(req.headers)) return status(badRequest("Upgrade request required"));
   const options = parseRemoteCommandOptions(req.query, kind);

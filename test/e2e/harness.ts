@@ -281,6 +281,8 @@ export class Kubectl {
         clearTimeout(timer);
         res({ code, stdout, stderr });
       });
+      // kubectl may exit without reading stdin (e.g. `apply -f dir`): EPIPE is not a failure.
+      child.stdin.on("error", () => {});
       child.stdin.end(opts.input ?? "");
     });
   }

@@ -26,7 +26,8 @@ export const nameIsDns1035Label: NameValidator = (n, prefix) => isDns1035Label(p
 export const nameIsPathSegment: NameValidator = (n, prefix) => (prefix ? isValidPathSegmentName(n) : isValidPathSegmentName(n));
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
-const STANDARD_FINALIZERS = new Set(["kubernetes", "orphan", "foregroundDeletion"]);
+// The CRD cleanup finalizer is only checked as a qualified name upstream (apiextensions is not core).
+const STANDARD_FINALIZERS = new Set(["kubernetes", "orphan", "foregroundDeletion", "customresourcecleanup.apiextensions.k8s.io"]);
 
 /** Label map: keys are qualified names, values label values. Errors at `path` (no key suffix). */
 export function validateLabels(labels: unknown, path: string): FieldError[] {

@@ -34,6 +34,8 @@ export function checkGvk(obj: KubeObject, apiVersion: string, kind: string): voi
 export async function readObjectBody(ctx: RequestContext, apiVersion = ctx.res.apiVersion, kind = ctx.res.info.kind): Promise<KubeObject> {
   const format = requestFormat(ctx.req);
   if (format !== "json" && format !== "yaml" && format !== "protobuf") throw unsupportedMediaType(ctx.req.headers["content-type"] ?? "");
+  // Custom resources have no protobuf form (upstream answers 415 too).
+  if (format === "protobuf" && !ctx.core.codec.protobuf(apiVersion, kind)) throw unsupportedMediaType(ctx.req.headers["content-type"] ?? "");
   const policy = fieldValidationOf(ctx.req.query);
   const bytes = await readBody(ctx.req);
   if (bytes.length === 0) throw badRequest("the request body is empty; expected a JSON, YAML or protobuf object");

@@ -23,7 +23,7 @@ export async function handleGet(ctx: RequestContext): Promise<HttpResponse> {
   const { res, info, core } = ctx;
   const cur = await readObject(core.store, core.codec, keyOf(res, info.namespace, info.name));
   if (!cur) throw notFound(res.info.group, res.info.plural, info.name);
-  return renderObject(200, cur.object, renderContext(ctx));
+  return renderObject(200, res.convert ? res.convert(cur.object) : cur.object, renderContext(ctx));
 }
 
 export function filterOf(ctx: RequestContext): ObjectFilter {

@@ -10,12 +10,12 @@ import { renderContext, type RequestContext } from "../context.ts";
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
 import { renderObject } from "../respond.ts";
 import { createObject, updateObject, type UpdateMode } from "../rest.ts";
-import { checkWriteOptions, handleApply, trackingOf } from "../apply.ts";
+import { checkWriteOptions, handleApply, trackingOf, typedForm } from "../apply.ts";
 import { checkGvk, checkNamespaceMatch, checkTypes, readObjectBody, validateMetaTypes } from "./input.ts";
 
 export async function handleCreate(ctx: RequestContext): Promise<HttpResponse> {
   checkWriteOptions(ctx, "CreateOptions");
-  const obj = await readObjectBody(ctx);
+  const obj = typedForm(ctx.core, await readObjectBody(ctx));
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
   if (ctx.res.info.namespaced && ctx.info.namespace === "") {
     throw new ApiError(404, "NotFound", "the server could not find the requested resource");
@@ -38,7 +38,7 @@ function subresourceOf(mode: UpdateMode): string | undefined {
 
 export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
   checkWriteOptions(ctx, "UpdateOptions");
-  const obj = await readObjectBody(ctx);
+  const obj = typedForm(ctx.core, await readObjectBody(ctx));
   checkName(obj, ctx.info.name);
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, () => obj,
@@ -57,6 +57,10 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
     throw new ApiError(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported on this subresource yet");
   }
   if (format !== "json-patch" && format !== "merge-patch" && format !== "strategic-merge-patch") {
+    throw unsupportedMediaType(ctx.req.headers["content-type"] ?? "");
+  }
+  // Custom resources have no patch-merge metadata: strategic merge patch is refused, as upstream.
+  if (format === "strategic-merge-patch" && ctx.res.custom && apiVersion === ctx.res.apiVersion) {
     throw unsupportedMediaType(ctx.req.headers["content-type"] ?? "");
   }
   const policy = fieldValidationOf(ctx.req.query);
@@ -114,7 +118,7 @@ export async function handlePatch(ctx: RequestContext, mode: UpdateMode = "main"
   const { apply, hasRv } = await readPatch(ctx, ctx.res.apiVersion, ctx.res.info.kind);
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, (cur) => {
     const rv = cur.metadata?.resourceVersion;
-    const out = apply(cur);
+    const out = typedForm(ctx.core, apply(cur));
     checkName(out, ctx.info.name);
     checkNamespaceMatch(out, ctx.res, ctx.info.namespace);
     // Without a resourceVersion in the patch, the patch applies to whatever is current: drop the

@@ -20,12 +20,15 @@ import type { HttpResponse } from "../../transport/types.ts";
 import { encodeGnosticDocument } from "./gnostic.ts";
 import { swaggerDocument } from "./v2.ts";
 import { groupVersionDocument, groupVersionsOf, gvKey, rootDocument } from "./v3.ts";
+import { dynamicGroupVersions, dynamicV3Document, withDynamicV2, type DynamicOpenApiSource } from "./dynamic.ts";
 
 export interface OpenApiOptions {
   /** Served kinds (default: every kind in the registry). */
   readonly kinds?: readonly KindInfo[];
   /** `info.version` of the documents (default "v1.32.0"). */
   readonly version?: string;
+  /** Kinds added at run time (custom resources); their documents are rebuilt when they change. */
+  readonly dynamic?: DynamicOpenApiSource;
 }
 
 /** Request headers the service looks at (lower-case names, as in `HttpRequest.headers`). */
@@ -119,17 +122,39 @@ export function createOpenApiService(opts: OpenApiOptions = {}): OpenApiService 
 
   const kinds = (): readonly KindInfo[] => opts.kinds ?? allKinds();
 
+  let builtIn: Map<string, Blob> | undefined;
+  let seenGen = -1;
   const buildV3 = (): { root: Blob; docs: Map<string, Blob> } => {
-    if (v3) return v3;
-    const docs = new Map<string, Blob>();
-    const ks = kinds();
-    for (const gv of groupVersionsOf(ks)) docs.set(gvKey(gv), jsonBlob(groupVersionDocument(ks, gv, version)));
+    const gen = opts.dynamic?.generation() ?? 0;
+    if (v3 && gen === seenGen) return v3;
+    if (!builtIn) {
+      builtIn = new Map<string, Blob>();
+      const ks = kinds();
+      for (const gv of groupVersionsOf(ks)) builtIn.set(gvKey(gv), jsonBlob(groupVersionDocument(ks, gv, version)));
+    }
+    const docs = new Map<string, Blob>(builtIn);
+    const dyn = opts.dynamic?.kinds() ?? [];
+    for (const gv of dynamicGroupVersions(dyn)) {
+      if (!docs.has(gvKey(gv))) docs.set(gvKey(gv), jsonBlob(dynamicV3Document(dyn, gv, version)));
+    }
     const hashes = new Map<string, string>();
     for (const [k, b] of docs) hashes.set(k, b.hash);
     v3 = { root: jsonBlob(rootDocument(hashes)), docs };
+    if (gen !== seenGen) {
+      // The v2 document covers everything: rebuild it on the next request.
+      v2json = undefined;
+      v2proto = undefined;
+      v2doc = undefined;
+      seenGen = gen;
+    }
     return v3;
   };
-  const swagger = (): ReturnType<typeof swaggerDocument> => (v2doc ??= swaggerDocument(kinds(), version));
+  let v2base: ReturnType<typeof swaggerDocument> | undefined;
+  const swagger = (): ReturnType<typeof swaggerDocument> => {
+    buildV3(); // notices a generation change
+    v2base ??= swaggerDocument(kinds(), version);
+    return (v2doc ??= withDynamicV2(v2base, opts.dynamic?.kinds() ?? []));
+  };
 
   const send = (blob: Blob, headers: OpenApiHeaders, extra: Record<string, string>): HttpResponse => {
     const base: Record<string, string> = { etag: blob.etag, vary: "Accept, Accept-Encoding", ...extra };
@@ -151,10 +176,12 @@ export function createOpenApiService(opts: OpenApiOptions = {}): OpenApiService 
         const type = pick(accept, ["application/json", GNOSTIC_V2_ACCEPT, GNOSTIC_V2_TYPE]);
         if (type === undefined) return status(406, "NotAcceptable", `only the following media types are accepted: application/json, ${GNOSTIC_V2_TYPE}`);
         if (type === "application/json") {
-          v2json ??= jsonBlob(swagger());
+          const doc = swagger();
+          v2json ??= jsonBlob(doc);
           return send(v2json, headers, { "cache-control": "no-cache, private" });
         }
-        v2proto ??= new Blob(encodeGnosticDocument(swagger()), GNOSTIC_V2_TYPE);
+        const doc = swagger();
+        v2proto ??= new Blob(encodeGnosticDocument(doc), GNOSTIC_V2_TYPE);
         return send(v2proto, headers, { "cache-control": "no-cache, private" });
       }
       if (p === "/openapi/v3") {

@@ -87,7 +87,7 @@ function operation(o: Operation): V2Operation {
   };
 }
 
-function pathItem(p: PathSpec): V2PathItem {
+export function pathItem(p: PathSpec): V2PathItem {
   const item: V2PathItem = { parameters: [...p.pathParams.map(pathParam), queryParam(PRETTY)] };
   for (const o of p.operations) item[o.method] = operation(o);
   return item;

@@ -175,3 +175,22 @@ describe("podReferences", () => {
     expect(podReferences(p).map((r) => `${r.kind}/${r.name}`).sort()).toEqual(["ConfigMap/a", "ConfigMap/b", "ConfigMap/c", "Secret/s", "Secret/s2"]);
   });
 });
+
+describe("resources", async () => {
+  const { resourcesOf, podResourcesOf, quantityUnits } = await import("./resources.ts");
+  it("cpu millis and memory bytes, rounded up", () => {
+    expect(resourcesOf({ name: "c", resources: { limits: { cpu: "0.5", memory: "64Mi" }, requests: { cpu: "100m", memory: "1.5k" } } }))
+      .toEqual({ cpuMillisLimit: 500, memoryBytesLimit: 64 * 2 ** 20, cpuMillisRequest: 100, memoryBytesRequest: 1500 });
+    expect(quantityUnits("1n", "cpu")).toBe(1);
+    expect(resourcesOf({ name: "c" })).toBeUndefined();
+    expect(() => resourcesOf({ name: "c", resources: { limits: { memory: "lots" } } })).toThrow('invalid memory quantity "lots"');
+  });
+  it("pod sums: limits only when every container has one", () => {
+    const p = { spec: { containers: [
+      { name: "a", resources: { limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "1" } } },
+      { name: "b", resources: { limits: { cpu: "500m" }, requests: { cpu: "250m", memory: "1Mi" } } },
+    ] } } as PodObject;
+    expect(podResourcesOf(p)).toEqual({ cpuMillisLimit: 1500, cpuMillisRequest: 1250, memoryBytesRequest: 2 ** 20 });
+    expect(podResourcesOf({ spec: { containers: [] } } as PodObject)).toBeUndefined();
+  });
+});

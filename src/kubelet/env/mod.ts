@@ -5,3 +5,4 @@ export { formatMap, podFieldValue, resourceFieldValue, type NodeAllocatable, typ
 export { base64Bytes, dataOf, MapObjectSource, notFoundText, podReferences, secretValue, type Lookup, type ObjectKind, type ObjectRef, type ObjectSource } from "./objects.ts";
 export { envVarName, serviceEnv, serviceEnvMap } from "./services.ts";
 export { WatchingObjectSource, type WatchingObjectSourceOptions } from "./watching.ts";
+export { podResourcesOf, quantityUnits, resourcesOf } from "./resources.ts";

@@ -22,6 +22,8 @@ export interface WatchingObjectSourceOptions {
   readonly onError?: (err: unknown, where: string) => void;
   /** How long `track` waits for new watches to sync (default 10 s). */
   readonly syncTimeoutMs?: number;
+  /** Watch Services for service environment variables (default true; hollow nodes turn it off). */
+  readonly services?: boolean;
 }
 
 interface Watch {
@@ -34,9 +36,12 @@ export class WatchingObjectSource implements ObjectSource {
   readonly #watches = new Map<string, Watch>();
   readonly #byPod = new Map<string, Set<string>>();
   #stopped = false;
+  /** Whether Services are watched (changeable before pods are tracked). */
+  watchServices: boolean;
 
   constructor(o: WatchingObjectSourceOptions) {
     this.#o = o;
+    this.watchServices = o.services ?? true;
   }
 
   /** Number of running watches (tests, stats). */
@@ -50,8 +55,10 @@ export class WatchingObjectSource implements ObjectSource {
     const ns = pod.metadata?.namespace ?? "default";
     if (uid === "" || this.#stopped) return;
     const keys = new Set<string>(podReferences(pod).map((r) => `${r.kind}/${ns}/${r.name}`));
-    keys.add(`Service/${ns}/`);
-    keys.add("Service/default/");
+    if (this.watchServices) {
+      keys.add(`Service/${ns}/`);
+      keys.add("Service/default/");
+    }
     const old = this.#byPod.get(uid) ?? new Set<string>();
     this.#byPod.set(uid, keys);
     for (const k of keys) if (!old.has(k)) this.#acquire(k, uid);

@@ -20,27 +20,24 @@ function stat(path: string): Stats | undefined {
 export function checkHostPathType(path: string, type: string | undefined): void {
   const t = type ?? "";
   if (!path.startsWith("/")) throw new Error(`hostPath ${JSON.stringify(path)} must be an absolute path`);
-  let st = stat(path);
+  const st = stat(path);
   switch (t) {
     case "":
       return;
     case "DirectoryOrCreate":
-      if (st === undefined) {
+    case "Directory":
+      if (t === "DirectoryOrCreate" && st === undefined) {
         mkdirSync(path, { recursive: true, mode: 0o755 });
         return;
       }
-    // falls through
-    case "Directory":
       if (!st?.isDirectory()) throw new Error(`hostPath type check failed: ${path} is not a directory`);
       return;
     case "FileOrCreate":
-      if (st === undefined) {
+    case "File":
+      if (t === "FileOrCreate" && st === undefined) {
         closeSync(openSync(path, "a", 0o644));
-        st = stat(path);
         return;
       }
-    // falls through
-    case "File":
       if (!st?.isFile()) throw new Error(`hostPath type check failed: ${path} is not a file`);
       return;
     case "Socket":

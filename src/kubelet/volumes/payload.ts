@@ -114,7 +114,7 @@ export function volumePayload(ctx: PayloadContext, v: Volume): Map<string, FileP
       else if (src.serviceAccountToken !== undefined) {
         const t = src.serviceAccountToken;
         if (ctx.token === undefined) throw new Error("service account tokens are not available on this node");
-        out.set(t.path ?? "token", { data: enc.encode(ctx.token(t.audience ?? "", Number(t.expirationSeconds ?? 3600))), mode: 0o600 & mode ? 0o600 : mode });
+        out.set(t.path ?? "token", { data: enc.encode(ctx.token(t.audience ?? "", Number(t.expirationSeconds ?? 3600))), mode });
       }
     }
     return out;

@@ -16,6 +16,7 @@
  * services / replicationcontrollers / replicasets / statefulsets (default topology spreading).
  * PriorityClasses are not watched: the Priority admission plugin resolves `spec.priority`.
  */
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Node, Pod } from "../../api/generated/core_v1.ts";
@@ -162,6 +163,7 @@ class Term {
 
   async run(signal: AbortSignal): Promise<void> {
     this.wire();
+    setMaxListeners(64, signal); // one abort listener per informer's sync wait, and the client's own
     for (const i of this.informers) i.start();
     try {
       await Promise.all(this.informers.map((i) => i.waitForSync({ timeoutMs: 120_000, signal })));

@@ -23,7 +23,7 @@ describe("registry", () => {
       "networking.k8s.io/ingresses", "networking.k8s.io/ingressclasses", "networking.k8s.io/networkpolicies",
       "rbac.authorization.k8s.io/roles", "rbac.authorization.k8s.io/clusterroles", "rbac.authorization.k8s.io/rolebindings",
       "rbac.authorization.k8s.io/clusterrolebindings", "autoscaling/horizontalpodautoscalers", "policy/poddisruptionbudgets",
-      "scheduling.k8s.io/priorityclasses", "events.k8s.io/events",
+      "scheduling.k8s.io/priorityclasses", "events.k8s.io/events", "apiextensions.k8s.io/customresourcedefinitions",
     ];
     expect(knownResources().map((r) => `${r.group}/${r.plural}`).sort()).toEqual(want.sort());
     expect(hasStatusSubresource("apps", "deployments")).toBe(true);

@@ -1,0 +1,394 @@
+/**
+ * Scheduler throughput, shaped like upstream scheduler_perf: an apiserver with the memory store,
+ * no kubelets, nodes and pods created through the API, binding through the API (pods/binding),
+ * `Scheduled` events written as in production. Every node is filtered and scored.
+ *
+ * Processes: the **child** runs the control plane (apiserver only, memory store, h2c on loopback)
+ * and the workload driver (creates nodes and pods through its own client, watches pods to time
+ * creation → bound). The **parent** runs the scheduler (`SchedulerRunner`, WASM SIMD kernel) and
+ * nothing else, so its CPU is the scheduler's own.
+ *
+ * Per workload: fresh child; create nodes (then drop the admission's not-ready taint: there is no
+ * node lifecycle controller); create the initial pods and wait until they are bound; then the
+ * measured pods, two ways:
+ *   - upstream shape ("concurrent"): pods created while the scheduler runs; throughput =
+ *     measured pods / (first create → last bound).
+ *   - "pre-created": the scheduler's loop is paused while the pods are created and delivered to
+ *     its queue, then resumed; throughput = measured pods / (resume → last bound). This is the
+ *     scheduler+binding rate without the pod creation traffic.
+ * Latency p50/p99 = pod create request sent → the driver's watch sees spec.nodeName (concurrent run).
+ *
+ * `npm run bench -- scheduler [--workloads SchedulingBasic,NodeAffinity,…] [--scale 0.2]`
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KubeObject } from "../src/api/object.ts";
+
+const self = fileURLToPath(import.meta.url);
+
+// ---- workloads -----------------------------------------------------------------------------------
+
+interface Workload {
+  readonly name: string;
+  readonly nodes: number;
+  readonly initPods: number;
+  readonly measuredPods: number;
+  /** Upstream's published floor (pods/s) for the same workload; undefined = none published. */
+  readonly floor: number | undefined;
+  readonly goal: number | undefined;
+  readonly note: string;
+  node(i: number): KubeObject;
+  initPod(i: number): KubeObject;
+  measuredPod(i: number): KubeObject;
+}
+
+function node(i: number, extraLabels: Record<string, string> = {}, cpu = "4"): KubeObject {
+  const name = `node-${String(i).padStart(5, "0")}`;
+  return {
+    apiVersion: "v1", kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": `zone-${i % 10}`, ...extraLabels } },
+    status: {
+      capacity: { cpu, memory: "32Gi", pods: "110" }, allocatable: { cpu, memory: "32Gi", pods: "110" },
+      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
+    },
+  };
+}
+
+function pod(name: string, ns: string, labels: Record<string, string>, cpu: string, mem: string, spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels },
+    spec: { containers: [{ name: "pause", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu, memory: mem }, limits: { cpu, memory: mem } } }], terminationGracePeriodSeconds: 0, ...spec },
+  };
+}
+
+function workloads(scale: number): Workload[] {
+  const s = (n: number): number => Math.max(1, Math.round(n * scale));
+  return [
+    {
+      name: "SchedulingBasic", nodes: s(5000), initPods: s(1000), measuredPods: s(10000), floor: 680, goal: 6800,
+      note: "5000Nodes_10000Pods: pod-default (100m / 500Mi)",
+      node: (i) => node(i), initPod: (i) => pod(`init-${i}`, "init", { app: "init" }, "100m", "500Mi"),
+      measuredPod: (i) => pod(`pod-${i}`, "measured", { app: "basic" }, "100m", "500Mi"),
+    },
+    {
+      name: "NodeAffinity", nodes: s(5000), initPods: s(1000), measuredPods: s(5000), floor: 220, goal: 2200,
+      note: "required node affinity: half the nodes labelled for the pods",
+      node: (i) => node(i, i % 2 === 0 ? { "scheduler-perf": "affinity" } : {}),
+      initPod: (i) => pod(`init-${i}`, "init", { app: "init" }, "100m", "500Mi"),
+      measuredPod: (i) => pod(`pod-${i}`, "measured", { app: "affinity" }, "100m", "500Mi", {
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "scheduler-perf", operator: "In", values: ["affinity"] }] }] } } },
+      }),
+    },
+    {
+      name: "PodAntiAffinity", nodes: s(5000), initPods: s(1000), measuredPods: s(1000), floor: 60, goal: 600,
+      note: "required anti-affinity by hostname among color=green pods (init pods too)",
+      node: (i) => node(i),
+      initPod: (i) => antiPod(`init-${i}`, "init"),
+      measuredPod: (i) => antiPod(`pod-${i}`, "measured"),
+    },
+    {
+      name: "TopologySpread", nodes: s(5000), initPods: s(1000), measuredPods: s(5000), floor: undefined, goal: undefined,
+      note: "DoNotSchedule, maxSkew 5 over 10 zones",
+      node: (i) => node(i),
+      initPod: (i) => pod(`init-${i}`, "init", { app: "init" }, "100m", "500Mi"),
+      measuredPod: (i) => pod(`pod-${i}`, "measured", { app: "spread" }, "100m", "500Mi", {
+        topologySpreadConstraints: [{ maxSkew: 5, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "spread" } } }],
+      }),
+    },
+    {
+      name: "Preemption", nodes: s(500), initPods: s(2000), measuredPods: s(500), floor: 570, goal: 5700,
+      note: "reduced from 5000 nodes / 20000 low + 5000 high: 4 low-priority pods (1 cpu) fill each 4-cpu node; each high-priority pod (1 cpu) preempts one",
+      node: (i) => node(i),
+      initPod: (i) => pod(`low-${i}`, "init", { app: "low" }, "1", "1Gi"),
+      measuredPod: (i) => pod(`high-${i}`, "measured", { app: "high" }, "1", "1Gi", { priorityClassName: "bench-high" }),
+    },
+  ];
+}
+
+function antiPod(name: string, ns: string): KubeObject {
+  return pod(name, ns, { color: "green" }, "100m", "500Mi", {
+    affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "green" } }, topologyKey: "kubernetes.io/hostname", namespaces: ["init", "measured"] }] } },
+  });
+}
+
+// ---- child: control plane + driver -----------------------------------------------------------------
+
+type ToChild =
+  | { cmd: "setup"; workload: string; scale: number }
+  | { cmd: "create"; phase: "init" | "measured" }
+  | { cmd: "resumed"; at: number }
+  | { cmd: "stop" };
+type ToParent =
+  | { type: "ready"; kubeconfig: string }
+  | { type: "setupDone"; ms: number }
+  | { type: "created"; phase: string; ms: number }
+  | { type: "bound"; phase: string; stats: PhaseStats }
+  | { type: "error"; message: string };
+
+interface PhaseStats { n: number; bound: number; firstCreate: number; lastCreate: number; lastBound: number; p50: number; p99: number; childCpuMs: number }
+
+function pct(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+async function pool(n: number, inflight: number, op: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let err: unknown;
+  await Promise.all(Array.from({ length: Math.min(inflight, n) }, async () => {
+    while (next < n && err === undefined) {
+      const i = next++;
+      try { await op(i); } catch (e) { err = e; }
+    }
+  }));
+  if (err !== undefined) throw err;
+}
+
+async function child(): Promise<void> {
+  const { startControlPlane, defaultDeps } = await import("../src/server/control-plane.ts");
+  const { createMemoryStore } = await import("../src/store/memory.ts");
+  const { COMPONENTS } = await import("../src/server/components.ts");
+  const { createClient } = await import("../src/client/client.ts");
+  const { loadKubeconfig } = await import("../src/client/kubeconfig.ts");
+  const { createInformer } = await import("../src/client/informer.ts");
+  const dir = mkdtempSync(join(tmpdir(), "tug-bench-sched-"));
+  const send = (m: ToParent): void => { process.send?.(m); };
+  const cp = await startControlPlane({
+    dataDir: dir, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(dir, "kubeconfig"), insecurePlaintext: true, transport: "node-http2",
+    disable: COMPONENTS.filter((c) => !c.required).map((c) => c.name),
+  }, { ...defaultDeps, openStore: async () => createMemoryStore() });
+  const client = createClient(loadKubeconfig(cp.kubeconfigPath));
+  let wl: Workload | undefined;
+  const created = new Map<string, number>();
+  const bound = new Map<string, number>();
+  const boundIn = new Map<string, number>();
+  const markBound = (o: KubeObject): void => {
+    const ns = o.metadata?.namespace ?? "";
+    const k = `${ns}/${o.metadata?.name}`;
+    if (bound.has(k) || !created.has(k)) return;
+    bound.set(k, Date.now());
+    boundIn.set(ns, (boundIn.get(ns) ?? 0) + 1);
+    check();
+  };
+  let waiting: { phase: string; ns: string; n: number; cpu0: NodeJS.CpuUsage } | undefined;
+  let resumedAt = 0;
+  const check = (): void => {
+    if (!waiting) return;
+    const w = waiting;
+    const cnt = boundIn.get(w.ns) ?? 0;
+    if (cnt < w.n) return;
+    waiting = undefined;
+    const lat: number[] = [];
+    let first = Infinity, lastC = 0, lastB = 0;
+    for (const [k, c] of created) {
+      if (!k.startsWith(`${w.ns}/`)) continue;
+      const b = bound.get(k);
+      first = Math.min(first, c);
+      lastC = Math.max(lastC, c);
+      if (b !== undefined) { lastB = Math.max(lastB, b); lat.push(b - Math.max(c, resumedAt)); }
+    }
+    lat.sort((a, b) => a - b);
+    const cpu = process.cpuUsage(w.cpu0);
+    send({ type: "bound", phase: w.phase, stats: { n: w.n, bound: cnt, firstCreate: first, lastCreate: lastC, lastBound: lastB, p50: pct(lat, 0.5), p99: pct(lat, 0.99), childCpuMs: (cpu.user + cpu.system) / 1000 } });
+  };
+  const podsInf = createInformer(client.resourceFor("v1", "Pod"));
+  podsInf.addEventHandler({
+    onUpdate: (a, b) => {
+      const was = (a["spec"] as { nodeName?: string } | undefined)?.nodeName, now = (b["spec"] as { nodeName?: string } | undefined)?.nodeName;
+      if (!was && now) markBound(b);
+    },
+    onAdd: (o) => { if ((o["spec"] as { nodeName?: string } | undefined)?.nodeName) markBound(o); },
+  });
+  podsInf.start();
+  await podsInf.waitForSync({ timeoutMs: 30_000 });
+  process.on("message", (raw: unknown) => {
+    const m = raw as ToChild;
+    void (async () => {
+      try {
+        if (m.cmd === "setup") {
+          wl = workloads(m.scale).find((w) => w.name === m.workload);
+          if (!wl) throw new Error(`unknown workload ${m.workload}`);
+          const t0 = Date.now();
+          for (const ns of ["init", "measured"]) await client.resourceFor("v1", "Namespace").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+          await client.resourceFor("scheduling.k8s.io/v1", "PriorityClass").create({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "bench-high" }, value: 1000 });
+          const nodes = client.resourceFor("v1", "Node");
+          const w = wl;
+          await pool(w.nodes, 64, async (i) => {
+            const n = await nodes.create(w.node(i));
+            await nodes.patch(n.metadata?.name ?? "", { spec: { taints: null } }, "merge");
+          });
+          send({ type: "setupDone", ms: Date.now() - t0 });
+        } else if (m.cmd === "create") {
+          const w = wl!;
+          const ns = m.phase === "init" ? "init" : "measured";
+          const n = m.phase === "init" ? w.initPods : w.measuredPods;
+          for (const k of [...created.keys()]) if (k.startsWith(`${ns}/`)) { created.delete(k); bound.delete(k); }
+          boundIn.set(ns, 0);
+          waiting = { phase: m.phase, ns, n, cpu0: process.cpuUsage() };
+          const pods = client.resourceFor("v1", "Pod").namespace(ns);
+          const t0 = Date.now();
+          await pool(n, 128, async (i) => {
+            const p = m.phase === "init" ? w.initPod(i) : w.measuredPod(i);
+            created.set(`${ns}/${p.metadata?.name}`, Date.now());
+            await pods.create(p);
+          });
+          send({ type: "created", phase: m.phase, ms: Date.now() - t0 });
+          check();
+        } else if (m.cmd === "resumed") {
+          resumedAt = m.at;
+        } else if (m.cmd === "stop") {
+          await podsInf.stop();
+          client.close();
+          await cp.stop();
+          rmSync(dir, { recursive: true, force: true });
+          process.exit(0);
+        }
+      } catch (e) {
+        send({ type: "error", message: e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e) });
+      }
+    })();
+  });
+  send({ type: "ready", kubeconfig: cp.kubeconfigPath });
+}
+
+// ---- parent: the scheduler -------------------------------------------------------------------------
+
+class Child {
+  readonly proc: ChildProcess;
+  private readonly inbox: ToParent[] = [];
+  private wake: (() => void) | undefined;
+  constructor() {
+    this.proc = fork(self, ["--child"], { execArgv: ["--import", "tsx", "--max-old-space-size=4096"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.proc.on("message", (m) => { this.inbox.push(m as ToParent); this.wake?.(); });
+    this.proc.on("exit", () => { this.inbox.push({ type: "error", message: "child exited" }); this.wake?.(); });
+  }
+  send(m: ToChild): void { this.proc.send(m); }
+  async next<T extends ToParent["type"]>(type: T, timeoutMs: number): Promise<Extract<ToParent, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.inbox.findIndex((m) => m.type === type || m.type === "error");
+      if (i >= 0) {
+        const m = this.inbox.splice(i, 1)[0]!;
+        if (m.type === "error") throw new Error(`bench child: ${m.message}`);
+        return m as Extract<ToParent, { type: T }>;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${type}`);
+      await new Promise<void>((r) => { this.wake = r; setTimeout(r, 1000); });
+    }
+  }
+}
+
+interface Row {
+  name: string; nodes: number; init: number; measured: number; floor: number | undefined; goal: number | undefined; note: string;
+  concurrent: PhaseStats; concurrentPodsPerS: number; precreatedPodsPerS: number; precreated: PhaseStats;
+  schedMsPerPod: number; informerMsPerPod: number; parentCpuMsPerPod: number; childCpuMsPerPod: number; bindP50: number; bindP99: number;
+  createPodsPerS: number; kernel: string;
+}
+
+async function runWorkload(name: string, scale: number, budgetMs: number): Promise<Row> {
+  const { createClient } = await import("../src/client/client.ts");
+  const { loadKubeconfig } = await import("../src/client/kubeconfig.ts");
+  const { createSchedulerRunner } = await import("../src/scheduler/runner/runner.ts");
+  const wl = workloads(scale).find((w) => w.name === name);
+  if (!wl) throw new Error(`unknown workload ${name}`);
+  const ch = new Child();
+  const { kubeconfig } = await ch.next("ready", 60_000);
+  ch.send({ cmd: "setup", workload: name, scale });
+  await ch.next("setupDone", budgetMs);
+  const client = createClient(loadKubeconfig(kubeconfig));
+  const runner = await createSchedulerRunner({ client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {} });
+  runner.start();
+  try {
+    for (let t = Date.now(); !runner.isActive(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 120_000) throw new Error("scheduler did not sync");
+    ch.send({ cmd: "create", phase: "init" });
+    await ch.next("created", budgetMs);
+    await ch.next("bound", budgetMs);
+    // 1. upstream shape: create while scheduling
+    const s0 = { ...runner.stats };
+    const cpu0 = process.cpuUsage();
+    ch.send({ cmd: "create", phase: "measured" });
+    const created = await ch.next("created", budgetMs);
+    const { stats: conc } = await ch.next("bound", budgetMs);
+    const cpu = process.cpuUsage(cpu0);
+    const s1 = { ...runner.stats };
+    const n = wl.measuredPods;
+    const sched = runner.scheduler!;
+    const bindSeries = runner.metrics.phaseDuration.get({ extension_point: "bind", profile: "default-scheduler" });
+    // 2. pre-created: pause, create a second batch, wait until it is queued, resume
+    // (the measured namespace is reused: delete the first batch first, so the cluster state matches)
+    // (Preemption: the second batch would land in the room the first one made, so it is not run.)
+    const prePods = name === "Preemption" ? { stats: conc, rate: NaN } : await precreated(ch, runner, client, wl, budgetMs);
+    return {
+      name, nodes: wl.nodes, init: wl.initPods, measured: n, floor: wl.floor, goal: wl.goal, note: wl.note,
+      concurrent: conc, concurrentPodsPerS: n / ((conc.lastBound - conc.firstCreate) / 1000),
+      precreated: prePods.stats, precreatedPodsPerS: prePods.rate,
+      schedMsPerPod: (s1.scheduleMs - s0.scheduleMs) / n, informerMsPerPod: (s1.informerMs - s0.informerMs) / n,
+      parentCpuMsPerPod: (cpu.user + cpu.system) / 1000 / n, childCpuMsPerPod: conc.childCpuMs / n,
+      bindP50: (bindSeries?.quantile(0.5) ?? NaN) * 1000, bindP99: (bindSeries?.quantile(0.99) ?? NaN) * 1000,
+      createPodsPerS: n / (created.ms / 1000), kernel: sched.kernel.impl,
+    };
+  } finally {
+    await runner.stop();
+    client.close();
+    ch.send({ cmd: "stop" });
+    await new Promise((r) => { ch.proc.once("exit", r); setTimeout(r, 10_000); });
+  }
+}
+
+async function precreated(ch: Child, runner: import("../src/scheduler/runner/runner.ts").SchedulerRunner, client: import("../src/client/client.ts").Client, wl: Workload, budgetMs: number): Promise<{ stats: PhaseStats; rate: number }> {
+  // Remove the measured pods (immediate deletion: grace 0) and wait until the scheduler's cache forgot them.
+  const pods = client.resourceFor("v1", "Pod").namespace("measured");
+  await pods.deleteCollection({}, { gracePeriodSeconds: 0 });
+  const sched = runner.scheduler!;
+  await new Promise((r) => setTimeout(r, 3000));
+  runner.pause();
+  ch.send({ cmd: "create", phase: "measured" });
+  await ch.next("created", budgetMs);
+  for (let t = Date.now(); sched.queue.stats().active < wl.measuredPods; await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 60_000) break;
+  const at = Date.now();
+  ch.send({ cmd: "resumed", at });
+  runner.resume();
+  const { stats } = await ch.next("bound", budgetMs);
+  return { stats, rate: wl.measuredPods / ((stats.lastBound - at) / 1000) };
+}
+
+function fmt(n: number, d = 0): string {
+  return Number.isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : "-";
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let scale = 1;
+  let names = ["SchedulingBasic", "NodeAffinity", "PodAntiAffinity", "TopologySpread", "Preemption"];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--scale") scale = Number(argv[++i]);
+    else if (argv[i] === "--workloads") names = (argv[++i] ?? "").split(",").filter((s) => s !== "");
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  if (!(scale > 0 && scale <= 1)) throw new Error("--scale must be in (0, 1]");
+  const rows: Row[] = [];
+  for (const n of names) {
+    process.stderr.write(`scheduler bench: ${n}…\n`);
+    rows.push(await runWorkload(n, scale, 600_000));
+  }
+  console.log("| workload | nodes | init / measured pods | pods/s (upstream shape) | upstream floor | ratio | goal | pods/s (pre-created) | ratio | latency p50 / p99 ms | sched ms/pod | bind p50 / p99 ms | scheduler CPU ms/pod | apiserver+driver CPU ms/pod | create pods/s |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  const kv: string[] = [];
+  for (const r of rows) {
+    const ratio = r.floor ? r.concurrentPodsPerS / r.floor : NaN;
+    const ratioPre = r.floor ? r.precreatedPodsPerS / r.floor : NaN;
+    console.log(`| ${r.name} | ${fmt(r.nodes)} | ${fmt(r.init)} / ${fmt(r.measured)} | ${fmt(r.concurrentPodsPerS)} | ${r.floor ?? "no published floor"} | ${r.floor ? `${fmt(ratio, 2)}x` : "-"} | ${r.goal ?? "-"} | ${fmt(r.precreatedPodsPerS)} | ${r.floor ? `${fmt(ratioPre, 2)}x` : "-"} | ${fmt(r.concurrent.p50)} / ${fmt(r.concurrent.p99)} | ${fmt(r.schedMsPerPod, 3)} | ${fmt(r.bindP50, 1)} / ${fmt(r.bindP99, 1)} | ${fmt(r.parentCpuMsPerPod, 2)} | ${fmt(r.childCpuMsPerPod, 2)} | ${fmt(r.createPodsPerS)} |`);
+    const k = r.name;
+    kv.push(`${k}_pods_per_s=${fmt(r.concurrentPodsPerS).replace(/,/g, "")}`, `${k}_precreated_pods_per_s=${fmt(r.precreatedPodsPerS).replace(/,/g, "")}`, `${k}_p99_ms=${fmt(r.concurrent.p99).replace(/,/g, "")}`);
+    if (r.floor) kv.push(`${k}_ratio=${fmt(ratio, 2)}`);
+  }
+  console.log(`\nkernel: ${rows[0]?.kernel ?? "-"}; 100% of nodes scored (percentageOfNodesToScore ignored); notes: ${rows.map((r) => `${r.name}: ${r.note}`).join("; ")}`);
+  const basic = rows.find((r) => r.name === "SchedulingBasic");
+  console.log(`RESULT scale=${scale} ${kv.join(" ")} goal_basic=6800 goal_basic_met=${basic ? basic.concurrentPodsPerS >= 6800 : "n/a"}`);
+}
+
+if (process.argv.includes("--child")) await child();
+else await main();
