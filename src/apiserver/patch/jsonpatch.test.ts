@@ -70,12 +70,24 @@ describe("RFC 6902 appendix A", () => {
 
 describe("bad JSON patches", () => {
   it("rejects non-arrays and bad ops as malformed", () => {
-    for (const bad of [{}, "x", [{ op: "frob", path: "/a" }], [{ op: "add" }], [{ op: "add", path: "/a" }], [{ op: "move", path: "/a" }], [1]]) {
+    for (const bad of [{}, "x", [{ op: "add" }], [{ op: "add", path: "/a" }], [{ op: "move", path: "/a" }], [1]]) {
       try {
         parseJsonPatch(bad);
         expect.unreachable();
       } catch (e) {
         expect((e as PatchError).kind).toBe("malformed");
+      }
+    }
+  });
+  it("an unknown or missing op fails as upstream's apply does (422 \"Unexpected kind\")", () => {
+    for (const [ops, kind] of [[[{ op: "frob", path: "/a" }], "frob"], [[{ path: "/a" }], "unknown"], [[{ op: 7, path: "/a" }], "unknown"]] as const) {
+      try {
+        parseJsonPatch(ops);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(PatchError);
+        expect((e as PatchError).kind).toBe("failed");
+        expect((e as PatchError).message).toBe(`Unexpected kind: ${kind}`);
       }
     }
   });

@@ -36,9 +36,9 @@ export function parseJsonPatch(doc: unknown): JsonPatchOp[] {
     if (!isObject(raw)) throw new PatchError("malformed", `invalid JSON patch operation at index ${i}`);
     const op = raw["op"];
     const path = raw["path"];
-    if (typeof op !== "string") throw new PatchError("malformed", `invalid JSON patch operation at index ${i}: missing "op"`);
-    if (!["add", "remove", "replace", "move", "copy", "test"].includes(op)) {
-      throw new PatchError("malformed", `Unexpected kind: ${op}`);
+    // An unknown or missing op is upstream's failure at apply time (422), not a decoding error.
+    if (typeof op !== "string" || !["add", "remove", "replace", "move", "copy", "test"].includes(op)) {
+      throw new PatchError("failed", `Unexpected kind: ${typeof op === "string" ? op : "unknown"}`);
     }
     if (typeof path !== "string") throw new PatchError("malformed", `operation ${op} at index ${i}: missing "path"`);
     const out: { op: JsonPatchOp["op"]; path: string; from?: string; value?: Json } = { op: op as JsonPatchOp["op"], path };
