@@ -306,6 +306,26 @@ describe("kubectl 1.32: prune, kustomize, explain, patch, bad input, diff", () =
   it("apply --prune -l deletes the object whose file was removed, keeps unrelated ones", () => s.prune());
   it("apply --prune --all (default allowlist, with its deprecation notice)", () => s.pruneAll(false));
   it("apply --prune --all --prune-allowlist", () => s.pruneAll(true));
+  it("apply --prune --applyset (alpha, KUBECTL_APPLYSET=true): parent Secret, pruned by membership", async () => {
+    await k.ok(["create", "namespace", "applyset"]);
+    const dir = writeDir("applyset", { "deploy.yaml": DEMO_DEPLOY, "svc.yaml": DEMO_SVC, "cm.yaml": DEMO_CM });
+    const prev = process.env["KUBECTL_APPLYSET"];
+    process.env["KUBECTL_APPLYSET"] = "true"; // Kubectl.run copies process.env per call; tests here run one at a time
+    try {
+      const args = ["-n", "applyset", "apply", "--prune", "--applyset=myset", "-f", dir];
+      expect(lines(await k.ok(args))).toEqual(["configmap/web-cfg created", "deployment.apps/web created", "service/web created"]);
+      rmSync(join(dir, "cm.yaml"));
+      expect(lines(await k.ok(args))).toEqual(["configmap/web-cfg pruned", "deployment.apps/web unchanged", "service/web unchanged"]);
+    } finally {
+      if (prev === undefined) delete process.env["KUBECTL_APPLYSET"];
+      else process.env["KUBECTL_APPLYSET"] = prev;
+    }
+    const parent = parseYaml(await k.ok(["-n", "applyset", "get", "secret", "myset", "-o", "json"])) as { metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+    const id = parent.metadata.labels["applyset.kubernetes.io/id"] ?? "";
+    expect(id).toMatch(/^applyset-[A-Za-z0-9_-]+-v1$/);
+    expect(parent.metadata.annotations["applyset.kubernetes.io/contains-group-kinds"]).toBe("Deployment.apps,Service");
+    expect(await k.ok(["-n", "applyset", "get", "deployment", "web", "-o", "jsonpath={.metadata.labels.applyset\\.kubernetes\\.io/part-of}"])).toBe(id);
+  });
   it("apply -k: namePrefix, commonLabels, configMapGenerator; re-apply unchanged", () => s.kustomize());
   it("explain deployment.spec.strategy (v3 and plaintext-openapiv2)", () => s.explainStrategy());
 
@@ -395,6 +415,10 @@ spec:
       expect(o.metadata.annotations).toEqual({ a: "1" });
       const failed = await k.fails(n(["patch", "deployment", "pt", "--type", "json", "-p", '[{"op":"test","path":"/spec/replicas","value":7}]']));
       expect(failed).toContain("The request is invalid: testing value /spec/replicas failed");
+      expect(await k.fails(n(["patch", "deployment", "pt", "--type", "json", "-p", '[{"op":"frob","path":"/spec"}]'])))
+        .toBe("The request is invalid: Unexpected kind: frob");
+      expect(await k.fails(n(["patch", "deployment", "pt", "--type", "json", "-p", '{"op":"add"}'])))
+        .toBe("Error from server (BadRequest): json: cannot unmarshal object into Go value of type jsonpatch.Patch");
     });
 
     it("merge patch (RFC 7386): null deletes, lists replaced whole", async () => {

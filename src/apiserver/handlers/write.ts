@@ -96,6 +96,7 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
       try {
         ops = parseJsonPatch(value);
       } catch (e) {
+        if (e instanceof PatchError && e.kind === "failed") throw new ApiError(422, "Invalid", e.message);
         throw badRequest(e instanceof Error ? e.message : String(e));
       }
       const touchesRv = ops.some((o) => o.path === "/metadata/resourceVersion" && (o.op === "replace" || o.op === "add"));

@@ -3,6 +3,7 @@
  * references a pod makes (`podReferences`). The API-backed source is `WatchingObjectSource`
  * (./watching.ts); tests use `MapObjectSource`.
  */
+import { Buffer } from "node:buffer";
 import type { KubeObject } from "../../api/object.ts";
 import type { PodObject } from "../types.ts";
 

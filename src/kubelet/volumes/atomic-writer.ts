@@ -11,6 +11,7 @@
  * directory. Writing an identical payload (same paths, bytes and modes) changes nothing. The links
  * are relative, so the tree works the same when the directory is bind-mounted elsewhere.
  */
+import { Buffer } from "node:buffer";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 

@@ -4,6 +4,7 @@
  * downwardAPI, serviceAccountToken sources). Pure over an `ObjectSource`; errors are `Error`s with
  * upstream's texts (`configmap "x" not found`, `configmap references non-existent config key: k`).
  */
+import { Buffer } from "node:buffer";
 import type { PodObject } from "../types.ts";
 import { podFieldValue, resourceFieldValue, type NodeAllocatable, type PodRuntimeFacts } from "../env/fieldpath.ts";
 import { base64Bytes, dataOf, type ObjectKind, type ObjectSource } from "../env/objects.ts";
