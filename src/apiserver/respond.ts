@@ -35,7 +35,7 @@ export interface RenderContext {
   readonly warnings: readonly string[];
 }
 
-function baseHeaders(contentType: string, warnings: readonly string[]): Record<string, string> {
+export function baseHeaders(contentType: string, warnings: readonly string[]): Record<string, string> {
   const h: Record<string, string> = { "content-type": contentType, "cache-control": "no-cache, private" };
   if (warnings.length > 0) h["warning"] = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", ");
   return h;

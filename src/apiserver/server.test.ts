@@ -587,3 +587,19 @@ describe("large lists stream in chunks", () => {
     expect(decoded.items.map((o) => o.metadata.resourceVersion)).toEqual(list.items.map((o: { metadata: { resourceVersion: string } }) => o.metadata.resourceVersion));
   });
 });
+
+describe("protobuf GET from stored bytes", () => {
+  it("serves the stored envelope with the resourceVersion stamped in, identical to encoding the JSON view", async () => {
+    const { bodyBytes } = await import("./_testing.ts");
+    await call("POST", "/apis/apps/v1/namespaces/default/deployments", { body: deploy("pb", 3) });
+    await call("PATCH", "/apis/apps/v1/namespaces/default/deployments/pb", {
+      headers: { "content-type": "application/merge-patch+json" }, body: { metadata: { labels: { extra: "1" } } },
+    });
+    const json = await bodyJson(await call("GET", "/apis/apps/v1/namespaces/default/deployments/pb"));
+    const pb = await call("GET", "/apis/apps/v1/namespaces/default/deployments/pb", { headers: { accept: "application/vnd.kubernetes.protobuf" } });
+    expect(pb.headers?.["content-type"]).toBe("application/vnd.kubernetes.protobuf");
+    const bytes = await bodyBytes(pb);
+    expect(decodeObject(bytes)).toEqual(json);
+    expect(Buffer.from(bytes).equals(Buffer.from(encodeObject(json)))).toBe(true);
+  });
+});

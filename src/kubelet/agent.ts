@@ -11,6 +11,7 @@
  * Time: every periodic task (heartbeat, backoff expiry, probes) is an entry on a `TimerQueue`
  * (default: the process-wide one), so N idle agents cost N heap entries and one process timer.
  */
+import { readFileSync } from "node:fs";
 import type { Client } from "../client/client.ts";
 import { createInformer, type Informer } from "../client/informer.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
@@ -79,6 +80,16 @@ export interface NodeAgentStats {
   readonly syncs: number;
   readonly syncErrors: number;
   readonly containersStarted: number;
+}
+
+/** The host's `PRETTY_NAME` from /etc/os-release (what the kubelet reports as osImage for real runtimes). */
+function hostOsImage(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync("/etc/os-release", "utf8"));
+    return m?.[1] || "Linux";
+  } catch {
+    return "Linux";
+  }
 }
 
 export class NodeAgent {
@@ -189,7 +200,7 @@ export class NodeAgent {
       containerRuntimeVersion: `${version.runtimeName}://${version.runtimeVersion}`,
       ...(o.labels !== undefined ? { labels: o.labels } : {}),
       ...(o.podCIDR !== undefined ? { podCIDR: o.podCIDR } : {}),
-      ...(o.osImage !== undefined ? { osImage: o.osImage } : {}),
+      ...(o.osImage !== undefined ? { osImage: o.osImage } : version.runtimeName !== "hollow" ? { osImage: hostOsImage() } : {}),
       ...(o.kubeletEndpoint !== undefined
         ? { kubeletPort: o.kubeletEndpoint.port, annotations: { "tugboat.dev/kubelet-endpoint": o.kubeletEndpoint.url } }
         : {}),

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killAllUnder } from "../../src/kubelet/runtimes/process/_harness.ts";
-import { Kubectl, REPO, startTug, tableRows, tempDir, type TugProcess } from "./harness.ts";
+import { Kubectl, REPO, runTug, startTug, tableRows, tempDir, type TugProcess } from "./harness.ts";
 
 let tug: TugProcess;
 let agent: ChildProcess;
@@ -93,6 +93,16 @@ describe("tug agent --runtime process + kubectl 1.32: pod configuration", () => 
     expect(row?.[1]).toBe("Ready");
     expect(row?.[row.length - 1]).toMatch(/^process:\/\//);
   });
+
+  it("an unreachable Docker host is a clear start-up error naming the socket", async () => {
+    const sock = `unix://${join(tempDir("nodocker"), "docker.sock")}`;
+    const a = await runTug(["agent", "--kubeconfig", tug.kubeconfig, "--node-name", "d1", "--runtime", "docker", "--docker-host", sock]);
+    expect(a.exit.code).toBe(1);
+    expect(a.stderr.trim()).toMatch(new RegExp(`^tug: --runtime docker: cannot reach the Docker daemon at ${sock.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`));
+    const u = await runTug(["up", "--data-dir", tempDir("up-docker"), "--listen", "127.0.0.1:0", "--runtime", "docker", "--docker-host", sock]);
+    expect(u.exit.code).toBe(1);
+    expect(u.stderr).toContain(`cannot reach the Docker daemon at ${sock}`);
+  }, 60_000);
 
   it("kubectl apply: env from a ConfigMap and a configMap volume; Running and Ready; describe shows the events", async () => {
     await k.ok(["apply", "-f", "-"], { input: MANIFEST });

@@ -7,9 +7,9 @@ import { createGzip } from "node:zlib";
 import { ApiError, badRequest, notFound } from "../../api/errors.ts";
 import type { HttpResponse } from "../../transport/types.ts";
 import { renderContext, type RequestContext } from "../context.ts";
-import { finish, renderList, renderObject } from "../respond.ts";
+import { baseHeaders, finish, renderList, renderObject } from "../respond.ts";
+import { planStamp, stampEnvelope } from "../../api/codec/stamp.ts";
 import { keyOf } from "../rest.ts";
-import { readObject } from "../storage.ts";
 import { jsonListChunks, protoListBody, protoListChunks, type ListHead } from "../watchcache/listbody.ts";
 import type { CachedObject, ObjectFilter } from "../watchcache/types.ts";
 
@@ -21,9 +21,20 @@ const STREAM_GZIP_LEVEL = 1;
 
 export async function handleGet(ctx: RequestContext): Promise<HttpResponse> {
   const { res, info, core } = ctx;
-  const cur = await readObject(core.store, core.codec, keyOf(res, info.namespace, info.name));
-  if (!cur) throw notFound(res.info.group, res.info.plural, info.name);
-  return renderObject(200, res.convert ? res.convert(cur.object) : cur.object, renderContext(ctx));
+  const kv = (await core.store.range({ key: keyOf(res, info.namespace, info.name) })).kvs[0];
+  if (!kv) throw notFound(res.info.group, res.info.plural, info.name);
+  const rc = renderContext(ctx);
+  // A protobuf read of a built-in kind is the stored envelope with its resourceVersion stamped in:
+  // no decode and re-encode (custom resources are stored as JSON; converted ones change on read).
+  if (rc.neg.serialization === "protobuf" && rc.neg.shape.kind === "object" && res.custom !== true && !res.convert) {
+    const plan = planStamp(kv.value);
+    if (plan) {
+      const body = stampEnvelope(kv.value, plan, String(kv.modRevision));
+      return finish(200, baseHeaders(rc.neg.contentType, rc.warnings), body, rc.acceptEncoding);
+    }
+  }
+  const cur = core.codec.fromKv(kv);
+  return renderObject(200, res.convert ? res.convert(cur.object) : cur.object, rc);
 }
 
 export function filterOf(ctx: RequestContext): ObjectFilter {
