@@ -5,7 +5,7 @@
  * protobuf, as issue 2 §6 asks:
  *
  * - Setup: the control plane (`startControlPlane`, node-http2, plaintext h2c on 127.0.0.1, admin
- *   token, controller-manager disabled: the apiserver alone) runs in a CHILD process, so its CPU is measured apart from the load generator's:
+ *   token, controller-manager and scheduler disabled: the apiserver alone) runs in a CHILD process, so its CPU is measured apart from the load generator's:
  *   server CPU = utime+stime of the child from /proc/<pid>/stat (all its threads, GC included)
  *   read before and after each phase. RSS is read from the child after two forced GCs (IPC
  *   message; the child runs with --expose-gc) and also from /proc/<pid>/status without GC.
@@ -65,7 +65,7 @@ async function serve(dir: string, store: string): Promise<void> {
     insecurePlaintext: true, transport: "node-http2",
     // The apiserver alone: controllers reacting to the bench's pods would bill their work (informer
     // relists, reconciles) to whatever phase runs at the time.
-    disable: ["controller-manager"],
+    disable: ["controller-manager", "scheduler"], // the apiserver alone
   }, deps);
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on("message", (m: unknown) => {
