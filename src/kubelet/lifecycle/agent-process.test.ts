@@ -218,6 +218,32 @@ describe("pod configuration with the process runtime", () => {
   }, 30_000);
 });
 
+describe("hook failures", () => {
+  it("a failing postStart kills the container (FailedPostStartHook) and it restarts; a liveness failure restarts with Killing", async () => {
+    await createPod("bad-hook", {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: "app", image: "busybox", command: ["sleep", "3600"], lifecycle: { postStart: { exec: { command: ["sh", "-c", "exit 3"] } } } }],
+    });
+    await until("FailedPostStartHook + restart", async () => {
+      const evs = await eventsOf("bad-hook");
+      const p = await getPod("bad-hook");
+      return evs.includes("Warning FailedPostStartHook PostStartHook failed") && evs.includes("Normal Killing FailedPostStartHook") &&
+        (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1;
+    });
+    expect(errors.some((e) => e.includes('Exec lifecycle hook ([sh -c exit 3]) for Container "app" in Pod "bad-hook_default('))).toBe(true);
+
+    await createPod("live", {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: "app", image: "busybox", command: ["sleep", "3600"], livenessProbe: { tcpSocket: { port: 1 }, periodSeconds: 1, failureThreshold: 1 } }],
+    });
+    await until("liveness restart", async () => {
+      const evs = await eventsOf("live");
+      return evs.includes("Normal Killing Container app failed liveness probe, will be restarted") &&
+        evs.some((e) => /^Warning Unhealthy Liveness probe failed: dial tcp 127\.[0-9.]+:1: connect: connection refused$/.test(e));
+    });
+  }, 30_000);
+});
+
 describe("node status", () => {
   it("says when limits cannot be applied", async () => {
     const st = await rt.status();
