@@ -1,26 +1,46 @@
 /**
- * Emits the tables: schema.ts (message -> fields with markers), kinds.ts (kinds and body kinds for
+ * Emits the tables: schema.ts (message -> fields with markers and descriptions), kinds.ts (kinds and body kinds for
  * the registry) and codecs.ts (message name -> generated encode/decode; apiVersion+kind -> message).
  */
 import { HEADER } from "./emit_types.ts";
-import type { Model } from "./model.ts";
+import { describe, type Model } from "./model.ts";
 
 export function emitSchema(model: Model): string {
-  const out: string[] = [HEADER, `import type { MessageSchema } from "../codec/schema.ts";`, ""];
+  const out: string[] = [
+    HEADER,
+    `import type { FieldSchema, MessageSchema } from "../codec/schema.ts";`,
+    "",
+    "/** A field with its description: the doc comment above it in proto/ (markers excluded). */",
+    "export interface DescribedFieldSchema extends FieldSchema {",
+    "  readonly description?: string;",
+    "}",
+    "",
+    "/** A message with its description and described fields. */",
+    "export interface DescribedMessageSchema extends MessageSchema {",
+    "  readonly description?: string;",
+    "  readonly fields: readonly DescribedFieldSchema[];",
+    "}",
+    "",
+  ];
   out.push("/** Every message under proto/, by fully-qualified name. */");
-  out.push("export const MESSAGES: Readonly<Record<string, MessageSchema>> = {");
+  out.push("export const MESSAGES: Readonly<Record<string, DescribedMessageSchema>> = {");
   for (const fq of [...model.messages.keys()].sort()) {
     const m = model.messages.get(fq)!;
-    const fields = m.fields.map((f) => ({
-      json: f.json, name: f.name, number: f.number, type: f.kind === "message" ? f.ref! : f.kind,
-      ...(f.repeated ? { repeated: true } : {}), ...(f.map ? { map: true } : {}),
-      ...(f.keepZero ? { keepZero: true } : {}), ...(f.inline ? { inline: true } : {}),
-      ...(f.patchStrategy ? { patchStrategy: f.patchStrategy } : {}),
-      ...(f.patchMergeKey ? { patchMergeKey: f.patchMergeKey } : {}),
-      ...(f.listType ? { listType: f.listType } : {}),
-      ...(f.listMapKeys ? { listMapKeys: f.listMapKeys } : {}),
-    }));
-    const entry = { name: m.name, ...(m.special ? { special: m.special } : {}), fields };
+    const fields = m.fields.map((f) => {
+      const description = describe(f.comments);
+      return {
+        json: f.json, name: f.name, number: f.number, type: f.kind === "message" ? f.ref! : f.kind,
+        ...(f.repeated ? { repeated: true } : {}), ...(f.map ? { map: true } : {}),
+        ...(f.keepZero ? { keepZero: true } : {}), ...(f.inline ? { inline: true } : {}),
+        ...(f.patchStrategy ? { patchStrategy: f.patchStrategy } : {}),
+        ...(f.patchMergeKey ? { patchMergeKey: f.patchMergeKey } : {}),
+        ...(f.listType ? { listType: f.listType } : {}),
+        ...(f.listMapKeys ? { listMapKeys: f.listMapKeys } : {}),
+        ...(description !== undefined ? { description } : {}),
+      };
+    });
+    const description = describe(m.comments);
+    const entry = { name: m.name, ...(m.special ? { special: m.special } : {}), ...(description !== undefined ? { description } : {}), fields };
     out.push(`  ${JSON.stringify(fq)}: ${JSON.stringify(entry)},`);
   }
   out.push("};", "");

@@ -94,6 +94,27 @@ export function moduleName(pkg: string): string {
   return pkg.replace(/\./g, "_");
 }
 
+/**
+ * The description of a message or field: its doc comment lines (markers already removed by the
+ * parser) as prose. Lines of a paragraph are joined with one space; an empty `//` line starts a new
+ * paragraph ("\n\n"). Undefined when there is no text.
+ */
+export function describe(lines: readonly string[]): string | undefined {
+  const paras: string[] = [];
+  let cur: string[] = [];
+  for (const l of lines) {
+    const t = l.trim();
+    if (t === "") {
+      if (cur.length > 0) paras.push(cur.join(" "));
+      cur = [];
+    } else {
+      cur.push(t);
+    }
+  }
+  if (cur.length > 0) paras.push(cur.join(" "));
+  return paras.length > 0 ? paras.join("\n\n") : undefined;
+}
+
 export class SchemaError extends Error {
   constructor(where: string, message: string) {
     super(`${where}: ${message}`);

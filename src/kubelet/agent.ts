@@ -80,6 +80,10 @@ export interface NodeAgentStats {
   readonly syncs: number;
   readonly syncErrors: number;
   readonly containersStarted: number;
+  /** Watches of ConfigMaps/Secrets/Services the node's pods reference. */
+  readonly objectWatches: number;
+  /** Events recorded / dropped (backlog full) / failed to write. */
+  readonly events: { readonly recorded: number; readonly dropped: number; readonly failed: number };
 }
 
 /** The host's `PRETTY_NAME` from /etc/os-release (what the kubelet reports as osImage for real runtimes). */
@@ -183,6 +187,7 @@ export class NodeAgent {
     return {
       heartbeat: this.#heartbeat?.stats ?? { leaseRenewals: 0, statusWrites: 0, errors: 0 },
       status: this.#status.stats, pods: this.#workers.size, syncs: w.syncs, syncErrors: w.errors, containersStarted: w.started,
+      objectWatches: this.#objects.watchCount, events: { ...(this.#events?.stats ?? { recorded: 0, dropped: 0, failed: 0 }) },
     };
   }
 

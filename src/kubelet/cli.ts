@@ -12,7 +12,6 @@ import { startHollowFleet, type HollowFleet } from "./fleet.ts";
 import { isQuantity, type NodeCapacity } from "./node-status.ts";
 import { HollowHost, HollowRuntime } from "./runtimes/hollow/mod.ts";
 import { createProcessRuntime } from "./runtimes/process/mod.ts";
-import { createDockerRuntime } from "./runtimes/docker/mod.ts";
 import type { RuntimeService } from "./runtime/types.ts";
 import { pkiDirNextTo, startAgentStreaming } from "./streaming/agent.ts";
 
@@ -170,6 +169,8 @@ async function createRuntime(name: RuntimeName, nodeName: string, dataDir: strin
   if (name === "docker") {
     const host = dockerHost ?? DEFAULT_DOCKER_HOST;
     try {
+      // Loaded on demand: dockerode and its dependencies are only needed with --runtime docker.
+      const { createDockerRuntime } = await import("./runtimes/docker/mod.ts");
       return await createDockerRuntime({ host, scope: nodeName });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);

@@ -9,12 +9,16 @@
  * - "v2": `#/definitions/<name>` references with siblings allowed next to `$ref` (kubectl's v2
  *   model parser accepts extensions and a description beside `$ref`, but no `type`).
  *
+ * Descriptions come from the doc comments in proto/ (carried by the schema table): a message's on its
+ * definition, a field's on its property. A described reference is a reference with a sibling, so it
+ * takes the same `allOf` wrapper in v3 and sits beside `$ref` in v2.
+ *
  * Definition names follow upstream's convention (facts, not text): the protobuf package with its
  * leading `k8s.io` turned into `io.k8s`, e.g. `io.k8s.api.apps.v1.Deployment`,
  * `io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta`.
  */
 import { MESSAGES } from "../../api/generated/schema.ts";
-import type { FieldSchema, MessageSchema } from "../../api/codec/schema.ts";
+import type { DescribedFieldSchema as FieldSchema, DescribedMessageSchema as MessageSchema } from "../../api/generated/schema.ts";
 import { allBodyKinds, allKinds, type KindInfo } from "../../api/registry.ts";
 
 export type Flavor = "v2" | "v3";
@@ -167,6 +171,7 @@ function withSiblings(base: JsonSchema, siblings: JsonSchema, flavor: Flavor): J
 
 export function fieldSchema(f: FieldSchema, flavor: Flavor): JsonSchema {
   const ext: JsonSchema = {};
+  if (f.description !== undefined) ext.description = f.description;
   if (f.patchMergeKey !== undefined) ext["x-kubernetes-patch-merge-key"] = f.patchMergeKey;
   if (f.patchStrategy !== undefined) ext["x-kubernetes-patch-strategy"] = f.patchStrategy;
   if (f.listType !== undefined) ext["x-kubernetes-list-type"] = f.listType;
@@ -189,20 +194,24 @@ function flatFields(fq: string, depth = 0): FieldSchema[] {
   return out;
 }
 
+/** Descriptions of the `apiVersion` and `kind` properties that kinds and bodies get (not in proto/). */
+const API_VERSION_TEXT = "The group and version this object is written in, such as \"v1\" or \"apps/v1\". Together with kind it tells the server how to read the object.";
+const KIND_TEXT = "The type of this object, such as \"Pod\" or \"Deployment\", in CamelCase. Set by clients on requests; the server fills it in on responses.";
+
 /** The full definition of one message. */
 export function messageDefinition(fq: string, flavor: Flavor): JsonSchema {
   const s = MESSAGES[fq];
   if (!s) throw new Error(`openapi: unknown message ${fq}`);
   const special = specialSchema(s, flavor);
-  if (special) return special;
+  if (special) return s.description !== undefined ? { description: s.description, ...special } : special;
   const gvks = gvksByMessage().get(fq);
   const properties: Record<string, JsonSchema> = {};
   if (gvks) {
-    properties["apiVersion"] = { type: "string" };
-    properties["kind"] = { type: "string" };
+    properties["apiVersion"] = { description: API_VERSION_TEXT, type: "string" };
+    properties["kind"] = { description: KIND_TEXT, type: "string" };
   }
   for (const f of flatFields(fq)) properties[f.json] = fieldSchema(f, flavor);
-  const out: JsonSchema = { type: "object" };
+  const out: JsonSchema = s.description !== undefined ? { description: s.description, type: "object" } : { type: "object" };
   if (Object.keys(properties).length > 0) out.properties = properties;
   const req = (REQUIRED[fq] ?? []).filter((n) => n in properties);
   if (req.length > 0) out.required = req;

@@ -244,6 +244,17 @@ describe("hook failures", () => {
   }, 30_000);
 });
 
+describe("cleanup", () => {
+  it("deleting the pods releases their object watches and volume directories", async () => {
+    expect(agent.stats.objectWatches).toBeGreaterThan(0);
+    for (const p of (await api("Pod").list()).items) await api("Pod").delete(p.metadata!.name!, { gracePeriodSeconds: 1 });
+    await until("pods gone", async () => (await api("Pod").list()).items.length === 0, 20_000);
+    await until("watches released", async () => agent.stats.objectWatches === 0);
+    expect(readdirSync(join(dir, "pods"))).toEqual([]);
+    expect(agent.stats.events.recorded).toBeGreaterThan(10);
+  }, 30_000);
+});
+
 describe("node status", () => {
   it("says when limits cannot be applied", async () => {
     const st = await rt.status();

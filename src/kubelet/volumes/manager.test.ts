@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -125,6 +125,10 @@ describe("VolumeManager", () => {
     writeFileSync(join(d, "tugboat-uid-3-mem", "f"), "x");
     expect(() => vm2.mounts(p, { name: "c", volumeMounts: [{ name: "ghost", mountPath: "/g" }] }, new Map())).toThrow('cannot find volume "ghost" to mount into container "c"');
     expect(() => vm2.mounts(p, { name: "c", volumeMounts: [{ name: "scratch", mountPath: "/g", subPath: "../x" }] }, new Map())).toThrow("must be a relative path without '..'");
+    // A link planted inside the volume cannot carry a subPath mount out of it.
+    symlinkSync("/etc", join(d, "pods2/uid-3/volumes/kubernetes.io~empty-dir/scratch/escape"));
+    expect(() => vm2.mounts(p, { name: "c", volumeMounts: [{ name: "scratch", mountPath: "/x", subPath: "escape" }] }, new Map()))
+      .toThrow('failed to prepare subPath for volumeMount "scratch" of container "c": subPath "escape" resolves outside the volume');
     vm2.teardown("uid-3");
     expect(existsSync(join(d, "pods2/uid-3"))).toBe(false);
     expect(existsSync(join(d, "tugboat-uid-3-mem"))).toBe(false);

@@ -14,7 +14,7 @@
  * effort; otherwise on disk); `sizeLimit` is not enforced. hostPath volumes are the host path
  * itself after the `type` check. Volumes of other types (PVCs, CSI, …) fail to mount.
  */
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Mount } from "../runtime/types.ts";
 import type { ContainerSpec, PodObject } from "../types.ts";
@@ -169,6 +169,11 @@ export class VolumeManager {
         hostPath = join(host, sub);
         // As upstream: a missing subPath is created as a directory.
         if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true, mode: 0o755 });
+        // A symlink inside the volume must not lead the mount out of it (bind mounts follow links).
+        const root = realpathSync(host), real = realpathSync(hostPath);
+        if (real !== root && !real.startsWith(`${root}/`)) {
+          throw new Error(`failed to prepare subPath for volumeMount ${JSON.stringify(name)} of container ${JSON.stringify(container.name ?? "")}: subPath ${JSON.stringify(sub)} resolves outside the volume`);
+        }
       }
       const v = vols.get(name);
       // configMap, secret, downwardAPI and projected volumes are always read-only.
