@@ -121,12 +121,12 @@ const program = new Command()
   .exitOverride();
 
 addRunFlags(
-  program.command("server").description("run the control plane (apiserver) in the foreground"),
+  program.command("server").description("run the control plane (apiserver, controllers, scheduler) in the foreground"),
   {},
 ).action((flags: RunFlags) => run(flags, "server"));
 
 addRunFlags(
-  program.command("up").description("run a single-node cluster with defaults (today: the control plane)"),
+  program.command("up").description("run a single-node cluster: the control plane plus one node agent"),
   { dataDir: ".tug", listen: "127.0.0.1:6443" },
 )
   .addOption(new Option("--runtime <name>", "container runtime of the node agent").choices(RUNTIME_NAMES).default("process"))
