@@ -290,7 +290,8 @@ const observe = (p: KubeObject): void => {
     if (ns !== latencyNs) counts.running++;
   }
 };
-const podInf = createInformer(client.resourceFor("v1", "Pod"));
+const informerErrors: string[] = [];
+const podInf = createInformer(client.resourceFor("v1", "Pod"), { onError: (e) => { if (informerErrors.length < 5) informerErrors.push(e instanceof Error ? `${e.name}: ${e.message}`.slice(0, 200) : String(e)); } });
 podInf.addEventHandler({ onAdd: observe, onUpdate: (_a, b) => observe(b) });
 podInf.start();
 await podInf.waitForSync({ timeoutMs: 60_000 });
@@ -409,6 +410,27 @@ if (satDone && args.latencyPods > 0) {
   latencyRecs = lat();
   latencyNote = `${args.latencyPods} single-replica Deployments at ${args.latencyQps}/s on the saturated cluster; ${latencyRecs.filter((r) => r.running > 0).length} Running`;
 }
+// Who wrote the Events (stored objects by source.component and reason; `count` summed).
+const eventGroups = new Map<string, { objects: number; count: number }>();
+try {
+  const evs = client.resourceFor("v1", "Event");
+  let cont: string | undefined;
+  for (let page = 0; page < 200; page++) {
+    const l = await evs.list({ limit: 5000, ...(cont ? { continue: cont } : {}) });
+    for (const e of l.items) {
+      const src = (e["source"] as { component?: string } | undefined)?.component ?? (e["reportingComponent"] as string | undefined) ?? "?";
+      const key = `${src} ${String(e["reason"] ?? "?")}`;
+      const g = eventGroups.get(key) ?? { objects: 0, count: 0 };
+      g.objects++;
+      g.count += typeof e["count"] === "number" ? e["count"] : 1;
+      eventGroups.set(key, g);
+    }
+    cont = l.metadata?.continue;
+    if (!cont) break;
+  }
+} catch (e) {
+  log(`listing events: ${e instanceof Error ? e.message : String(e)}`);
+}
 sampleAll();
 clearInterval(sampler);
 await podInf.stop();
@@ -478,9 +500,21 @@ p("|---|---:|---:|---:|---:|---:|");
 for (const h of hists.sort((a, b) => b.sum - a.sum).slice(0, 14)) {
   p(`| ${h.verb} ${h.resource} | ${fmt(h.count)} | ${fmt(h.count / Math.max(1, counts.running), 2)} | ${fmt(h.sum, 1)} | ${fmt((h.sum / h.count) * 1000, 1)} | ${fmt(histQuantileS(h, 0.99) * 1000)} ms |`);
 }
+{
+  // Non-2xx answers in the phase, from apiserver_request_total{verb,resource,code}.
+  const bad: string[] = [];
+  for (const [k, v] of m1.counters) {
+    if (!k.startsWith("apiserver_request_total{")) continue;
+    const code = /code="(\d+)"/.exec(k)?.[1] ?? "";
+    const d = v - (m0.counters.get(k) ?? 0);
+    if (d > 0 && !code.startsWith("2")) bad.push(`${/verb="(\w*)"/.exec(k)?.[1]} ${/resource="([^"]*)"/.exec(k)?.[1]} ${code}: ${d}`);
+  }
+  p(`\nStored Events (whole run) by source and reason: ${[...eventGroups].sort((a, b) => b[1].objects - a[1].objects).slice(0, 8).map(([k, g]) => `${k}: ${g.objects} objects / count ${g.count}`).join("; ")}.`);
+  p(`\nNon-2xx apiserver answers in the phase: ${bad.length ? bad.join("; ") : "none"}.`);
+}
 if (schedAttempt && schedCount) p(`\nScheduler: ${fmt(Number(schedCount[1]))} scheduled attempts, ${fmt((Number(schedAttempt[1]) / Number(schedCount[1])) * 1000, 2)} ms mean attempt (scheduler_scheduling_attempt_duration_seconds).`);
 p(`\nProgress (every 10 s): ${timeline.join("; ")}`);
-p(`Errors: ${createErrors} creates, ${probeErrors} probe rounds. Driver pod informer: ${podInf.stats.lists} lists, ${podInf.stats.watches} watches, ${podInf.stats.events} events, ${podInf.stats.errors} errors.`);
+p(`Errors: ${createErrors} creates, ${probeErrors} probe rounds. Driver pod informer: ${podInf.stats.lists} lists, ${podInf.stats.watches} watches, ${podInf.stats.events} events, ${podInf.stats.errors} errors${informerErrors.length ? ` (${informerErrors.join(" | ")})` : ""}.`);
 if (args.scale < 1) {
   const rate = counts.running / wallS;
   p(`\nEXTRAPOLATION (not measured): at the measured ${fmt(rate, 1)} Running pods/s, 30,000 pods would take ≈ ${fmt(30_000 / rate)} s (linear in pods; assumes per-pod cost does not grow with cluster size).`);

@@ -13,7 +13,7 @@ export type CauseType =
   | "FieldValueNotFound" | "FieldValueRequired" | "FieldValueDuplicate" | "FieldValueInvalid"
   | "FieldValueNotSupported" | "FieldValueForbidden" | "FieldValueTooLong" | "FieldValueTooMany"
   | "InternalError" | "FieldValueTypeInvalid" | "UnexpectedServerResponse" | "FieldManagerConflict"
-  | "ResourceVersionTooLarge" | "ExitCode";
+  | "ResourceVersionTooLarge" | "ExitCode" | "DisruptionBudget";
 
 export interface StatusCause {
   reason?: CauseType;

@@ -20,6 +20,7 @@ import { handleCreate, handlePatch, handleUpdate } from "./handlers/write.ts";
 import { handleDelete, handleDeleteCollection } from "./handlers/delete.ts";
 import { handleWatch } from "./handlers/watch.ts";
 import { handleBinding, handleFinalize, handleScale, handleStatus } from "./handlers/subresources.ts";
+import { handleEviction } from "./handlers/eviction.ts";
 import { createOpenApiService } from "./openapi/mod.ts";
 import { isPodStreamSubresource, KubeletDialer, proxyPodStream, type KubeletClientConfig } from "./proxy/mod.ts";
 import { dynamicOpenApiOf } from "./crd/openapi.ts";
@@ -159,6 +160,9 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
         break;
       case "finalize":
         return handleFinalize(ctx);
+      case "eviction":
+        if (res.info.group === "" && res.info.plural === "pods") return handleEviction(ctx);
+        break;
       case "log":
       case "exec":
       case "attach":

@@ -97,6 +97,7 @@ export class ControllerManager {
   private readonly writer: ObjectWriter;
   private readonly log: (m: string) => void;
   private running: Promise<void> | undefined;
+  private term: AbortController | undefined;
   private stopped = false;
 
   constructor(private readonly opts: ControllerManagerOptions) {
@@ -136,6 +137,7 @@ export class ControllerManager {
     if (this.stopped) return;
     const factory = new SharedInformerFactory(this.opts.client, (r, e) => this.log(`informer ${r.kind}: ${e instanceof Error ? e.message : String(e)}`));
     const runners: ControllerRunner[] = [];
+    const term = (this.term = new AbortController());
     for (const info of CONTROLLERS) {
       if (!this.names.includes(info.name)) continue;
       const ctx: ControllerContext = {
@@ -144,6 +146,8 @@ export class ControllerManager {
         recorder: new WritingEventRecorder(this.writer, { component: `${info.name}-controller` }),
         now: () => new Date(),
         log: this.log,
+        client: this.opts.client,
+        signal: term.signal,
       };
       runners.push(new ControllerRunner(info.name, info.factory, ctx, { workers: info.workers }));
     }
@@ -166,6 +170,8 @@ export class ControllerManager {
     const factory = this.factory;
     this.runners = [];
     this.factory = undefined;
+    this.term?.abort();
+    this.term = undefined;
     await Promise.all(runners.map((r) => r.stop()));
     await factory?.stop();
   }

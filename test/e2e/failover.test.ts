@@ -17,7 +17,7 @@
  * (hollow agents renew their Lease every 10 s, so a live node never crosses it) and
  * `TUG_NODE_EVICTION_RATE=1` (the default 0.1 nodes/s would spread the three NoExecute taints over
  * 20 s; the rate limiter is covered by the node lifecycle unit tests). Every wait is bounded;
- * processes are stopped by PID. Takes ~40–60 s on the shared 2-core box.
+ * processes are stopped by PID. Takes ~25–30 s on the shared 2-core box.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";

@@ -6,6 +6,7 @@ import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { Writer } from "../../api/codec/writer.ts";
+import { MESSAGES } from "../../api/generated/schema.ts";
 import { allKinds } from "../../api/registry.ts";
 import { encodeGnosticDocument, writeSchema } from "./gnostic.ts";
 import { swaggerDocument } from "./v2.ts";
@@ -118,6 +119,22 @@ describe("gnostic openapi_v2.Document encoding", () => {
     const meta = get(named(defs, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"), "value");
     const labels = get(named(get(meta, "properties", "additional_properties"), "labels"), "value");
     expect(get(labels, "additional_properties", "schema", "type", "value")).toEqual(["string"]);
+  });
+
+  it("carries descriptions of definitions and of properties, beside $ref too", () => {
+    const defs = get(doc, "definitions", "additional_properties");
+    const spec = get(named(defs, "io.k8s.api.apps.v1.DeploymentSpec"), "value");
+    const text = MESSAGES["k8s.io.api.apps.v1.DeploymentSpec"]?.fields.find((f) => f.json === "strategy")?.description;
+    expect(text).toMatch(/\S/);
+    expect(get(spec, "description")).toBe(MESSAGES["k8s.io.api.apps.v1.DeploymentSpec"]?.description);
+    const strategy = get(named(get(spec, "properties", "additional_properties"), "strategy"), "value");
+    expect(get(strategy, "_ref")).toBe("#/definitions/io.k8s.api.apps.v1.DeploymentStrategy");
+    expect(get(strategy, "description")).toBe(text);
+    expect(extensionsOf(strategy)).toEqual({ "x-kubernetes-patch-strategy": "retainKeys" });
+    const container = get(named(defs, "io.k8s.api.core.v1.Container"), "value");
+    const image = get(named(get(container, "properties", "additional_properties"), "image"), "value");
+    expect(get(image, "description")).toBe(json.definitions["io.k8s.api.core.v1.Container"]?.properties?.["image"]?.description);
+    expect(get(image, "description")).toMatch(/image/i);
   });
 
   it("encodes the PATCH operation's GVK and fieldValidation query parameter", () => {

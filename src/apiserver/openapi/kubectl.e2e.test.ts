@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MESSAGES } from "../../api/generated/schema.ts";
 import { COMPONENTS } from "../../server/components.ts";
 import { defaultDeps, startControlPlane, type ControlPlane } from "../../server/control-plane.ts";
 
@@ -35,6 +36,17 @@ interface Result {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** Whitespace-collapsed text: explain wraps descriptions at its own width. */
+const flatText = (s: string): string => s.replace(/\s+/g, " ").trim();
+const flat = (out: string): string => flatText(out);
+
+/** A field's description from the schema table (the test fails if the field has none). */
+function describedField(fq: string, json: string): string {
+  const d = MESSAGES[fq]?.fields.find((f) => f.json === json)?.description;
+  if (d === undefined) throw new Error(`${fq}.${json} has no description`);
+  return flatText(d);
 }
 
 const DEPLOY = `apiVersion: apps/v1
@@ -132,6 +144,27 @@ describe.skipIf(!have("1.32") || !have("1.28"))("kubectl with generated OpenAPI"
     expect(pods).toContain("FIELD: ports <[]ContainerPort>");
     expect(pods).toMatch(/containerPort\s+<integer> -required-/);
     expect(await ok("1.32", ["explain", "svc.spec.ports.targetPort"])).toContain("FIELD: targetPort <IntOrString>");
+  });
+
+  it("1.32 explain prints our descriptions (v3 and --output=plaintext-openapiv2)", async () => {
+    const strategy = describedField("k8s.io.api.apps.v1.DeploymentSpec", "strategy");
+    const strategyType = describedField("k8s.io.api.apps.v1.DeploymentStrategy", "type");
+    const image = describedField("k8s.io.api.core.v1.Container", "image");
+    const out = await ok("1.32", ["explain", "deployment.spec.strategy"]);
+    expect(out).toContain("FIELD: strategy <DeploymentStrategy>");
+    expect(flat(out)).toContain(strategy);
+    expect(flat(out)).toContain(strategyType);
+    expect(out).not.toContain("<empty>");
+    const img = await ok("1.32", ["explain", "pod.spec.containers.image"]);
+    expect(flat(img)).toContain(image);
+    const kind = await ok("1.32", ["explain", "deployments"]);
+    expect(flat(kind)).toContain(flatText(MESSAGES["k8s.io.api.apps.v1.Deployment"]?.description ?? "missing"));
+    expect(kind).not.toContain("<empty>");
+    const v2 = await ok("1.32", ["explain", "deployment.spec.strategy", "--output=plaintext-openapiv2"]);
+    expect(flat(v2)).toContain(strategy);
+    expect(flat(v2)).toContain(strategyType);
+    const v2img = await ok("1.32", ["explain", "pod.spec.containers.image", "--output=plaintext-openapiv2"]);
+    expect(flat(v2img)).toContain(image);
   });
 
   it("1.32 create -f with default strict validation sends fieldValidation=Strict", async () => {

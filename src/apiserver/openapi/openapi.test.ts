@@ -41,6 +41,15 @@ const none = new URLSearchParams();
 const doc = (key: string): Json => jsonOf(svc.handle(`/openapi/v3/${key}`, none, "application/json"));
 const schemasOf = (d: Json): Json => obj(obj(d["components"])["schemas"]);
 
+/** `v` without `description` keys (their text is checked in descriptions.test.ts; shapes here). */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shape);
+  if (!isObj(v)) return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) if (k !== "description") out[k] = shape(x);
+  return out;
+}
+
 /** Every `$ref` string anywhere in `v`. */
 function refs(v: unknown, out: string[] = []): string[] {
   if (Array.isArray(v)) for (const x of v) refs(x, out);
@@ -115,7 +124,7 @@ describe("v3 group/version documents", () => {
     expect(dep["x-kubernetes-group-version-kind"]).toEqual([{ group: "apps", kind: "Deployment", version: "v1" }]);
     expect(Object.keys(obj(dep["properties"])).sort()).toEqual(["apiVersion", "kind", "metadata", "spec", "status"]);
     const spec = prop(schemas, dep, "spec").target;
-    expect(prop(schemas, spec, "replicas").field).toEqual({ type: "integer", format: "int32" });
+    expect(shape(prop(schemas, spec, "replicas").field)).toEqual({ type: "integer", format: "int32" });
     const strategy = prop(schemas, spec, "strategy").field;
     expect(strategy["x-kubernetes-patch-strategy"]).toBe("retainKeys");
     expect(strategy["allOf"]).toEqual([{ $ref: "#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy" }]);
@@ -127,28 +136,29 @@ describe("v3 group/version documents", () => {
     expect(containers.field["x-kubernetes-patch-strategy"]).toBe("merge");
     expect(containers.field["x-kubernetes-list-type"]).toBe("map");
     expect(containers.field["x-kubernetes-list-map-keys"]).toEqual(["name"]);
-    expect(prop(schemas, containers.target, "image").field).toEqual({ type: "string" });
+    expect(shape(prop(schemas, containers.target, "image").field)).toEqual({ type: "string" });
     expect(obj(prop(schemas, containers.target, "ports").field)["x-kubernetes-patch-merge-key"]).toBe("containerPort");
     expect(podSpec["required"]).toEqual(["containers"]);
   });
 
   it("spells special types like upstream", () => {
     const s = schemasOf(core);
-    expect(s["io.k8s.apimachinery.pkg.apis.meta.v1.Time"]).toEqual({ type: "string", format: "date-time" });
-    expect(s["io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"]).toEqual({ type: "string", format: "date-time" });
-    expect(s["io.k8s.apimachinery.pkg.api.resource.Quantity"]).toEqual({ oneOf: [{ type: "string" }, { type: "number" }] });
+    expect(shape(s["io.k8s.apimachinery.pkg.apis.meta.v1.Time"])).toEqual({ type: "string", format: "date-time" });
+    expect(shape(s["io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"])).toEqual({ type: "string", format: "date-time" });
+    expect(shape(s["io.k8s.apimachinery.pkg.api.resource.Quantity"])).toEqual({ oneOf: [{ type: "string" }, { type: "number" }] });
     expect(obj(s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"])["x-kubernetes-int-or-string"]).toBe(true);
     expect(obj(s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"])["format"]).toBe("int-or-string");
-    expect(schemasOf(apps)["io.k8s.apimachinery.pkg.runtime.RawExtension"]).toEqual({ type: "object" }); // ControllerRevision.data
+    expect(shape(schemasOf(apps)["io.k8s.apimachinery.pkg.runtime.RawExtension"])).toEqual({ type: "object" }); // ControllerRevision.data
     const meta = obj(s["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]);
-    expect(prop(s, meta, "labels").field).toEqual({ type: "object", additionalProperties: { type: "string" } });
-    expect(prop(s, meta, "generation").field).toEqual({ type: "integer", format: "int64" });
-    expect(prop(s, meta, "creationTimestamp").field).toEqual({ $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time" });
+    expect(shape(prop(s, meta, "labels").field)).toEqual({ type: "object", additionalProperties: { type: "string" } });
+    expect(shape(prop(s, meta, "generation").field)).toEqual({ type: "integer", format: "int64" });
+    // Described, so the reference is wrapped in allOf (v3 ignores siblings of $ref).
+    expect(shape(prop(s, meta, "creationTimestamp").field)).toEqual({ allOf: [{ $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time" }] });
     expect(meta["required"]).toBeUndefined();
     const secret = obj(s["io.k8s.api.core.v1.Secret"]);
-    expect(prop(s, secret, "data").field).toEqual({ type: "object", additionalProperties: { type: "string", format: "byte" } });
+    expect(shape(prop(s, secret, "data").field)).toEqual({ type: "object", additionalProperties: { type: "string", format: "byte" } });
     const rr = obj(s["io.k8s.api.core.v1.ResourceRequirements"]);
-    expect(prop(s, rr, "limits").field).toEqual({
+    expect(shape(prop(s, rr, "limits").field)).toEqual({
       type: "object", additionalProperties: { $ref: "#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity" },
     });
   });
@@ -254,11 +264,11 @@ describe("v2 document", () => {
       type: "array", items: { $ref: "#/definitions/io.k8s.api.core.v1.Container" }, "x-kubernetes-patch-merge-key": "name",
     });
     // v2 puts extensions beside $ref (no allOf) and has no oneOf.
-    expect(d.definitions["io.k8s.api.apps.v1.DeploymentSpec"]?.properties?.["strategy"]).toEqual({
+    expect(shape(d.definitions["io.k8s.api.apps.v1.DeploymentSpec"]?.properties?.["strategy"])).toEqual({
       $ref: "#/definitions/io.k8s.api.apps.v1.DeploymentStrategy", "x-kubernetes-patch-strategy": "retainKeys",
     });
-    expect(d.definitions["io.k8s.apimachinery.pkg.api.resource.Quantity"]).toEqual({ type: "string" });
-    expect(d.definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]).toEqual({ type: "string", format: "int-or-string" });
+    expect(shape(d.definitions["io.k8s.apimachinery.pkg.api.resource.Quantity"])).toEqual({ type: "string" });
+    expect(shape(d.definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"])).toEqual({ type: "string", format: "int-or-string" });
     // (JSONSchemaProps has a property named oneOf; no schema uses the keyword.)
     expect(JSON.stringify(d)).not.toContain(`"oneOf":[`);
     const patch = d.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]?.patch;

@@ -7,6 +7,7 @@
  * later (deadlines, minReadySeconds).
  */
 import type { KubeObject } from "../../api/object.ts";
+import type { Client } from "../../client/client.ts";
 import { keyOf } from "../../client/indexer.ts";
 import type { EventRecorder } from "./events.ts";
 import type { InformerSource } from "./informers.ts";
@@ -35,6 +36,16 @@ export interface ControllerContext {
   /** Wall clock (injectable for tests). */
   now(): Date;
   log(message: string): void;
+  /**
+   * The apiserver client, for controllers that reach resources outside the built-in registry
+   * (discovery, custom resources). Absent in unit tests over `FakeInformers`.
+   */
+  readonly client?: Client;
+  /**
+   * Aborted when this controller's term ends (leadership lost or the manager stopped): stops what
+   * a controller started itself (e.g. informers of discovered resources).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export type ControllerFactory = (ctx: ControllerContext, queue: Queue) => Controller;

@@ -5,15 +5,23 @@
  * finalizer from `spec.finalizers` through the `finalize` subresource (the apiserver then
  * deletes the namespace).
  *
- * NOTE: today the apiserver deletes a namespace's content inline on DELETE (docs/apiserver.md), so
- * this controller usually finds the namespace already gone; it takes over cleanly once the
- * apiserver only marks the namespace Terminating and serves `PUT .../finalize`.
+ * The resources to empty come from the apiserver's aggregated discovery, read afresh for every
+ * sync of a terminating namespace (so custom resources of a CRD created a moment ago count):
+ * every namespaced resource that can be listed and deleted, in its preferred version. Built-in
+ * kinds go through the context's writer; others (custom resources) through a JSON writer over
+ * the client. A 404 for a resource (its CRD just went away) counts as empty and invalidates the
+ * discovery cache. Without a client (unit tests) the built-in registry's namespaced kinds are used.
  */
+import { ApiError } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/object.ts";
 import { allKinds } from "../../api/registry.ts";
 import type { Controller, ControllerContext, Queue, SyncResult } from "../framework/controller.ts";
 import { NAMESPACES, type ResourceId } from "../framework/resources.ts";
-import { updateStatusRetrying } from "../framework/writer.ts";
+import { updateStatusRetrying, type ObjectWriter } from "../framework/writer.ts";
+import {
+  apiVersionOf, discoveryFor, isBuiltIn, preferredResources, resourceIdOf, supports, type DiscoveredResource, type DiscoverySource,
+} from "../garbagecollector/discovery.ts";
+import { dynamicWriter } from "../garbagecollector/dynamic.ts";
 
 export const NAME = "namespace";
 export const FINALIZER = "kubernetes";
@@ -21,6 +29,23 @@ export const FINALIZER = "kubernetes";
 /** Namespaced resources whose content goes with the namespace (every built-in namespaced kind). */
 export function namespacedResources(): ResourceId[] {
   return allKinds().filter((k) => k.namespaced).map((k) => ({ apiVersion: k.group === "" ? k.version : `${k.group}/${k.version}`, kind: k.kind }));
+}
+
+/** The custom-resource side: discovery and the writer of resources the client library does not know. */
+export interface NamespaceDynamic {
+  readonly discovery: DiscoverySource;
+  readonly writer: ObjectWriter;
+}
+
+/** What to empty: discovered namespaced resources that can be listed and deleted, preferred versions. */
+export function deletableNamespaced(all: readonly DiscoveredResource[]): DiscoveredResource[] {
+  return preferredResources(all).filter((d) => d.namespaced && supports(d, "list") && (supports(d, "deletecollection") || supports(d, "delete")));
+}
+
+interface Target {
+  readonly r: ResourceId;
+  readonly writer: ObjectWriter;
+  readonly collection: boolean;
 }
 
 interface NamespaceCondition { type: string; status: string; lastTransitionTime?: string; reason?: string; message?: string }
@@ -40,12 +65,36 @@ export function deletionConditions(remaining: ReadonlyMap<string, number>, failu
 
 export class NamespaceController implements Controller {
   readonly name = NAME;
+  private readonly dynamic: NamespaceDynamic | undefined;
 
-  constructor(private readonly ctx: ControllerContext, queue: Queue, private readonly resources: readonly ResourceId[] = namespacedResources()) {
+  /**
+   * @param resources a fixed resource list (tests); default: discovery when `ctx.client` is set
+   *   (or `dynamic` is given), else the built-in namespaced kinds.
+   */
+  constructor(private readonly ctx: ControllerContext, queue: Queue, private readonly resources?: readonly ResourceId[], dynamic?: NamespaceDynamic) {
     const consider = (ns: KubeObject): void => {
       if (ns.metadata?.deletionTimestamp !== undefined) queue.add(ns.metadata.name ?? "");
     };
     ctx.informers.on(NAMESPACES, { onAdd: consider, onUpdate: (_o, ns) => consider(ns) });
+    const client = ctx.client;
+    if (dynamic) this.dynamic = dynamic;
+    else if (client && resources === undefined) {
+      const discovery = discoveryFor(client);
+      const resolve = (r: ResourceId): DiscoveredResource | undefined => discovery.cached().find((d) => d.kind === r.kind && apiVersionOf(d) === r.apiVersion);
+      this.dynamic = { discovery, writer: dynamicWriter(client, resolve) };
+    }
+  }
+
+  private async targets(): Promise<Target[]> {
+    if (this.resources !== undefined || !this.dynamic) {
+      return (this.resources ?? namespacedResources()).map((r) => ({ r, writer: this.ctx.writer, collection: true }));
+    }
+    const dyn = this.dynamic;
+    // Fresh for every sync: namespace deletions are rare and must not miss a just-created CRD.
+    return deletableNamespaced(await dyn.discovery.resources(0)).map((d) => {
+      const r = resourceIdOf(d);
+      return { r, writer: isBuiltIn(r) ? this.ctx.writer : dyn.writer, collection: supports(d, "deletecollection") };
+    });
   }
 
   async sync(key: string): Promise<SyncResult | void> {
@@ -54,12 +103,18 @@ export class NamespaceController implements Controller {
     const { writer } = this.ctx;
     const remaining = new Map<string, number>();
     const failures: string[] = [];
-    for (const r of this.resources) {
+    for (const { r, writer: w, collection } of await this.targets()) {
       try {
-        await writer.deleteCollection(r, key);
-        const left = await writer.list(r, key);
+        if (collection) await w.deleteCollection(r, key);
+        else for (const o of await w.list(r, key)) if (o.metadata?.deletionTimestamp === undefined) await w.delete(r, key, o.metadata?.name ?? "");
+        const left = await w.list(r, key);
         if (left.length > 0) remaining.set(r.kind, left.length);
       } catch (e) {
+        if (e instanceof ApiError && e.code === 404) {
+          // The resource is no longer served (e.g. its CRD was deleted): nothing of it is left.
+          this.dynamic?.discovery.invalidate();
+          continue;
+        }
         failures.push(`${r.kind}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }

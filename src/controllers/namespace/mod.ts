@@ -1,2 +1,2 @@
 /** The Namespace controller. */
-export { deletionConditions, FINALIZER, NAME, NamespaceController, namespacedResources, newNamespaceController } from "./controller.ts";
+export { deletableNamespaced, deletionConditions, FINALIZER, NAME, NamespaceController, namespacedResources, newNamespaceController, type NamespaceDynamic } from "./controller.ts";
