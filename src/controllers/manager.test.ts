@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 const ALL = ["deployment", "replicaset", "garbagecollector", "namespace", "serviceaccount", "statefulset", "daemonset", "job", "cronjob", "ttl-after-finished",
-  "nodelifecycle", "endpointslice", "endpoints", "podgc"];
+  "nodelifecycle", "endpointslice", "endpoints", "podgc", "disruption"];
 
 describe("selectControllers", () => {
   it.each([

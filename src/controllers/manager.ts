@@ -30,6 +30,7 @@ import { newNodeLifecycleController } from "./nodelifecycle/controller.ts";
 import { newEndpointSliceController } from "./endpointslice/controller.ts";
 import { newEndpointsController } from "./endpoints/controller.ts";
 import { newPodGcController } from "./podgc/controller.ts";
+import { newDisruptionController } from "./disruption/controller.ts";
 
 export interface ControllerInfo {
   readonly name: string;
@@ -54,6 +55,7 @@ export const CONTROLLERS: readonly ControllerInfo[] = [
   { name: "endpointslice", description: "Services -> EndpointSlices of their pods", factory: newEndpointSliceController, workers: 5 },
   { name: "endpoints", description: "Services -> legacy Endpoints of their pods", factory: newEndpointsController, workers: 5 },
   { name: "podgc", description: "deletes terminated pods beyond the threshold and pods of deleted nodes", factory: newPodGcController, workers: 1 },
+  { name: "disruption", description: "PodDisruptionBudget status from the selected pods (disruptionsAllowed for pods/eviction)", factory: newDisruptionController, workers: 5 },
 ];
 
 /**

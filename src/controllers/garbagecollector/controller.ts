@@ -206,7 +206,15 @@ export class GarbageCollector implements Controller {
   private async refreshDiscovery(): Promise<SyncResult> {
     const dyn = this.dynamic;
     if (!dyn) return {};
-    const found = collectableResources(await dyn.discovery.resources(DISCOVERY_PERIOD_MS));
+    let all: readonly DiscoveredResource[];
+    try {
+      all = await dyn.discovery.resources(DISCOVERY_PERIOD_MS);
+    } catch (e) {
+      // Never dropped by the runner's retry limit: try again soon.
+      this.ctx.log(`garbagecollector: discovery: ${e instanceof Error ? e.message : String(e)}`);
+      return { requeueAfterMs: 5_000 };
+    }
+    const found = collectableResources(all);
     const keep = new Set<string>();
     for (const d of found) {
       const r = resourceIdOf(d);

@@ -62,6 +62,13 @@ describe("garbage collector: discovered resources", () => {
     expect(k.dyn.resources()).toEqual([]);
   });
 
+  it("a failing discovery is logged and retried in 5 s (never dropped)", async () => {
+    const k = setup();
+    k.discovery.resources = async () => { throw new Error("discovery down"); };
+    expect(await k.gc.sync(DISCOVERY_KEY)).toEqual({ requeueAfterMs: 5_000 });
+    expect(k.logs).toEqual(["garbagecollector: discovery: discovery down"]);
+  });
+
   it("CRD events invalidate discovery and enqueue a refresh (now and 2 s later)", () => {
     const k = setup();
     k.queue.clear();
