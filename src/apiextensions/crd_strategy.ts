@@ -15,6 +15,7 @@ import { isDns1035Label, isDns1123Subdomain } from "../api/validation/names.ts";
 import { col, defineStrategy, NAME_COLUMN, nameOf, printer, type KindStrategy } from "../apiserver/registry/kinds/_base.ts";
 import { JsonPathError, isSimpleFieldPath, parseJsonPath } from "./jsonpath.ts";
 import { isObj, structuralErrors } from "./schema.ts";
+import { celCompileErrors } from "./cel.ts";
 
 export const CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io";
 const COLUMN_TYPES = ["integer", "number", "string", "boolean", "date"];
@@ -100,6 +101,7 @@ export function validateCrd(crd: CustomResourceDefinition): FieldError[] {
 function validateVersion(v: CustomResourceDefinitionVersion, p: string): FieldError[] {
   const errs: FieldError[] = [];
   errs.push(...structuralErrors(v.schema?.openAPIV3Schema, `${p}.schema.openAPIV3Schema`));
+  errs.push(...celCompileErrors(v.schema?.openAPIV3Schema, `${p}.schema.openAPIV3Schema`));
   if (v.deprecationWarning !== undefined && v.deprecated !== true) {
     errs.push(invalid(`${p}.deprecationWarning`, v.deprecationWarning, "can only be set for deprecated versions"));
   }

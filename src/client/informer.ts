@@ -204,17 +204,21 @@ class InformerImpl<T extends KubeObject> implements Informer<T> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = (): void => fail("waiting for the informer to sync was aborted");
       const done = (): void => {
         if (timer) clearTimeout(timer);
+        o.signal?.removeEventListener("abort", onAbort); // the signal usually outlives the wait
         resolve();
       };
       this.syncWaiters.push(done);
       const fail = (msg: string): void => {
+        if (timer) clearTimeout(timer);
+        o.signal?.removeEventListener("abort", onAbort);
         this.syncWaiters = this.syncWaiters.filter((w) => w !== done);
         reject(new Error(msg));
       };
       if (o.timeoutMs !== undefined) timer = setTimeout(() => fail(`informer did not sync within ${o.timeoutMs} ms`), o.timeoutMs);
-      o.signal?.addEventListener("abort", () => fail("waiting for the informer to sync was aborted"), { once: true });
+      o.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 

@@ -7,6 +7,7 @@
  *   ...
  *   await cm.stop();   // stops the controllers and releases the lease
  */
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Client } from "../client/client.ts";
@@ -140,6 +141,9 @@ export class ControllerManager {
     const factory = new SharedInformerFactory(this.opts.client, (r, e) => this.log(`informer ${r.kind}: ${e instanceof Error ? e.message : String(e)}`));
     const runners: ControllerRunner[] = [];
     const term = (this.term = new AbortController());
+    // One term signal is watched by every informer and controller of the term (dozens): by design.
+    setMaxListeners(0, term.signal);
+    setMaxListeners(0, signal);
     for (const info of CONTROLLERS) {
       if (!this.names.includes(info.name)) continue;
       const ctx: ControllerContext = {

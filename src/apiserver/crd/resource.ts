@@ -19,6 +19,7 @@ import { isObj, type Schema } from "../../apiextensions/schema.ts";
 import { applySchemaDefaults, prune, unknownFieldPaths } from "../../apiextensions/structural.ts";
 import { typeSchemaOf } from "../../apiextensions/typeschema.ts";
 import { validateValue } from "../../apiextensions/validate.ts";
+import { celValidatorFor } from "../../apiextensions/cel.ts";
 import { crdOpenApi } from "../../apiextensions/openapi.ts";
 import type { DynamicExtras } from "./registry.ts";
 
@@ -127,6 +128,9 @@ function strategyOf(crd: CustomResourceDefinition, v: CustomResourceDefinitionVe
     return steps && f.jsonPath ? [{ name: f.jsonPath.replace(/^\./, ""), steps }] : [];
   });
   const scale = scaleOf(v);
+  // CEL rules, compiled once per CRD version: `validate` (create and update) runs the rules without
+  // oldSelf, `validateUpdate` the transition rules; both only when the schema checks passed.
+  const cel = celValidatorFor(schema);
   return defineStrategy({
     group: spec.group ?? "", kind: spec.names?.kind ?? "", plural: spec.names?.plural ?? "",
     namespaced: spec.scope === "Namespaced",
@@ -137,7 +141,12 @@ function strategyOf(crd: CustomResourceDefinition, v: CustomResourceDefinitionVe
       prune(schema, o);
       applySchemaDefaults(schema, o);
     },
-    validate: (o) => (schema ? validateValue(schema, o, "") : []),
+    validate: (o) => {
+      if (!schema) return [];
+      const errs = validateValue(schema, o, "");
+      return errs.length > 0 || !cel ? errs : cel.validate(o, undefined, "plain");
+    },
+    validateUpdate: (o, old) => (schema && cel && validateValue(schema, o, "").length === 0 ? cel.validate(o, old, "transition") : []),
     fields: (o) => {
       const out: Record<string, string> = {};
       for (const f of selectable) {
