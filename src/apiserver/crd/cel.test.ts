@@ -46,7 +46,7 @@ describe("CEL rules through the apiserver", () => {
   it("rejects a CRD whose rule does not compile", async () => {
     const r = await call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd("self.replicas <="));
     expect(r.status).toBe(422);
-    const st = bodyJson(r) as { details: { causes: Array<{ field: string; message: string }> } };
+    const st = (await bodyJson(r)) as { details: { causes: Array<{ field: string; message: string }> } };
     expect(st.details.causes[0]?.field).toBe("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule");
     expect(st.details.causes[0]?.message).toContain("compilation failed");
   });
@@ -56,15 +56,15 @@ describe("CEL rules through the apiserver", () => {
     while ((await call("GET", BASE)).status !== 200 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     const bad = await call("POST", BASE, ct({ replicas: 5, maxReplicas: 2 }));
     expect(bad.status).toBe(422);
-    const st = bodyJson(bad) as { message: string; details: { causes: Array<{ field: string; message: string; reason: string }> } };
+    const st = (await bodyJson(bad)) as { message: string; details: { causes: Array<{ field: string; message: string; reason: string }> } };
     expect(st.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "spec", message: 'Invalid value: "object": failed rule: self.replicas <= self.maxReplicas' }]);
     expect(st.message).toContain("spec: Invalid value");
     const ok = await call("POST", BASE, ct({ replicas: 2, maxReplicas: 3 }));
     expect(ok.status).toBe(201);
-    const rv = (bodyJson(ok) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const rv = ((await bodyJson(ok)) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
     const down = await call("PUT", `${BASE}/c`, ct({ replicas: 1, maxReplicas: 3 }, rv));
     expect(down.status).toBe(422);
-    expect(JSON.stringify(bodyJson(down))).toContain("may not scale down");
+    expect(JSON.stringify(await bodyJson(down))).toContain("may not scale down");
     expect((await call("PUT", `${BASE}/c`, ct({ replicas: 3, maxReplicas: 3 }, rv))).status).toBe(200);
   });
 });
