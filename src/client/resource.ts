@@ -253,8 +253,14 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    const stream = new WatchStream<T>(res.body, decoderFor(res.headers["content-type"]), () => res.cancel());
-    opts.signal?.addEventListener("abort", () => stream.stop(), { once: true });
+    // The caller's signal usually outlives this watch (an informer re-watches under one signal), so
+    // the listener goes away with the stream instead of piling up.
+    const onAbort = (): void => stream.stop();
+    const stream = new WatchStream<T>(res.body, decoderFor(res.headers["content-type"]), () => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      res.cancel();
+    });
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     return stream;
   }
 }
