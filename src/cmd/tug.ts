@@ -53,7 +53,34 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
     fail(err instanceof Error ? err.message : String(err));
   }
 
-  let cp: ControlPlane;
+  // Signal handlers go in before start-up: the kubeconfig (which callers wait for) is written
+  // before the controllers and scheduler finish starting, and a signal in that window must still
+  // be a clean stop, not Node's default exit.
+  let cp: ControlPlane | undefined;
+  let stopping: string | undefined;
+  let signals = 0;
+  const stopNow = (sig: string, plane: ControlPlane): void => {
+    process.stderr.write(`tug: ${sig} received, shutting down\n`);
+    plane.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`tug: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (sig: string): void => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`tug: second ${sig}, exiting at once\n`);
+      process.exit(130);
+    }
+    if (cp) stopNow(sig, cp);
+    else stopping = sig; // acted on as soon as start-up returns
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
   try {
     cp = await startControlPlane({
       dataDir: flags.dataDir,
@@ -75,25 +102,7 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
     `tug ${command}: API serving at ${cp.url} (transport ${cp.transport}, pid ${process.pid})\n` +
       `export KUBECONFIG=${cp.kubeconfigPath}\n`,
   );
-
-  let signals = 0;
-  const onSignal = (sig: string): void => {
-    signals++;
-    if (signals > 1) {
-      process.stderr.write(`tug: second ${sig}, exiting at once\n`);
-      process.exit(130);
-    }
-    process.stderr.write(`tug: ${sig} received, shutting down\n`);
-    cp.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`tug: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
+  if (stopping !== undefined) stopNow(stopping, cp);
 }
 
 function addRunFlags(cmd: Command, defaults: { dataDir?: string; listen?: string }): Command {
