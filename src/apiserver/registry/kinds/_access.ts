@@ -75,3 +75,15 @@ export function setDefault(o: Json, k: string, v: unknown): void {
 export function clone<T>(v: T): T {
   return v === undefined ? v : structuredClone(v);
 }
+
+/**
+ * The `involvedObject.*` field-selector attributes of an event, read from its object reference
+ * (`involvedObject` in core/v1 Event, `regarding` in events.k8s.io/v1 Event).
+ */
+export function involvedObjectFields(obj: unknown, ref: "involvedObject" | "regarding"): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"]) {
+    out[`involvedObject.${f}`] = str(obj, ref, f) ?? "";
+  }
+  return out;
+}

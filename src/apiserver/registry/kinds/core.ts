@@ -14,7 +14,7 @@ import {
   isConfigMapKey, isDns1123Label, isQualifiedName, isValidIP, isValidLabelValue, isValidPortNum,
 } from "../../../api/validation/names.ts";
 import { formatQuantity, parseQuantity } from "../../../api/validation/quantity.ts";
-import { bool, ensure, isRecord, num, rec, recs, setDefault, str, strMap, strs, type Json } from "./_access.ts";
+import { bool, ensure, involvedObjectFields, isRecord, num, rec, recs, setDefault, str, strMap, strs, type Json } from "./_access.ts";
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, defineStrategy, nameOf, printer } from "./_base.ts";
 import { translateTimestampSince } from "./_duration.ts";
 import { defaultPodTemplate, validatePodTemplate } from "./_podspec.ts";
@@ -304,13 +304,7 @@ export const events = defineStrategy({
     return ok ? [] : [invalid("involvedObject.namespace", ions, "does not match event.namespace")];
   },
   fields: (o) => ({
-    "involvedObject.kind": str(o, "involvedObject", "kind") ?? "",
-    "involvedObject.namespace": str(o, "involvedObject", "namespace") ?? "",
-    "involvedObject.name": str(o, "involvedObject", "name") ?? "",
-    "involvedObject.uid": str(o, "involvedObject", "uid") ?? "",
-    "involvedObject.apiVersion": str(o, "involvedObject", "apiVersion") ?? "",
-    "involvedObject.resourceVersion": str(o, "involvedObject", "resourceVersion") ?? "",
-    "involvedObject.fieldPath": str(o, "involvedObject", "fieldPath") ?? "",
+    ...involvedObjectFields(o, "involvedObject"),
     reason: str(o, "reason") ?? "",
     reportingComponent: str(o, "reportingComponent") ?? "",
     source: str(o, "source", "component") || str(o, "reportingComponent") || "",

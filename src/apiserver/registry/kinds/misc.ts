@@ -9,7 +9,7 @@ import {
 import { validateIntOrPercent, validateLabelSelector } from "../../../api/validation/meta.ts";
 import { isDns1123Label, isValidIP, isValidPortNum } from "../../../api/validation/names.ts";
 import { formatQuantity, parseQuantity } from "../../../api/validation/quantity.ts";
-import { bool, ensure, num, rec, recs, setDefault, str, strs, type Json } from "./_access.ts";
+import { bool, ensure, involvedObjectFields, num, rec, recs, setDefault, str, strs, type Json } from "./_access.ts";
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, defineStrategy, nameOf, printer } from "./_base.ts";
 import { EVENT_COLUMNS, eventRow } from "./core.ts";
 import { intOrString, listWithMore } from "./_printers.ts";
@@ -267,13 +267,7 @@ export const eventsV1 = defineStrategy({
     return errs;
   },
   fields: (o) => ({
-    "involvedObject.kind": str(o, "regarding", "kind") ?? "",
-    "involvedObject.namespace": str(o, "regarding", "namespace") ?? "",
-    "involvedObject.name": str(o, "regarding", "name") ?? "",
-    "involvedObject.uid": str(o, "regarding", "uid") ?? "",
-    "involvedObject.apiVersion": str(o, "regarding", "apiVersion") ?? "",
-    "involvedObject.resourceVersion": str(o, "regarding", "resourceVersion") ?? "",
-    "involvedObject.fieldPath": str(o, "regarding", "fieldPath") ?? "",
+    ...involvedObjectFields(o, "regarding"),
     reason: str(o, "reason") ?? "",
     reportingComponent: str(o, "reportingController") ?? "",
     source: str(o, "deprecatedSource", "component") || str(o, "reportingController") || "",
