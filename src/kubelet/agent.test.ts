@@ -181,6 +181,24 @@ describe("node agent (hollow runtime, in-process control plane)", () => {
     });
   });
 
+  it("imagePullPolicy Never: ErrImageNeverPull on registry-backed runtimes (nothing pulled); local runtimes still resolve", async () => {
+    // A hollow runtime that declares registry pulls, as docker does.
+    const regHost = new HollowHost({ nodeName: "node-reg" });
+    const registry = Object.assign(new HollowRuntime(regHost), { pullsFromRegistry: true });
+    await startAgent("node-reg", regHost, { runtime: registry });
+    await pods().create(podSpec("neverpull", "node-reg", { containers: [{ name: "c", image: "busybox:never-pulled", imagePullPolicy: "Never", command: ["sleep", "infinity"] }] }));
+    await pods().create(podSpec("neverlocal", "node-a", { containers: [{ name: "c", image: "busybox:never-pulled", imagePullPolicy: "Never", command: ["sleep", "infinity"] }] }));
+    const waiting = await until("ErrImageNeverPull", async () => {
+      const p = (await pods().get("neverpull")) as PodObject;
+      const w = p.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === "ErrImageNeverPull" ? w : undefined;
+    });
+    expect(waiting.message).toBe('Container image "busybox:never-pulled" is not present with pull policy of Never');
+    expect(((await pods().get("neverpull")) as PodObject).status?.phase).toBe("Pending");
+    expect(await registry.imageStatus({ image: "busybox:never-pulled" })).toBeUndefined();
+    await until("local runtime runs it", async () => ((await pods().get("neverlocal")) as PodObject).status?.phase === "Running");
+  });
+
   it("gates readiness on exec readiness probes and restarts on liveness failure", async () => {
     await pods().create(podSpec("probed", "node-a", {
       containers: [{

@@ -341,6 +341,18 @@ export class PodWorkers {
     const ev = this.#events;
     const who = { name, init: isInit };
     const present = (spec.imagePullPolicy !== "Always") ? await rt.imageStatus({ image }).catch(() => undefined) : undefined;
+    if (present === undefined && spec.imagePullPolicy === "Never" && rt.pullsFromRegistry === true) {
+      // Upstream's image manager: no pull, no backoff; the container waits until the image appears.
+      // (Runtimes resolving images locally — process, hollow — go on to their local "pull".)
+      const msg = `Container image "${image}" is not present with pull policy of Never`;
+      if (rec.waiting.get(name)?.reason !== "ErrImageNeverPull") {
+        ev.event(rec.pod, "Warning", "ErrImageNeverPull", msg, who);
+        ev.event(rec.pod, "Warning", "Failed", "Error: ErrImageNeverPull", who);
+      }
+      rec.waiting.set(name, { reason: "ErrImageNeverPull", message: msg });
+      this.#wakeAt(rec, now + 5000);
+      return false;
+    }
     if (present === undefined) {
       if (this.#pullBackoff.inBackoffSince(pullKey, this.#pullFailedAt(rec, name), now)) {
         if (rec.waiting.get(name)?.reason !== "ImagePullBackOff") {
@@ -408,9 +420,11 @@ export class PodWorkers {
     try {
       await rt.startContainer(id);
     } catch (err) {
-      // The container is EXITED (ContainerCannotRun); the next sync restarts it with backoff.
+      // The container is EXITED (ContainerCannotRun); the next sync restarts it with backoff. Until
+      // then it waits with upstream's RunContainerError and the runtime's message.
       if (!(isRuntimeError(err) && err.code === "FailedPrecondition")) throw err;
       ev.event(rec.pod, "Warning", "Failed", `Error: ${err.message}`, who);
+      rec.waiting.set(name, { reason: "RunContainerError", message: err.message });
       return true;
     }
     ev.event(rec.pod, "Normal", "Started", `Started container ${name}`, who);

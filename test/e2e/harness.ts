@@ -67,6 +67,17 @@ export interface StartOptions {
    * underneath, so tests of the API's own behaviour see exactly what they wrote.
    */
   readonly apiOnly?: boolean;
+  /**
+   * A command the server runs under, e.g. `["nsenter", "--net=/var/run/netns/NAME"]` to serve on a
+   * network namespace's own loopback. It must exec the server (nsenter does), so the PID stays the server's.
+   */
+  readonly prefix?: readonly string[];
+}
+
+/** `[file, argv]` of `file argv…` run under `prefix` (none: unchanged). */
+export function withPrefix(prefix: readonly string[] | undefined, file: string, argv: readonly string[]): [string, string[]] {
+  const [head, ...rest] = prefix ?? [];
+  return head === undefined ? [file, [...argv]] : [head, [...rest, file, ...argv]];
 }
 
 /** `--disable` flags for every component that can be disabled. */
@@ -144,7 +155,8 @@ export async function startTug(opts: StartOptions = {}): Promise<TugProcess> {
     "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--kubeconfig-out", kubeconfig,
     ...(opts.apiOnly === true ? apiOnlyArgs() : []), ...(opts.args ?? []),
   ]);
-  const child = spawn(file, argv, {
+  const [cmd, cmdArgs] = withPrefix(opts.prefix, file, argv);
+  const child = spawn(cmd, cmdArgs, {
     cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1", ...(opts.env ?? {}) },
@@ -249,7 +261,8 @@ export class Kubectl {
   readonly bin: string;
   readonly home: string;
 
-  constructor(readonly version: KubectlVersion, readonly kubeconfig: string) {
+  /** `opts.prefix`: a command every kubectl runs under (e.g. `nsenter --net=…`), exec'ing it. */
+  constructor(readonly version: KubectlVersion, readonly kubeconfig: string, readonly opts: { readonly prefix?: readonly string[] } = {}) {
     this.bin = kubectlBinary(version);
     this.home = tempDir(`kubectl-${version}`);
   }
@@ -267,7 +280,7 @@ export class Kubectl {
   /** Runs kubectl to completion (killed after `timeoutMs`, default 20 s). */
   run(args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
     return new Promise((res, rej) => {
-      const child = spawn(this.bin, this.argv(args), { env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(...withPrefix(this.opts.prefix, this.bin, this.argv(args)), { env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => { stdout += d.toString("utf8"); });
@@ -305,7 +318,7 @@ export class Kubectl {
 
   /** Starts a long-running kubectl (e.g. `get -w`); read its output while it runs, then stop it. */
   background(args: readonly string[]): BackgroundKubectl {
-    const child = spawn(this.bin, this.argv(args), { env: this.env(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(...withPrefix(this.opts.prefix, this.bin, this.argv(args)), { env: this.env(), stdio: ["ignore", "pipe", "pipe"] });
     return new BackgroundKubectl(child);
   }
 

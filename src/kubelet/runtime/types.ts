@@ -374,6 +374,13 @@ export interface ImageService {
    * container that is not removed still uses it.
    */
   removeImage(image: ImageSpec): Promise<void>;
+  /**
+   * Optional, default false. True when `pullImage` fetches from a registry (docker). Runtimes that
+   * resolve image names on this machine (process, hollow) leave it unset: their "pull" is a local
+   * lookup, which `imagePullPolicy: Never` may still do. With it set, an image absent under `Never`
+   * is upstream's `ErrImageNeverPull` and nothing is pulled.
+   */
+  readonly pullsFromRegistry?: boolean;
 }
 
 export interface RuntimeService extends ImageService {

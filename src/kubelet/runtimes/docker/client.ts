@@ -29,6 +29,8 @@ export interface DockerContainerInspect {
   readonly Image?: string;
   readonly State?: DockerState;
   readonly Config?: { readonly Labels?: Record<string, string> | null; readonly Tty?: boolean; readonly OpenStdin?: boolean; readonly Env?: string[] | null; readonly WorkingDir?: string };
+  /** The resource settings Docker applied (bytes, shares, µs). */
+  readonly HostConfig?: { readonly Memory?: number; readonly MemorySwap?: number; readonly CpuShares?: number; readonly CpuQuota?: number; readonly CpuPeriod?: number };
   readonly NetworkSettings?: {
     readonly IPAddress?: string;
     readonly Networks?: Record<string, { readonly IPAddress?: string }> | null;

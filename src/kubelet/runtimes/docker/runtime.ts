@@ -130,6 +130,8 @@ async function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 const EVENT_TYPES: Readonly<Record<string, ContainerEventType>> = { create: "CREATED", start: "STARTED", die: "STOPPED", destroy: "DELETED" };
 
 export class DockerRuntime implements RuntimeService {
+  /** Images come from registries: an absent image under `imagePullPolicy: Never` is ErrImageNeverPull. */
+  readonly pullsFromRegistry = true;
   readonly docker: DockerClient;
   readonly scope: string;
   readonly #host: string;
