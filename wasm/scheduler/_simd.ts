@@ -55,6 +55,18 @@ import {
   return narrow(f64x2.gt(v, f64x2.sub(ldF(allocB, i), ldF(reqB, i))), f64x2.gt(v, f64x2.sub(ldF2(allocB, i), ldF2(reqB, i))));
 }
 
+/** Insufficient ephemeral-storage / extended-resource reasons for 4 lanes (requested ones only). */
+export function otherFitQuad(i: i32): v128 {
+  let fit = i32x4.splat(0);
+  const e = pf(PF_EPH);
+  if (e > 0) fit = v128.or(fit, v128.and(short(e, oAllocEph, oReqEph, i), i32x4.splat(R_EPHEMERAL)));
+  for (let k = 0; k < nExt; k++) {
+    const x = pf(PF_EXT + k);
+    if (x > 0) fit = v128.or(fit, v128.and(short(x, rowF64(oAllocExt, k), rowF64(oReqExt, k), i), i32x4.splat(R_EXT0 << k)));
+  }
+  return fit;
+}
+
 /** Fit score for 4 lanes (Least/Most strategies), as i32x4. */
 @inline export function fitQuad(i: i32): v128 {
   let ns0 = f64x2.splat(0); let ns1 = ns0; let ws0 = ns0; let ws1 = ns0;
@@ -214,47 +226,4 @@ export function simdPass1(i: i32): v128 {
   v128.store(oRawT + (<usize>i << 2), v128.and(t, feas));
   v128.store(oRawA + (<usize>i << 2), v128.and(a, feas));
   return feas;
-}
-
-@inline export function normPair(raw: v128, maxv: f64): v128 {
-  // trunc(100 * raw / max) for the low two i32 lanes of `raw` (0 ≤ raw ≤ max), as f64x2
-  return divTrunc(f64x2.mul(f64x2.convert_low_i32x4_s(raw), f64x2.splat(100)), f64x2.splat(maxv), f64x2.splat(1 / maxv));
-}
-
-@inline function simdPass2(i: i32, maxT: i32, maxA: i32, taintTable: v128): void {
-  const p = oScore + (<usize>i << 2);
-  let total = v128.load(p);
-  if (wTaint != 0) {
-    let tt: v128;
-    if (maxT == 0) tt = i32x4.splat(100);
-    else if (maxT <= 15) {
-      // Counts 0..15 index a 16-byte table (lane bytes 1..3 are 0 and masked off afterwards).
-      tt = v128.and(i8x16.swizzle(taintTable, v128.load(oRawT + (<usize>i << 2))), i32x4.splat(0xff));
-    } else {
-      const t = v128.load(oRawT + (<usize>i << 2));
-      const m = <f64>maxT;
-      tt = i32x4.sub(i32x4.splat(100), toI32(normPair(t, m), normPair(i32x4.shuffle(t, t, 2, 3, 0, 1), m)));
-    }
-    total = i32x4.add(total, i32x4.mul(tt, i32x4.splat(wTaint)));
-  }
-  if (wAff != 0 && maxA != 0) {
-    const a = v128.load(oRawA + (<usize>i << 2));
-    const m = <f64>maxA;
-    const na = toI32(normPair(a, m), normPair(i32x4.shuffle(a, a, 2, 3, 0, 1), m));
-    total = i32x4.add(total, i32x4.mul(na, i32x4.splat(wAff)));
-  }
-  const feas = i32x4.eq(v128.load(oStatus + (<usize>i << 2)), i32x4.splat(0));
-  v128.store(p, v128.and(total, feas));
-}
-
-/** Pass 2 over groups [0, end): normalization and final sums. */
-export function simdPass2All(end: i32, maxT: i32, maxA: i32): void {
-  let table = i32x4.splat(0);
-  if (maxT > 0 && maxT <= 15) {
-    for (let t = 0; t < 16; t++) {
-      store<u8>(oScratch + S_TAINT_TABLE + <usize>t, <u8>(t > maxT ? 0 : 100 - <i32>trunc(100.0 * <f64>t / <f64>maxT)));
-    }
-    table = v128.load(oScratch + S_TAINT_TABLE);
-  }
-  for (let i = 0; i < end; i += 4) simdPass2(i, maxT, maxA, table);
 }

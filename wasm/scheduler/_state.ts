@@ -12,7 +12,7 @@ import {
   PI_BAL_N, PI_BAL_RES, PI_FIT_N, PI_FIT_RES, PI_FIT_W, PI_NUM_CONTAINERS,
   PI_POD_FLAGS, PI_STRATEGY, PI_W_AFF, PI_W_BAL, PI_W_FIT, PI_W_IMG,
   PI_W_TAINT, REASON_SLOTS, S_BAL_ALLOC, S_BAL_POD, S_BAL_REQ, S_FIT_ALLOC,
-  S_FIT_POD, S_FIT_REQ, S_FIT_W,
+  S_FIT_POD, S_FIT_REQ, S_FIT_W, STRATEGY_LEAST, STRATEGY_MOST,
 } from "./_layout";
 
 // ---- per-call state (read from the header / params) ----
@@ -38,6 +38,12 @@ export let strategy: i32 = 0;
 export let imgMax: f64 = 0;
 export let fitWeightSum: f64 = 0; // Σ weights of fit resources the pod does not skip (all nodes with allocatable > 0)
 export let fitWeightInv: f64 = 0;
+// The fused loop of _fast.ts applies (NodeResourcesFit Least/Most over cpu and/or memory,
+// BalancedAllocation over exactly cpu + memory, or either plugin off).
+export let fastOk: bool = false;
+export let fwCpu: i32 = 0; // fit weight of cpu in the fused loop (0: not scored)
+export let fwMem: i32 = 0;
+export let fastOtherFit: bool = false; // the pod requests ephemeral storage or an extended resource
 
 @inline export function off(field: i32): usize { return <usize>load<i32>(<usize>((H_FIELDS + field) << 2)); }
 @inline export function pi(slot: i32): i32 { return load<i32>(oPI + (<usize>slot << 2)); }
@@ -139,5 +145,32 @@ export function prepare(): void {
   const nb = pi(PI_BAL_N);
   for (let j = 0; j < nb; j++) if (podReq(pi(PI_BAL_RES + j), false) != 0) balancedBestEffort = false;
   for (let b = 0; b < REASON_SLOTS; b++) store<i32>(oReasons + (<usize>b << 2), 0);
+  prepareFast(nf, nbal);
+}
+
+function prepareFast(nf: i32, nbal: i32): void {
+  fastOtherFit = pf(PF_EPH) > 0;
+  for (let k = 0; k < nExt; k++) if (pf(PF_EXT + k) > 0) fastOtherFit = true;
+  fwCpu = 0; fwMem = 0;
+  let ok = wFit == 0 || strategy == STRATEGY_LEAST || strategy == STRATEGY_MOST;
+  if (wFit != 0) {
+    for (let j = 0; j < nf; j++) {
+      const r = pi(PI_FIT_RES + j);
+      if (skipped(r, true)) continue;
+      if (r == 0) fwCpu = pi(PI_FIT_W + j);
+      else if (r == 1) fwMem = pi(PI_FIT_W + j);
+      else ok = false;
+    }
+  }
+  if (wBal != 0 && !balancedBestEffort) {
+    let cpu = false; let mem = false; let other = false;
+    for (let j = 0; j < nbal; j++) {
+      const r = pi(PI_BAL_RES + j);
+      if (skipped(r, false)) continue;
+      if (r == 0) cpu = true; else if (r == 1) mem = true; else other = true;
+    }
+    if (!cpu || !mem || other) ok = false;
+  }
+  fastOk = ok;
 }
 

@@ -14,7 +14,8 @@ for (let c = 0; c < 20; c++) {
   const ks = [createTwinKernel(opts), await createKernel({ ...opts, simd: false }), await createKernel({ ...opts, simd: true })];
   const n = rc.int(1, 200);
   rc.fill(ks, n);
-  const profile = rc.profile();
+  // Half the clusters run a cpu/memory profile (the SIMD build's fused loop), half a random one.
+  const profile = c % 4 < 2 ? rc.cpuMemoryProfile() : rc.profile();
   for (const k of ks) k.setProfile(profile);
   const pod = rc.pod(n);
   const out = ks.map((k) => JSON.stringify([k.filterAndScore(pod), Array.from(k.lastStatus()), Array.from(k.lastScores()), Array.from(k.lastReasonCounts())]));

@@ -72,6 +72,26 @@ export class RandomCluster {
     };
   }
 
+  /**
+   * A profile of the shape most clusters run (and the SIMD build's fused loop covers): fit over
+   * cpu and/or memory with LeastAllocated or MostAllocated, BalancedAllocation over cpu + memory,
+   * random weights (any of them possibly 0).
+   */
+  cpuMemoryProfile(): ScoringProfile {
+    const fitRes: ResourceId[] = this.pick([["cpu", "memory"], ["memory", "cpu"], ["cpu"], ["memory"]] as ResourceId[][]);
+    return {
+      weights: {
+        nodeResourcesFit: this.int(0, 5), balancedAllocation: this.int(0, 5), taintToleration: this.int(0, 5),
+        nodeAffinity: this.int(0, 5), imageLocality: this.int(0, 5),
+      },
+      fit: {
+        strategy: this.pick(["LeastAllocated", "MostAllocated"] as const),
+        resources: fitRes.map((name) => ({ name, weight: this.int(1, 100) })),
+      },
+      balancedResources: this.pick([["cpu", "memory"], ["memory", "cpu"]] as ResourceId[][]),
+    };
+  }
+
   node(): NodeState {
     if (this.small) return this.smallNode();
     const zero = this.chance(0.05);

@@ -2,6 +2,8 @@
  * Agreement: the TypeScript twin, WASM scalar and WASM SIMD give identical filter codes, scores,
  * best node and reason counts on thousands of random clusters (random sizes including n not a
  * multiple of 4, requests, taints, selectors, weights, strategies, incremental updates, growth).
+ * Half the clusters use cpu/memory-only profiles, the shape the SIMD build's fused loop handles;
+ * the rest random profiles, which take the general SIMD path.
  */
 import { describe, expect, it } from "vitest";
 import { RandomCluster, rng } from "./_testing.ts";
@@ -29,7 +31,8 @@ describe("twin / WASM scalar / WASM SIMD agreement", () => {
       const ks = [createTwinKernel(opts), await createKernel({ ...opts, simd: false }), await createKernel({ ...opts, simd: true })];
       let n = rc.chance(0.05) ? rc.int(0, 3) : rc.int(1, 160);
       rc.fill(ks, n);
-      const profile = rc.profile();
+      // Every other cluster runs a cpu/memory profile: the SIMD build's fused loop (wasm/scheduler/_fast.ts).
+      const profile = c % 2 === 0 ? rc.cpuMemoryProfile() : rc.profile();
       for (const k of ks) k.setProfile(profile);
       for (let p = 0; p < PODS_PER_CLUSTER; p++) {
         if (p > 0 && n > 0) {
