@@ -108,7 +108,59 @@ export function gvOf(res: Resource): string {
   return apiVersionOf(res.info.group, res.info.version);
 }
 
-/** Deep copy of a (shared, immutable) object before mutating it. */
+/**
+ * Deep copy of a (shared, immutable) object before mutating it. Objects here are JSON-shaped
+ * (plain objects, arrays, scalars), which a direct walk copies several times faster than
+ * `structuredClone` (≈10 vs ≈70 µs for a 3 KB pod); anything else (Dates, typed arrays, …) is
+ * handed to `structuredClone`. Like `structuredClone`, the copy keeps `undefined` members and turns
+ * objects of any prototype into plain objects. Cycles are not expected (JSON cannot express
+ * them); a cycle or absurd depth falls back to `structuredClone`, which handles both.
+ */
 export function cloneObject(o: KubeObject): KubeObject {
-  return structuredClone(o);
+  try {
+    return copyJson(o, 0) as KubeObject;
+  } catch (e) {
+    if (e instanceof DeepValue) return structuredClone(o);
+    throw e;
+  }
+}
+
+/** Deep copy of a JSON-shaped value (see cloneObject); the generic form for strategies. */
+export function cloneJson<T>(v: T): T {
+  if (typeof v !== "object" || v === null) return v;
+  try {
+    return copyJson(v, 0) as T;
+  } catch (e) {
+    if (e instanceof DeepValue) return structuredClone(v);
+    throw e;
+  }
+}
+
+class DeepValue extends Error {}
+const MAX_COPY_DEPTH = 512;
+
+function copyJson(v: unknown, depth: number): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (depth > MAX_COPY_DEPTH) throw new DeepValue();
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = copyJson(v[i], depth + 1);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null && !isPlainLike(v)) return structuredClone(v);
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) {
+    const c = copyJson(src[k], depth + 1);
+    if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
+  return out;
+}
+
+/** Objects whose constructor is not a built-in (the codec's per-message constructors). */
+function isPlainLike(v: object): boolean {
+  return !(v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Map || v instanceof Set || v instanceof RegExp);
 }

@@ -5,9 +5,18 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { FieldError } from "./registry/strategy.ts";
 
+let lastSecond = NaN;
+let lastText = "";
+
 /** RFC 3339 with second precision, as metav1.Time serialises. */
 export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // Writes stamp "now" many times a second: the text of the last second is kept.
+  const s = Math.floor(d.getTime() / 1000);
+  if (s === lastSecond) return lastText;
+  const text = d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  lastSecond = s;
+  lastText = text;
+  return text;
 }
 
 export function newUid(): string {

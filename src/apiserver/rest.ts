@@ -12,6 +12,7 @@ import { generateName, newUid, rfc3339, validateObjectMetaName } from "./meta.ts
 import { objectKey, readObject, type StoredObject } from "./storage.ts";
 import { resetFieldsFor, schemaForKind, updateManagedFields } from "./fieldmanager/mod.ts";
 import { admissionOf, attributesFor } from "./admission/chain.ts";
+import { writtenFacts } from "./watchcache/handoff.ts";
 
 /** Attempts of an optimistic read-modify-write before giving up with 409. */
 export const MAX_UPDATE_ATTEMPTS = 16;
@@ -104,6 +105,29 @@ export function trackManagedFields(core: ServerCore, res: Resource, live: KubeOb
   obj.metadata = m;
 }
 
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Encodes `obj` for storage under `key` and offers the watch cache what it would otherwise decode
+ * the value to learn (identity, labels, field-selector attributes; see watchcache/handoff.ts).
+ * Custom resources (converted on read) are not offered. Call `withdrawStored` when the write fails.
+ */
+function encodeForStore(core: ServerCore, res: Resource, key: string, obj: KubeObject): Uint8Array {
+  const value = core.codec.encodeStorage(obj);
+  if (res.custom || res.convert) return value;
+  const m = obj.metadata ?? {};
+  writtenFacts.offer(key, value, {
+    namespace: m.namespace ?? "", name: m.name ?? "",
+    labels: m.labels ? { ...m.labels } : NO_LABELS,
+    fields: res.strategy.fields(obj),
+  });
+  return value;
+}
+
+function withdrawStored(key: string, value: Uint8Array): void {
+  writtenFacts.withdraw(key, value);
+}
+
 export interface WriteResult {
   readonly object: KubeObject;
   /** True when the object no longer exists (delete finished). */
@@ -127,14 +151,19 @@ async function claimsFor(core: ServerCore, res: Resource, obj: KubeObject | unde
  * tracking (when `track` is given; server-side apply passes its own managedFields instead) and
  * validation.
  */
-export async function createObject(core: ServerCore, res: Resource, input: KubeObject, dryRun: boolean, track?: FieldTracking): Promise<KubeObject> {
+export async function createObject(
+  core: ServerCore, res: Resource, input: KubeObject, dryRun: boolean, track?: FieldTracking, opts: CreateOptions = {},
+): Promise<KubeObject> {
   const meta: ObjectMetaLike = { ...(input.metadata ?? {}) };
   const namespace = res.info.namespaced ? meta.namespace ?? "" : "";
   const admission = admissionOf(core);
   if (res.info.namespaced && !admission) await checkNamespace(core, namespace);
   const generate = !meta.name && !!meta.generateName;
+  // Only generateName collisions and lost service-allocation races try again, from the input as
+  // given: an owned input that cannot be retried is used as it is, without a copy.
+  const mayRetry = generate || (res.info.group === "" && res.info.plural === "services");
   for (let attempt = 0; attempt < MAX_GENERATE_ATTEMPTS; attempt++) {
-    const obj = cloneObject(input);
+    const obj = opts.owned === true && !mayRetry ? input : cloneObject(input);
     const m: ObjectMetaLike = { ...meta };
     if (generate) m.name = generateName(meta.generateName as string);
     delete m.resourceVersion;
@@ -166,19 +195,30 @@ export async function createObject(core: ServerCore, res: Resource, input: KubeO
     }
     const claims = await claimsFor(core, res, obj, undefined, key);
     if (dryRun) return obj;
+    const value = encodeForStore(core, res, key, obj);
     const r = await core.store.txn({
       compare: [{ key, target: "createRevision", op: "=", value: 0 }, ...claims.compare],
-      success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }, ...claims.ops],
+      success: [{ type: "put", key, value }, ...claims.ops],
     });
     if (r.succeeded) {
       obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
+      core.codec.rememberStored(obj, value);
       return obj;
     }
+    withdrawStored(key, value);
     const existing = await readObject(core.store, core.codec, key);
     if (existing && !generate) throw alreadyExists(res.info.group, res.info.plural, name);
     // generateName collision or a lost allocation race: try again with fresh picks.
   }
   throw alreadyExists(res.info.group, res.info.plural, meta.name ?? meta.generateName ?? "");
+}
+
+export interface CreateOptions {
+  /**
+   * The caller hands `input` over (freshly decoded for this request, not used afterwards): it may
+   * be changed and become the result instead of being copied first.
+   */
+  readonly owned?: boolean;
 }
 
 /** `internal`: a server-side change (binding) that bypasses the strategy's prepare/validate and admission. */
@@ -189,6 +229,13 @@ export interface UpdateOptions {
   readonly dryRun: boolean;
   /** Record the write in managedFields (after defaulting and prepareForUpdate). */
   readonly track?: FieldTracking;
+  /**
+   * `mutate` promises not to change the object it is given (nor anything reachable from it) and
+   * to return a new object, sharing whatever it leaves unchanged (copy-on-write). The current
+   * object is then passed without the deep copy otherwise made for it. Honoured in "internal"
+   * mode only (the other modes default and prepare the result in place).
+   */
+  readonly copyOnWrite?: boolean;
 }
 
 /**
@@ -206,7 +253,9 @@ export async function updateObject(
     const cur = await readObject(core.store, core.codec, key);
     if (!cur) throw notFound(res.info.group, res.info.plural, name);
     const old = res.convert ? res.convert(cur.object) : cur.object;
-    const obj = await mutate(cloneObject(old));
+    const cow = opts.copyOnWrite === true && opts.mode === "internal";
+    const obj = await mutate(cow ? old : cloneObject(old));
+    if (obj === old) throw new Error("updateObject: a copy-on-write mutate returned its input");
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata?.resourceVersion) {
       throw conflict(res.info.group, res.info.plural, name, MODIFIED);
@@ -259,14 +308,17 @@ export async function updateObject(
     if (sameStored(obj, old)) return { object: old };
     const claims = await claimsFor(core, res, obj, old, key);
     if (opts.dryRun) return { object: obj };
+    const value = encodeForStore(core, res, key, obj);
     const r = await core.store.txn({
       compare: [{ key, target: "modRevision", op: "=", value: cur.modRevision }, ...claims.compare],
-      success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }, ...claims.ops],
+      success: [{ type: "put", key, value }, ...claims.ops],
     });
     if (r.succeeded) {
       obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
+      core.codec.rememberStored(obj, value);
       return { object: obj };
     }
+    withdrawStored(key, value);
     if (rv) throw conflict(res.info.group, res.info.plural, name, MODIFIED);
   }
   throw conflict(res.info.group, res.info.plural, name, MODIFIED);
@@ -390,14 +442,16 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
     if (finalizers.length) m.finalizers = finalizers;
     obj.metadata = m;
     if (opts.dryRun) return { object: obj };
+    const value = encodeForStore(core, res, key, obj);
     const r = await core.store.txn({
       compare: [{ key, target: "modRevision", op: "=", value: cur.modRevision }],
-      success: [{ type: "put", key, value: core.codec.encodeStorage(obj) }],
+      success: [{ type: "put", key, value }],
     });
     if (r.succeeded) {
       obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
       return { object: obj };
     }
+    withdrawStored(key, value);
   }
   throw conflict(res.info.group, res.info.plural, name, MODIFIED);
 }

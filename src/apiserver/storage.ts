@@ -11,6 +11,7 @@ import type { KubeObject } from "../api/object.ts";
 import { internalError } from "../api/errors.ts";
 import type { Compare, KeyValue, Store, TxnOp } from "../store/types.ts";
 import type { Codec, KindInfo } from "./ports.ts";
+import { planStamp, stampEnvelope } from "../api/codec/stamp.ts";
 
 const PROTO_MAGIC = [0x6b, 0x38, 0x73, 0x00];
 const enc = new TextEncoder();
@@ -41,7 +42,21 @@ export interface StoredObject {
 }
 
 export class ObjectCodec {
+  /** Stored values of objects just written (see `rememberStored`), by object identity. */
+  private readonly written = new WeakMap<KubeObject, { readonly value: Uint8Array; readonly resourceVersion: string }>();
+
   constructor(readonly raw: Codec | undefined) {}
+
+  /**
+   * Records that `obj` (metadata.resourceVersion set) was stored as `value` (its `encodeStorage`).
+   * Its protobuf wire encoding is then the stored value with the resourceVersion stamped in —
+   * byte-identical to encoding it again, for a fraction of the cost. The caller must not change
+   * `obj` afterwards (write results are rendered as they are).
+   */
+  rememberStored(obj: KubeObject, value: Uint8Array): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv !== undefined && rv !== "") this.written.set(obj, { value, resourceVersion: rv });
+  }
 
   private get codec(): Codec | undefined {
     return this.raw;
@@ -54,9 +69,12 @@ export class ObjectCodec {
 
   /** Encodes for storage (no resourceVersion). */
   encodeStorage(obj: KubeObject): Uint8Array {
-    const meta = { ...(obj.metadata ?? {}) };
-    delete meta.resourceVersion;
-    const clean: KubeObject = { ...obj, metadata: meta };
+    let clean = obj;
+    if (obj.metadata === undefined || obj.metadata.resourceVersion !== undefined) {
+      const meta = { ...(obj.metadata ?? {}) };
+      delete meta.resourceVersion;
+      clean = { ...obj, metadata: meta };
+    }
     if (this.codec && obj.apiVersion && obj.kind && this.codec.hasProto(obj.apiVersion, obj.kind)) {
       return this.codec.encodeObject(clean);
     }
@@ -80,6 +98,11 @@ export class ObjectCodec {
   encodeWire(obj: KubeObject, encoding: "json" | "protobuf"): Uint8Array {
     if (encoding === "protobuf") {
       if (!this.codec) throw new Error("no protobuf codec");
+      const w = this.written.get(obj);
+      if (w !== undefined && w.resourceVersion === obj.metadata?.resourceVersion) {
+        const plan = planStamp(w.value);
+        if (plan !== undefined) return stampEnvelope(w.value, plan, w.resourceVersion);
+      }
       return this.codec.encodeObject(obj);
     }
     return enc.encode(JSON.stringify(obj));

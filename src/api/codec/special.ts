@@ -289,13 +289,65 @@ export function writeRawExtension(w: Writer, v: unknown): void {
   w.string(JSON.stringify(v));
 }
 
+// FieldsV1 (managedFields' field sets) is the largest JSON-in-protobuf payload and repeats a lot:
+// every object of one shape written by one manager carries the same sets, and an update carries
+// the other managers' sets over unchanged. FieldsV1 values are treated as immutable once built
+// (nothing changes them in place; writers build new ones), which allows:
+// - decoding: a set whose bytes were seen recently is the same (shared) parsed value;
+// - encoding: a value read or written before is written as the JSON bytes it came from / went to.
+// Both tables are bounded or weak; a miss just parses / serializes as before.
+
+const FIELDS_MEMO_MAX = 2048;
+/** Recently decoded FieldsV1 payloads by FNV-1a hash (one per hash; the bytes are compared). */
+const fieldsByHash = new Map<number, { readonly bytes: Uint8Array; readonly value: object }>();
+/** The JSON bytes of FieldsV1 values read or written before. */
+const fieldsJson = new WeakMap<object, Uint8Array>();
+
+function fnv1a(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return h >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function readFieldsV1(r: Reader, end: number): unknown {
-  return readRawExtension(r, end);
+  let raw: Uint8Array | undefined;
+  let at = r.pos;
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t === 10) {
+      at = r.pos;
+      raw = r.bytes(end);
+    } else r.skip(t, end);
+  }
+  if (raw === undefined || raw.length === 0 || isMagic(raw)) return raw ? parseRawJson(raw, at) : undefined;
+  const h = fnv1a(raw);
+  const hit = fieldsByHash.get(h);
+  if (hit !== undefined && sameBytes(hit.bytes, raw)) return hit.value;
+  const v = parseRawJson(raw, at);
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    const bytes = raw.slice(); // `raw` is a view into the whole message
+    fieldsJson.set(v, bytes);
+    if (fieldsByHash.size >= FIELDS_MEMO_MAX) fieldsByHash.clear();
+    fieldsByHash.set(h, { bytes, value: v });
+  }
+  return v;
 }
 
 export function writeFieldsV1(w: Writer, v: unknown): void {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new EncodeTypeError("object", v);
-  writeRawExtension(w, v);
+  let bytes = fieldsJson.get(v);
+  if (bytes === undefined) {
+    bytes = utf8enc.encode(JSON.stringify(v));
+    fieldsJson.set(v, bytes);
+  }
+  w.byte(10);
+  w.bytes(bytes);
 }
 
 /** A message `{ repeated string items = 1 }` whose JSON form is the bare array. */

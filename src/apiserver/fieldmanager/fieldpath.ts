@@ -294,27 +294,39 @@ export class FieldSet {
     return this.children.get(pe) ?? EMPTY;
   }
 
+  // Set algebra shares unchanged subtrees with its operands and returns an operand itself when
+  // the result equals it: sets are immutable once built (only their builder inserts), and
+  // identity lets callers skip re-encoding sets that did not change.
+
   union(o: FieldSet): FieldSet {
+    if (o.isEmpty()) return this;
+    if (this.isEmpty()) return o;
     const out = new FieldSet();
     for (const m of this.members) out.members.add(m);
     for (const m of o.members) out.members.add(m);
     for (const [pe, c] of this.children) {
       const oc = o.children.get(pe);
-      out.children.set(pe, oc ? c.union(oc) : c.clone());
+      out.children.set(pe, oc ? c.union(oc) : c);
     }
-    for (const [pe, c] of o.children) if (!this.children.has(pe)) out.children.set(pe, c.clone());
+    for (const [pe, c] of o.children) if (!this.children.has(pe)) out.children.set(pe, c);
     return out;
   }
 
   difference(o: FieldSet): FieldSet {
+    if (o.isEmpty() || this.isEmpty()) return this;
+    let changed = false;
     const out = new FieldSet();
-    for (const m of this.members) if (!o.members.has(m)) out.members.add(m);
+    for (const m of this.members) {
+      if (o.members.has(m)) changed = true;
+      else out.members.add(m);
+    }
     for (const [pe, c] of this.children) {
       const oc = o.children.get(pe);
-      const d = oc ? c.difference(oc) : c.clone();
+      const d = oc ? c.difference(oc) : c;
+      if (d !== c) changed = true;
       if (!d.isEmpty()) out.children.set(pe, d);
     }
-    return out;
+    return changed ? out : this;
   }
 
   intersection(o: FieldSet): FieldSet {

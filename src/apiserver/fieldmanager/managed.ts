@@ -79,7 +79,7 @@ export function decodeManagedFields(entries: unknown): Managed {
     if (e.fieldsType !== "FieldsV1") throw new ManagedFieldsError(`invalid fieldsType ${goJson(String(e.fieldsType))} in managed fields entry ${i}`);
     let set: FieldSet;
     try {
-      set = fromFieldsV1(e.fieldsV1 ?? {});
+      set = setOfFieldsV1(e.fieldsV1);
     } catch (err) {
       if (err instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding versioned set from entry ${i}: ${err.message}`);
       throw err;
@@ -119,10 +119,48 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     const e: ManagedFieldsEntry = { manager: o.manager, operation: o.operation, apiVersion: o.apiVersion };
     if (o.time !== undefined) e.time = o.time;
     e.fieldsType = "FieldsV1";
-    e.fieldsV1 = toFieldsV1(o.set);
+    e.fieldsV1 = fieldsV1Of(o.set);
     if (o.subresource !== "") e.subresource = o.subresource;
     return e;
   });
+}
+
+/** Sets of FieldsV1 values decoded before (FieldsV1 values and sets are immutable once built). */
+const decodedSets = new WeakMap<object, FieldSet>();
+
+/**
+ * `fromFieldsV1(v ?? {})`, memoized per FieldsV1 object (the codec shares the value of recurring
+ * FieldsV1 bytes). When `v` is exactly the canonical encoding of its set, writing that set again
+ * reuses `v` (and with it the codec's bytes for it).
+ */
+function setOfFieldsV1(v: unknown): FieldSet {
+  if (typeof v !== "object" || v === null) return fromFieldsV1(v ?? {});
+  const hit = decodedSets.get(v);
+  if (hit !== undefined) return hit;
+  const set = fromFieldsV1(v);
+  decodedSets.set(v, set);
+  if (!encodedSets.has(set)) {
+    const canonical = toFieldsV1(set);
+    encodedSets.set(set, JSON.stringify(canonical) === JSON.stringify(v) ? (v as FieldsV1) : canonical);
+  }
+  return set;
+}
+
+/** FieldsV1 of sets already encoded (sets are immutable once built; memoized sets recur). */
+const encodedSets = new WeakMap<FieldSet, FieldsV1>();
+
+/**
+ * `toFieldsV1(set)`, memoized per set. The value may be shared by several objects' entries:
+ * FieldsV1 values are never changed in place (see src/api/codec/special.ts), and sharing lets the
+ * codec write a recurring set from the bytes it produced the first time.
+ */
+function fieldsV1Of(set: FieldSet): FieldsV1 {
+  let v = encodedSets.get(set);
+  if (v === undefined) {
+    v = toFieldsV1(set);
+    encodedSets.set(set, v);
+  }
+  return v;
 }
 
 /** Fields no manager owns (upstream stripMeta): the type envelope and server-managed metadata. */
@@ -140,9 +178,19 @@ export function stripMeta(set: FieldSet): FieldSet {
 /** Formats a time as RFC 3339 in UTC with seconds precision, as managedFields store it. */
 export function formatTime(t: Date | string): string {
   const d = typeof t === "string" ? new Date(t) : t;
-  if (Number.isNaN(d.getTime())) throw new RangeError(`invalid time: ${String(t)}`);
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`invalid time: ${String(t)}`);
+  // Every write stamps "now": the text of the last second is kept.
+  const sec = Math.floor(ms / 1000);
+  if (sec === lastSecond) return lastText;
+  const text = d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  lastSecond = sec;
+  lastText = text;
+  return text;
 }
+
+let lastSecond = NaN;
+let lastText = "";
 
 export const ANCIENT_CHANGES = "ancient-changes";
 export const DEFAULT_MAX_UPDATE_MANAGERS = 10;

@@ -88,14 +88,32 @@ export type ApplyResult = ApplySuccess | ApplyConflicts;
  * Upstream's reset fields: on the main resource of a kind with a status subresource `status` is
  * not owned; on the status subresource `spec` is not. Pass the result as `ignore`.
  */
+const IGNORE_SPEC: IgnoredFields = Object.freeze([Object.freeze(["spec"])]);
+const IGNORE_STATUS: IgnoredFields = Object.freeze([Object.freeze(["status"])]);
+const IGNORE_NOTHING: IgnoredFields = Object.freeze([]);
+
 export function resetFieldsFor(opts: { subresource?: string; hasStatusSubresource: boolean }): IgnoredFields {
-  if (opts.subresource === "status") return [["spec"]];
-  if (!opts.subresource && opts.hasStatusSubresource) return [["status"]];
-  return [];
+  if (opts.subresource === "status") return IGNORE_SPEC;
+  if (!opts.subresource && opts.hasStatusSubresource) return IGNORE_STATUS;
+  return IGNORE_NOTHING;
+}
+
+/** Paths of `ignore`, memoized per (usually constant) `ignore` list. */
+const ignoredPaths = new WeakMap<IgnoredFields, { readonly paths: Path[]; readonly key: string }>();
+
+function ignoreInfo(ignore: IgnoredFields | undefined): { readonly paths: Path[]; readonly key: string } {
+  const list = ignore ?? IGNORE_NOTHING;
+  let info = ignoredPaths.get(list);
+  if (info === undefined) {
+    const paths = list.map((names) => pathOf(...names));
+    info = { paths, key: paths.map((p) => p.join(".")).join("|") };
+    ignoredPaths.set(list, info);
+  }
+  return info;
 }
 
 function ignorePaths(ignore: IgnoredFields | undefined): Path[] {
-  return (ignore ?? []).map((names) => pathOf(...names));
+  return ignoreInfo(ignore).paths;
 }
 
 function withoutManagedFields(obj: KubeObject | undefined): JsonObject {
@@ -163,7 +181,9 @@ interface Identity {
  * `liveObj` moves to the (Update) manager, stamped with `time`; then the Update-manager cap.
  */
 function trackUpdate(t: TypeSchema, liveObj: JsonObject, newObj: JsonObject, managed: Managed, who: Identity, time: string, ignore: Path[]): Managed {
-  const cmp = filterComparison(compare(t, liveObj, newObj), ignore);
+  // Ignored top-level fields (`status` on the main resource, `spec` on /status) are left out of
+  // the comparison instead of being compared and then filtered out: the result is the same.
+  const cmp = filterComparison(compare(t, withoutTopLevel(liveObj, ignore), withoutTopLevel(newObj, ignore)), ignore);
   const key = { manager: who.manager, operation: "Update" as const, apiVersion: who.apiVersion, subresource: who.subresource };
   const id = ownerId(key);
   // Upstream computes the writer's share under a temporary name, so its previous entry is
@@ -175,6 +195,71 @@ function trackUpdate(t: TypeSchema, liveObj: JsonObject, newObj: JsonObject, man
     updated.set(id, { ...key, time, set: prev ? mine.union(prev.set) : mine });
   }
   return capUpdateManagers(updated);
+}
+
+/** `obj` without the top-level members named by one-element `ignore` paths (a shallow copy if any). */
+function withoutTopLevel(obj: JsonObject, ignore: Path[]): JsonObject {
+  let out = obj;
+  for (const p of ignore) {
+    if (p.length !== 1) continue;
+    const name = (p[0] as string).slice(2);
+    if (!(name in out)) continue;
+    if (out === obj) out = { ...obj };
+    delete out[name];
+  }
+  return out;
+}
+
+/**
+ * Fields a create (no live object, no managedFields in the request) gives its manager depend only
+ * on the object's shape: its member names, the JSON type of each value, and the full content of
+ * lists (keys, set items and positions come from list items). Creates of objects with the same
+ * shape — every pod of a ReplicaSet, every Event of one kind — reuse the set.
+ */
+const createSets = new WeakMap<TypeSchema, Map<string, FieldSet>>();
+const CREATE_SETS_MAX = 512;
+
+function shapeOf(v: unknown, exact: boolean, depth: number): string {
+  if (depth > 100) throw new TypedValueError("object nested too deeply");
+  if (v === null) return "z";
+  switch (typeof v) {
+    case "string": return exact ? JSON.stringify(v) : "s";
+    case "number": return exact ? `n${v}` : "n";
+    case "boolean": return exact ? (v ? "T" : "F") : "b";
+    case "undefined": return "u";
+    case "object": break;
+    default: return "?";
+  }
+  if (Array.isArray(v)) {
+    // List content matters in full. JSON text is exact for it, except that it writes an undefined
+    // item as null (and undefined members not at all, which compare treats as absent anyway).
+    if (!v.includes(undefined)) return JSON.stringify(v);
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += shapeOf(v[i], true, depth + 1) + ",";
+    return out + "]";
+  }
+  const o = v as JsonObject;
+  const keys = Object.keys(o);
+  // The member names in one native call; then each value's shape, comma-separated.
+  let out = JSON.stringify(keys) + "{";
+  for (let i = 0; i < keys.length; i++) out += shapeOf(o[keys[i] as string], exact, depth + 1) + ",";
+  return out + "}";
+}
+
+/** The manager's share of a create: what `trackUpdate` computes from an empty live object. */
+function createdSet(t: TypeSchema, newObj: JsonObject, ignoreList: IgnoredFields | undefined): FieldSet {
+  const { paths: ignore, key } = ignoreInfo(ignoreList);
+  const obj = withoutTopLevel(newObj, ignore);
+  const shape = key + "#" + shapeOf(obj, false, 0);
+  let bySchema = createSets.get(t);
+  if (bySchema === undefined) createSets.set(t, (bySchema = new Map()));
+  const hit = bySchema.get(shape);
+  if (hit !== undefined) return hit;
+  const cmp = filterComparison(compare(t, {}, obj), ignore);
+  const set = stripMeta(cmp.modified.union(cmp.added).withoutPrefixes(ignore));
+  if (bySchema.size >= CREATE_SETS_MAX) bySchema.clear();
+  bySchema.set(shape, set);
+  return set;
 }
 
 function normalizeManager(m: string): string {
@@ -223,6 +308,14 @@ export function updateManagedFields(
     managed = fromRequest && fromRequest.size > 0 ? fromRequest : safeDecode(liveManaged);
   }
   if (managed.size === 0 && live?.metadata?.uid) return [];
+  if (managed.size === 0 && live === undefined) {
+    // A plain create: the writer gets everything it wrote (memoized by shape, see createdSet).
+    const mine = createdSet(t, withoutManagedFields(updated), opts.ignore);
+    const who = { manager: normalizeManager(opts.manager), operation: "Update" as const, apiVersion: opts.apiVersion, subresource };
+    const fresh: Managed = new Map();
+    if (!mine.isEmpty()) fresh.set(ownerId(who), { ...who, time: formatTime(opts.time), set: mine });
+    return encodeManagedFields(fresh);
+  }
   const result = trackUpdate(t, withoutManagedFields(live), withoutManagedFields(updated), managed, {
     manager: normalizeManager(opts.manager), apiVersion: opts.apiVersion, subresource,
   }, formatTime(opts.time), ignorePaths(opts.ignore));

@@ -201,6 +201,8 @@ function compareNode(
   alwaysPresent: boolean, lParent: boolean, rParent: boolean,
 ): void {
   depthGuard(path);
+  // The same value on both sides (shared by a copy-on-write update) changes nothing.
+  if (l === r && l !== undefined) return;
   if (alwaysPresent && (t.kind === "struct" || t.kind === "list")) {
     // Go's typed objects always carry these fields inside an existing parent: absent and empty
     // are the same thing there.

@@ -104,27 +104,34 @@ export async function handleBinding(ctx: RequestContext): Promise<HttpResponse> 
   if (target?.kind !== undefined && target.kind !== "" && target.kind !== "Node") {
     throw invalid("", "Binding", info.name, [{ reason: "FieldValueNotSupported", field: "target.kind", message: `Unsupported value: "${String(target.kind)}": supported values: "Node"` }]);
   }
-  await updateObject(core, res, info.namespace, info.name, (pod) => {
-    if (pod.metadata?.deletionTimestamp) {
-      throw conflict("", "pods", info.name, `pod ${info.name} is being deleted, cannot be assigned to a host`);
-    }
-    const spec = (pod["spec"] ?? {}) as Record<string, unknown>;
-    const cur = spec["nodeName"];
-    if (typeof cur === "string" && cur !== "") {
-      throw conflict("", "pods", info.name, `pod ${info.name} is already assigned to node "${cur}"`);
-    }
-    spec["nodeName"] = node;
-    pod["spec"] = spec;
-    const status = (pod["status"] ?? {}) as { conditions?: Record<string, unknown>[] };
-    const conds = (status.conditions ?? []).filter((c) => c["type"] !== "PodScheduled");
-    conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(core.now()) });
-    status.conditions = conds;
-    pod["status"] = status;
-    const ann = binding.metadata?.annotations;
-    if (ann) pod.metadata = { ...pod.metadata, annotations: { ...(pod.metadata?.annotations ?? {}), ...ann } };
-    return pod;
-  }, { mode: "internal", dryRun: ctx.dryRun });
+  const annotations = binding.metadata?.annotations;
+  await updateObject(core, res, info.namespace, info.name,
+    (pod) => bindPod(pod, info.name, node, rfc3339(core.now()), annotations),
+    { mode: "internal", dryRun: ctx.dryRun, copyOnWrite: true });
   return renderObject(201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, objectCtx(ctx));
+}
+
+/**
+ * The bound pod: `spec.nodeName` set, the PodScheduled condition replaced by `True` at `now`, the
+ * binding's annotations merged in. Copy-on-write: `pod` is not changed; the result shares every
+ * part of it the binding does not touch. 409 when the pod is being deleted or already bound.
+ * managedFields are left as they are (upstream's binding does not record a manager either).
+ */
+export function bindPod(pod: KubeObject, name: string, node: string, now: string, annotations?: Readonly<Record<string, string>>): KubeObject {
+  if (pod.metadata?.deletionTimestamp) {
+    throw conflict("", "pods", name, `pod ${name} is being deleted, cannot be assigned to a host`);
+  }
+  const spec = (pod["spec"] ?? {}) as Record<string, unknown>;
+  const cur = spec["nodeName"];
+  if (typeof cur === "string" && cur !== "") {
+    throw conflict("", "pods", name, `pod ${name} is already assigned to node "${cur}"`);
+  }
+  const status = (pod["status"] ?? {}) as { conditions?: Record<string, unknown>[] };
+  const conds = (status.conditions ?? []).filter((c) => c["type"] !== "PodScheduled");
+  conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now });
+  const out: KubeObject = { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions: conds } };
+  if (annotations) out.metadata = { ...pod.metadata, annotations: { ...(pod.metadata?.annotations ?? {}), ...annotations } };
+  return out;
 }
 
 /**

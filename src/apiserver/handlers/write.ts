@@ -13,14 +13,23 @@ import { createObject, updateObject, type UpdateMode } from "../rest.ts";
 import { checkWriteOptions, handleApply, trackingOf, typedForm } from "../apply.ts";
 import { checkGvk, checkNamespaceMatch, checkTypes, readObjectBody, validateMetaTypes } from "./input.ts";
 
+/**
+ * The body in its typed form. A protobuf body already is: it was decoded by the storage codec,
+ * and `typedForm` (encode + decode) would give the same object back.
+ */
+function typedBody(ctx: RequestContext, obj: KubeObject): KubeObject {
+  return requestFormat(ctx.req) === "protobuf" ? obj : typedForm(ctx.core, obj);
+}
+
 export async function handleCreate(ctx: RequestContext): Promise<HttpResponse> {
   checkWriteOptions(ctx, "CreateOptions");
-  const obj = typedForm(ctx.core, await readObjectBody(ctx));
+  const obj = typedBody(ctx, await readObjectBody(ctx));
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
   if (ctx.res.info.namespaced && ctx.info.namespace === "") {
     throw new ApiError(404, "NotFound", "the server could not find the requested resource");
   }
-  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun, trackingOf(ctx));
+  // The decoded body belongs to this request: createObject may use it without a copy.
+  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun, trackingOf(ctx), { owned: true });
   return renderObject(201, created, renderContext(ctx));
 }
 
@@ -38,7 +47,7 @@ function subresourceOf(mode: UpdateMode): string | undefined {
 
 export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
   checkWriteOptions(ctx, "UpdateOptions");
-  const obj = typedForm(ctx.core, await readObjectBody(ctx));
+  const obj = typedBody(ctx, await readObjectBody(ctx));
   checkName(obj, ctx.info.name);
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, () => obj,

@@ -551,3 +551,130 @@ describe("watch", () => {
     expect(c.stats().watchers).toBe(0);
   });
 });
+
+describe("slow watchers continue from the event window", () => {
+  it("a watcher with no bufferSize of its own drops its buffer, then gets every event in order", async () => {
+    const store = createMemoryStore();
+    const c = await started(store, { bufferSize: 3 });
+    const w = c.watch({ filter: matchAll(), resourceVersion: "0" });
+    await tick();
+    const revs: number[] = [];
+    for (let i = 0; i < 12; i++) revs.push(await put(store, pod("d", `p${i}`)));
+    const got = await take(w, 12);
+    expect(summary(got)).toEqual(revs.map((r, i) => `ADDED p${i}@${r}`));
+    expect(w.error).toBeUndefined();
+    expect(c.stats().cutOffWatchers).toBe(0);
+    // Live again afterwards.
+    const r = await put(store, pod("d", "late"));
+    expect(summary(await take(w, 1))).toEqual([`ADDED late@${r}`]);
+  });
+
+  it("keeps filters and MODIFIED -> DELETED translation while replaying", async () => {
+    const store = createMemoryStore();
+    const c = await started(store, { bufferSize: 2 });
+    const w = c.watch({ filter: filter({ fields: "status.phase=Running" }), resourceVersion: "0" });
+    await tick();
+    const a1 = await put(store, pod("d", "a", { phase: "Running" }));
+    await put(store, pod("d", "b", { phase: "Pending" }));
+    const c1 = await put(store, pod("d", "c", { phase: "Running" }));
+    const d1 = await put(store, pod("d", "d", { phase: "Running" }));
+    const a2 = await put(store, pod("d", "a", { phase: "Succeeded" }));
+    expect(summary(await take(w, 4))).toEqual([`ADDED a@${a1}`, `ADDED c@${c1}`, `ADDED d@${d1}`, `DELETED a@${a2}`]);
+  });
+
+  it("an indexed watcher idle for longer than the window still catches up after a burst", async () => {
+    const store = createMemoryStore();
+    const c = await started(store, { bufferSize: 2, windowSize: 8 });
+    const w = c.watch({ filter: filter({ fields: "spec.nodeName=n1" }), resourceVersion: "0" });
+    await tick();
+    const first = await put(store, pod("d", "a0", { node: "n1" }));
+    expect(summary(await take(w, 1))).toEqual([`ADDED a0@${first}`]);
+    for (let i = 0; i < 12; i++) await put(store, pod("d", `other${i}`, { node: "n2" })); // the window moves on
+    const revs: number[] = [];
+    for (let i = 1; i <= 5; i++) revs.push(await put(store, pod("d", `a${i}`, { node: "n1" })));
+    expect(summary(await take(w, 5))).toEqual(revs.map((r, i) => `ADDED a${i + 1}@${r}`));
+    expect(w.error).toBeUndefined();
+  });
+
+  it("is cut off (410) only once the window no longer holds its place", async () => {
+    const store = createMemoryStore();
+    const c = await started(store, { bufferSize: 2, windowSize: 4 });
+    const w = c.watch({ filter: matchAll(), resourceVersion: "0" });
+    await tick();
+    for (let i = 0; i < 10; i++) await put(store, pod("d", `p${i}`));
+    expect(await drain(w)).toEqual([]);
+    expect((w.error as ApiError).code).toBe(410);
+    expect(w.error?.message).toContain("fell behind the watch cache's event window");
+    expect(c.stats().cutOffWatchers).toBe(1);
+  });
+});
+
+describe("write hand-off", () => {
+  it("takes offered facts for a matching value and decodes only when the object is needed", async () => {
+    const { WrittenFactsTable } = await import("./handoff.ts");
+    const table = new WrittenFactsTable();
+    const store = createMemoryStore();
+    let decodes = 0;
+    const base = options(store);
+    const c = await started(store, { written: table, decode: (kv) => { decodes++; return base.decode(kv); } });
+    const w = c.watch({ filter: filter({ fields: "spec.nodeName=n1" }), resourceVersion: "0" });
+    await tick();
+    const p = pod("d", "x", { node: "n1", labels: { app: "web" } });
+    const key = `${PREFIX}d/x`;
+    const value = enc.encode(JSON.stringify(p));
+    table.offer(key, value, { namespace: "d", name: "x", labels: { app: "web" }, fields: { "metadata.name": "x", "metadata.namespace": "d", "spec.nodeName": "n1", "status.phase": "Pending" } });
+    const rev = await store.put(key, value);
+    expect(table.size).toBe(0);
+    const [item] = await take(w, 1);
+    // TUG_VERIFY_HANDOFF=1 (a debug switch) decodes each handed-off value once to check it.
+    const verifying = process.env["TUG_VERIFY_HANDOFF"] === "1" ? 1 : 0;
+    expect(decodes).toBe(verifying);
+    const obj = (item as { object: { object: KubeObject } }).object.object;
+    expect(decodes).toBe(verifying + 1);
+    expect(obj.metadata?.resourceVersion).toBe(String(rev));
+    expect(obj.metadata?.labels).toEqual({ app: "web" });
+    expect(c.get("d", "x")?.labels).toEqual({ app: "web" });
+  });
+
+  it("ignores an offer for other bytes, and withdrawn offers", async () => {
+    const { WrittenFactsTable } = await import("./handoff.ts");
+    const table = new WrittenFactsTable();
+    const store = createMemoryStore();
+    let decodes = 0;
+    const base = options(store);
+    const c = await started(store, { written: table, decode: (kv) => { decodes++; return base.decode(kv); } });
+    const key = `${PREFIX}d/y`;
+    table.offer(key, enc.encode("something else"), { namespace: "d", name: "y", labels: {}, fields: { "spec.nodeName": "wrong" } });
+    await put(store, pod("d", "y", { node: "n2" }));
+    expect(decodes).toBe(1);
+    expect(c.get("d", "y")?.fields["spec.nodeName"]).toBe("n2");
+    const v = enc.encode("x");
+    table.offer(key, v, { namespace: "d", name: "y", labels: {}, fields: {} });
+    table.withdraw(key, v);
+    expect(table.size).toBe(0);
+  });
+
+  it("bounds the offers it keeps", async () => {
+    const { WrittenFactsTable } = await import("./handoff.ts");
+    const table = new WrittenFactsTable(2);
+    for (const k of ["a", "b", "c"]) table.offer(k, enc.encode(k), { namespace: "", name: k, labels: {}, fields: {} });
+    expect(table.size).toBe(2);
+    expect(table.take("a", enc.encode("a"))).toBeUndefined();
+    expect(table.take("c", enc.encode("c"))?.name).toBe("c");
+  });
+
+  it("a DELETED event reuses the cached last state instead of decoding prevKv", async () => {
+    const store = createMemoryStore();
+    let decodes = 0;
+    const base = options(store);
+    const c = await started(store, { decode: (kv) => { decodes++; return base.decode(kv); } });
+    await put(store, pod("d", "z", { node: "n3" }));
+    const w = c.watch({ filter: matchAll(), resourceVersion: String(c.revision()) });
+    await tick();
+    const before = decodes;
+    const rev = (await store.txn({ compare: [], success: [{ type: "delete", key: `${PREFIX}d/z` }] })).revision;
+    const [item] = await take(w, 1);
+    expect(summary([item as WatchItem])).toEqual([`DELETED z@${rev}`]);
+    expect(decodes).toBe(before);
+  });
+});

@@ -22,10 +22,15 @@ import { ApiError, badRequest, gone } from "../../api/errors.ts";
 import type { KubeObject } from "../../api/object.ts";
 import type { KeyValue, Store, Watch, WatchEvent } from "../../store/types.ts";
 import { StoreError } from "../../store/types.ts";
-import { CachedObjectImpl, type Encoders, makeCachedObject, MemoPool, restamp } from "./cached.ts";
+import { CachedObjectImpl, type Encoders, makeCachedObject, makeLazyCachedObject, MemoPool, restamp } from "./cached.ts";
+import { writtenFacts, type WrittenFacts, type WrittenFactsTable } from "./handoff.ts";
+
+/** Debug switch: decode handed-off values anyway and fail loudly when the facts differ. */
+const VERIFY_HANDOFF = typeof process !== "undefined" && process.env["TUG_VERIFY_HANDOFF"] === "1";
 import { decodeContinue, encodeContinue } from "./continue.ts";
 import type { CacheWatch, CachedObject, ListOptions, ListResult, ObjectFilter, WatchOptions } from "./types.ts";
 import { CacheWatcher, DEFAULT_BUFFER_SIZE, type WindowEvent } from "./watcher.ts";
+import { EventWindow } from "./window.ts";
 
 export interface WatchCacheOptions {
   readonly store: Store;
@@ -46,8 +51,26 @@ export interface WatchCacheOptions {
   readonly memo?: MemoPool;
   /** Fields to index (e.g. `["spec.nodeName"]` for pods). */
   readonly indexFields?: readonly string[];
-  /** Events kept for watches resuming from a resourceVersion (default 10,000). */
+  /**
+   * Facts the REST layer offers about values it writes (handoff.ts): a put whose bytes match an
+   * offer is not decoded until its object is needed. Default: the process-wide table; `null`
+   * disables the hand-off (every value is decoded when it arrives).
+   */
+  readonly written?: WrittenFactsTable | null;
+  /**
+   * Events kept for watches resuming from a resourceVersion: a fixed number when given, else the
+   * dynamic window (window.ts: every event of the last `windowMs`, 10,000 to 102,400 events).
+   */
   readonly windowSize?: number;
+  /**
+   * Live events buffered per watcher that set no `bufferSize` of its own (default 1,000). Such a
+   * watcher is not cut off when it falls this far behind: it continues from the event window.
+   */
+  readonly bufferSize?: number;
+  /** Dynamic window: how long events are kept (default 75 s, as kube-apiserver). */
+  readonly windowMs?: number;
+  /** Dynamic window: largest capacity (default 102,400 events). */
+  readonly maxWindowSize?: number;
   /** Bookmark period for watchers that allow them (default 60 s; 0 disables). */
   readonly bookmarkIntervalMs?: number;
   /** How long a read/watch waits for a resourceVersion the cache has not reached (default 3 s). */
@@ -145,9 +168,9 @@ class WatchCacheImpl implements WatchCache {
   private readonly prefix: string;
   private readonly end: string;
   private readonly indexFields: readonly string[];
-  private readonly windowSize: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly written: WrittenFactsTable | undefined;
 
   private objects = new Map<string, CachedObjectImpl>();
   private readonly pool: MemoPool;
@@ -162,11 +185,7 @@ class WatchCacheImpl implements WatchCache {
   /** Revision of the last change to the cached state (a list counts as a change). */
   private lastChangeRev = 0;
 
-  private ring: Array<WindowEvent | undefined>;
-  private ringStart = 0;
-  private ringLen = 0;
-  /** Every event with revision > windowFloor is in the ring. */
-  private windowFloor = 0;
+  private readonly window: EventWindow<WindowEvent>;
 
   private unindexed = new Set<CacheWatcher>();
   private watcherIndex = new Map<string, Map<string, Set<CacheWatcher>>>();
@@ -192,11 +211,16 @@ class WatchCacheImpl implements WatchCache {
       this.index.set(f, new Map());
       this.watcherIndex.set(f, new Map());
     }
-    this.windowSize = Math.max(1, opts.windowSize ?? 10_000);
-    this.ring = new Array<WindowEvent | undefined>(this.windowSize);
+    this.window = new EventWindow<WindowEvent>({
+      ...(opts.windowSize !== undefined ? { capacity: opts.windowSize } : {}),
+      ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}),
+      ...(opts.maxWindowSize !== undefined ? { maxCapacity: opts.maxWindowSize } : {}),
+      ...(opts.now !== undefined ? { now: opts.now } : {}),
+    });
     this.timeoutMs = opts.freshnessTimeoutMs ?? 3000;
     this.now = opts.now ?? Date.now;
     this.pool = opts.memo ?? new MemoPool();
+    this.written = opts.written === undefined ? writtenFacts : opts.written ?? undefined;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -253,10 +277,7 @@ class WatchCacheImpl implements WatchCache {
     this.appliedRev = r;
     this.lastChangeRev = r;
     this.rev = Math.max(this.rev, r);
-    this.ring = new Array<WindowEvent | undefined>(this.windowSize);
-    this.ringStart = 0;
-    this.ringLen = 0;
-    this.windowFloor = r;
+    this.window.reset(r);
     this.resolveFresh();
     this.storeWatch = this.store.watch({ key: this.prefix, prefix: true, startRevision: r + 1 }, {
       onEvents: (events, revision) => this.onStoreEvents(events, revision),
@@ -304,6 +325,28 @@ class WatchCacheImpl implements WatchCache {
       this.opts.protobufFromStored === true ? kv.value : undefined);
   }
 
+  /** A put's object: from the writer's hand-off when it matches (decoded lazily), else decoded now. */
+  private wrapPut(kv: KeyValue): CachedObjectImpl | undefined {
+    const facts = this.written?.take(kv.key, kv.value);
+    if (facts === undefined) return this.decodeOrSkip(kv, kv.modRevision);
+    if (VERIFY_HANDOFF) this.verifyFacts(kv, facts);
+    const decode = this.opts.decode;
+    return makeLazyCachedObject(kv.key, () => decode(kv), kv.modRevision, facts, this.opts.encoders, this.pool,
+      this.opts.protobufFromStored === true ? kv.value : undefined);
+  }
+
+  /** Debug check (TUG_VERIFY_HANDOFF=1): the offered facts equal those of the decoded value. */
+  private verifyFacts(kv: KeyValue, facts: WrittenFacts): void {
+    const obj = this.wrap(kv, kv.modRevision);
+    const same = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
+      Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
+    if (obj.namespace !== facts.namespace || obj.name !== facts.name || !same(obj.labels, facts.labels) || !same(obj.fields, facts.fields)) {
+      console.error(`watch cache hand-off mismatch for ${kv.key}`);
+      throw new Error(`watch cache hand-off mismatch for ${kv.key}: offered ${JSON.stringify(facts)}, decoded ${
+        JSON.stringify({ namespace: obj.namespace, name: obj.name, labels: obj.labels, fields: obj.fields })}`);
+    }
+  }
+
   private decodeOrSkip(kv: KeyValue, revision: number): CachedObjectImpl | undefined {
     try {
       return this.wrap(kv, revision);
@@ -336,13 +379,17 @@ class WatchCacheImpl implements WatchCache {
     let type: "ADDED" | "MODIFIED" | "DELETED";
     let object: CachedObject | undefined;
     if (ev.type === "put") {
-      object = this.decodeOrSkip(ev.kv, ev.kv.modRevision);
+      object = this.wrapPut(ev.kv);
       if (object === undefined) return undefined;
       type = prev ? "MODIFIED" : "ADDED";
     } else {
       if (!prev && !ev.prevKv) return undefined;
       // The last state comes from the delete's prevKv; it is re-stamped with the delete revision.
-      object = ev.prevKv ? this.decodeOrSkip(ev.prevKv, revision) : undefined;
+      // When the cache holds that very state (same modRevision), it is re-stamped instead of
+      // decoding prevKv again.
+      const samePrev = prev !== undefined && ev.prevKv !== undefined && prev.revision === ev.prevKv.modRevision;
+      object = samePrev ? restamp(prev, revision, this.opts.encoders, this.pool)
+        : ev.prevKv ? this.decodeOrSkip(ev.prevKv, revision) : undefined;
       if (object === undefined && prev) object = restamp(prev, revision, this.opts.encoders, this.pool);
       if (object === undefined) return undefined;
       type = "DELETED";
@@ -405,31 +452,12 @@ class WatchCacheImpl implements WatchCache {
   }
 
   private append(ev: WindowEvent): void {
-    if (this.ringLen === this.windowSize) {
-      const oldest = this.ring[this.ringStart];
-      if (oldest) this.windowFloor = oldest.revision;
-      this.ring[this.ringStart] = ev;
-      this.ringStart = (this.ringStart + 1) % this.windowSize;
-    } else {
-      this.ring[(this.ringStart + this.ringLen) % this.windowSize] = ev;
-      this.ringLen++;
-    }
+    this.window.append(ev);
   }
 
-  /** Window events with revision > rev, oldest first. */
-  private eventsAfter(rev: number): WindowEvent[] {
-    // Binary search over the ring for the first event with revision > rev.
-    let lo = 0;
-    let hi = this.ringLen;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const ev = this.ring[(this.ringStart + mid) % this.windowSize] as WindowEvent;
-      if (ev.revision <= rev) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: WindowEvent[] = [];
-    for (let i = lo; i < this.ringLen; i++) out.push(this.ring[(this.ringStart + i) % this.windowSize] as WindowEvent);
-    return out;
+  /** Window events with revision > rev, oldest first (undefined: rev was evicted). */
+  private eventsAfter(rev: number): WindowEvent[] | undefined {
+    return this.window.after(rev);
   }
 
   private dispatch(ev: WindowEvent): void {
@@ -661,8 +689,11 @@ class WatchCacheImpl implements WatchCache {
   // Watches
 
   watch(opts: WatchOptions): CacheWatch {
-    const w = new CacheWatcher(opts.filter, Math.max(1, opts.bufferSize ?? DEFAULT_BUFFER_SIZE),
-      opts.allowBookmarks === true, (x) => this.unregister(x));
+    // Without an explicit bufferSize a watcher that falls behind is not cut off: it drops its
+    // buffer and continues from the event window (cut off only once the window lost its place).
+    const replay = opts.bufferSize === undefined ? (after: number) => this.eventsAfter(after) : undefined;
+    const w = new CacheWatcher(opts.filter, Math.max(1, opts.bufferSize ?? this.opts.bufferSize ?? DEFAULT_BUFFER_SIZE),
+      opts.allowBookmarks === true, (x) => this.unregister(x), replay);
     if (this.stopped) {
       w.fail(new ApiError(503, "ServiceUnavailable", "watch cache is stopped"));
       return w;
@@ -678,18 +709,20 @@ class WatchCacheImpl implements WatchCache {
       if (rvString === "") await this.waitUntilFresh(this.store.currentRevision());
       if (w.closed) return;
       // Snapshot and registration happen in one synchronous step: no event falls between them.
-      w.setInitial(this.listFromCache(w.filter, 0, undefined, this.rev).items);
+      const snapshot = this.listFromCache(w.filter, 0, undefined, this.rev);
+      w.setInitial(snapshot.items, snapshot.revision);
       this.register(w);
       return;
     }
     const rv = parseRevision(rvString);
     if (rv > this.rev) await this.waitUntilFresh(rv);
     if (w.closed) return;
-    if (rv < this.windowFloor) {
-      w.fail(gone(`too old resource version: ${rv} (${this.windowFloor})`));
+    const backlog = this.eventsAfter(rv);
+    if (backlog === undefined) {
+      w.fail(gone(`too old resource version: ${rv} (${this.window.floor})`));
       return;
     }
-    w.setBacklog(this.eventsAfter(rv));
+    w.setBacklog(backlog, rv);
     this.register(w);
   }
 

@@ -72,6 +72,9 @@ const PIN_JSON = 1;
 const PIN_PROTO = 2;
 
 export class CachedObjectImpl implements CachedObject {
+  private obj: KubeObject | undefined;
+  /** Produces the object on first use (then dropped); set when the object is not built yet. */
+  private make: (() => KubeObject) | undefined;
   private json: Uint8Array | undefined = undefined;
   private proto: Uint8Array | undefined = undefined;
   /** PIN_* bits: which memos are counted in the pool's budget. */
@@ -85,7 +88,7 @@ export class CachedObjectImpl implements CachedObject {
     readonly key: string,
     readonly namespace: string,
     readonly name: string,
-    readonly object: KubeObject,
+    object: KubeObject | (() => KubeObject),
     readonly revision: number,
     readonly labels: Readonly<Record<string, string>>,
     readonly fields: Readonly<Record<string, string>>,
@@ -93,7 +96,34 @@ export class CachedObjectImpl implements CachedObject {
     private readonly pool: MemoPool,
     /** The stored `k8s\0` value (no resourceVersion) when protobuf is derived from it. */
     private readonly stored: Uint8Array | undefined,
-  ) {}
+  ) {
+    if (typeof object === "function") {
+      this.obj = undefined;
+      this.make = object;
+    } else {
+      this.obj = object;
+      this.make = undefined;
+    }
+  }
+
+  /**
+   * The object. A lazily built one (see `makeLazyCachedObject`) is decoded on first access, gets
+   * metadata.resourceVersion = revision, and is kept from then on.
+   */
+  get object(): KubeObject {
+    if (this.obj !== undefined) return this.obj;
+    const make = this.make as () => KubeObject;
+    const o = make();
+    (o.metadata ??= {}).resourceVersion = String(this.revision);
+    this.obj = o;
+    this.make = undefined;
+    return o;
+  }
+
+  /** True once the object exists in memory (built eagerly or already accessed). */
+  get materialized(): boolean {
+    return this.obj !== undefined;
+  }
 
   encoded(encoding: Encoding): Uint8Array {
     const have = encoding === "json" ? this.json : this.proto;
@@ -213,12 +243,34 @@ export function makeCachedObject(
 }
 
 /**
+ * Like `makeCachedObject` for a value whose identity, labels and field-selector attributes are
+ * already known (the writer's hand-off, see handoff.ts): `decode` runs only when something needs
+ * the object itself (JSON encodings, Tables, …). `decode` must return a fresh object of the value
+ * `stored` holds (it is given resourceVersion = revision).
+ */
+export function makeLazyCachedObject(
+  key: string,
+  decode: () => KubeObject,
+  revision: number,
+  facts: { readonly namespace: string; readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly fields: Readonly<Record<string, string>> },
+  encoders: Encoders,
+  pool: MemoPool = new MemoPool(0, 1),
+  stored?: Uint8Array,
+): CachedObjectImpl {
+  return new CachedObjectImpl(key, facts.namespace, facts.name, decode, revision, facts.labels, facts.fields, encoders, pool,
+    storedSource(stored));
+}
+
+/**
  * The same object state re-stamped with another revision (a DELETED event carries the last state
- * with the delete's revision). Shallow-copies the object and its metadata; fields, labels and
- * the stored value are shared.
+ * with the delete's revision). Shallow-copies the object and its metadata (when first needed);
+ * fields, labels and the stored value are shared.
  */
 export function restamp(obj: CachedObject, revision: number, encoders: Encoders, pool: MemoPool = new MemoPool(0, 1)): CachedObject {
-  const copy: KubeObject = { ...obj.object, metadata: { ...obj.object.metadata, resourceVersion: String(revision) } };
+  const copy = (): KubeObject => {
+    const o = obj.object;
+    return { ...o, metadata: { ...o.metadata, resourceVersion: String(revision) } };
+  };
   const stored = obj instanceof CachedObjectImpl ? obj.storedValue() : undefined;
   return new CachedObjectImpl(obj.key, obj.namespace, obj.name, copy, revision, obj.labels, obj.fields, encoders, pool, stored);
 }

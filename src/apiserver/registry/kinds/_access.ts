@@ -3,6 +3,8 @@
  * validation, so every read tolerates a missing or mistyped field.
  */
 
+import { cloneJson } from "../../context.ts";
+
 export type Json = Record<string, unknown>;
 
 export function isRecord(v: unknown): v is Json {
@@ -72,8 +74,9 @@ export function setDefault(o: Json, k: string, v: unknown): void {
   if (o[k] === undefined || o[k] === null) o[k] = v;
 }
 
+/** Deep copy of a JSON-shaped value (see `cloneJson` in src/apiserver/context.ts). */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
+  return cloneJson(v);
 }
 
 /**
@@ -81,9 +84,18 @@ export function clone<T>(v: T): T {
  * (`involvedObject` in core/v1 Event, `regarding` in events.k8s.io/v1 Event).
  */
 export function involvedObjectFields(obj: unknown, ref: "involvedObject" | "regarding"): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"]) {
-    out[`involvedObject.${f}`] = str(obj, ref, f) ?? "";
-  }
-  return out;
+  const r = rec(obj, ref) ?? {};
+  const s = (k: string): string => {
+    const v = r[k];
+    return typeof v === "string" ? v : "";
+  };
+  return {
+    "involvedObject.kind": s("kind"),
+    "involvedObject.namespace": s("namespace"),
+    "involvedObject.name": s("name"),
+    "involvedObject.uid": s("uid"),
+    "involvedObject.apiVersion": s("apiVersion"),
+    "involvedObject.resourceVersion": s("resourceVersion"),
+    "involvedObject.fieldPath": s("fieldPath"),
+  };
 }

@@ -131,10 +131,13 @@ export function defineStrategy(spec: KindSpec): KindStrategy {
       ];
     },
     fields(obj) {
+      // Runs for every object the watch cache takes in: one object, no intermediate spreads.
       const m = meta(obj);
-      const base: Record<string, string> = { "metadata.name": m.name ?? "" };
-      if (spec.namespaced !== false) base["metadata.namespace"] = m.namespace ?? "";
-      return { ...base, ...(spec.fields?.(asJson(obj)) ?? {}) };
+      const out: Record<string, string> = { "metadata.name": typeof m.name === "string" ? m.name : "" };
+      if (spec.namespaced !== false) out["metadata.namespace"] = typeof m.namespace === "string" ? m.namespace : "";
+      const extra = spec.fields?.(asJson(obj));
+      if (extra !== undefined) for (const k of Object.keys(extra)) out[k] = extra[k] as string;
+      return out;
     },
     table: spec.table,
     ...(spec.scale ? { scale: spec.scale } : {}),

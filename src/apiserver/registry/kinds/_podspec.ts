@@ -10,7 +10,22 @@ import { validateLabels, validateQuantity, validateAnnotations } from "../../../
 import {
   inclusiveRangeError, isDns1123Label, isDns1123Subdomain, isEnvVarName, isQualifiedName, isValidPortName, isValidPortNum,
 } from "../../../api/validation/names.ts";
-import { compareQuantities, formatQuantity, parseQuantity } from "../../../api/validation/quantity.ts";
+import { compareQuantities, formatQuantity, parseQuantity as parseQuantityUncached, type Quantity } from "../../../api/validation/quantity.ts";
+
+/**
+ * `parseQuantity`, memoized: every pod write parses the same few quantities several times
+ * (validation, QoS class). Results are immutable (readonly fields); the table is bounded.
+ */
+const quantities = new Map<string, Quantity | string>();
+function parseQuantity(input: string): Quantity | string {
+  let q = quantities.get(input);
+  if (q === undefined) {
+    q = parseQuantityUncached(input);
+    if (quantities.size >= 4096) quantities.clear();
+    quantities.set(input, q);
+  }
+  return q;
+}
 import { ensure, isRecord, num, rec, recs, setDefault, str, type Json } from "./_access.ts";
 
 const VOLUME_SOURCES = [

@@ -206,6 +206,30 @@ const podTable = printer([
   ];
 });
 
+const strOr = (v: unknown): string => (typeof v === "string" ? v : "");
+
+/** Field-selector attributes of a pod (read once per stored pod by the watch cache: no helpers). */
+function podFields(pod: Json): Record<string, string> {
+  const spec = isRecord(pod["spec"]) ? pod["spec"] : {};
+  const status = isRecord(pod["status"]) ? pod["status"] : {};
+  const ips = status["podIPs"];
+  let podIP: string | undefined;
+  if (Array.isArray(ips)) {
+    const first = ips.find(isRecord);
+    if (first !== undefined && typeof first["ip"] === "string") podIP = first["ip"];
+  }
+  return {
+    "spec.nodeName": strOr(spec["nodeName"]),
+    "spec.restartPolicy": strOr(spec["restartPolicy"]),
+    "spec.schedulerName": strOr(spec["schedulerName"]),
+    "spec.serviceAccountName": strOr(spec["serviceAccountName"]),
+    "spec.hostNetwork": String(spec["hostNetwork"] === true),
+    "status.phase": strOr(status["phase"]),
+    "status.podIP": podIP ?? strOr(status["podIP"]),
+    "status.nominatedNodeName": strOr(status["nominatedNodeName"]),
+  };
+}
+
 export const pods = defineStrategy({
   group: "", kind: "Pod", plural: "pods", namespaced: true,
   statusSubresource: true, tracksGeneration: true, statusMetadata: "allow-labels-annotations",
@@ -213,15 +237,6 @@ export const pods = defineStrategy({
   initialStatus: (obj) => ({ phase: "Pending", qosClass: qosClass(rec(obj, "spec")) }),
   validate: (obj) => validatePodSpec(rec(obj, "spec"), "spec"),
   validateUpdate: validatePodUpdate,
-  fields: (pod) => ({
-    "spec.nodeName": str(pod, "spec", "nodeName") ?? "",
-    "spec.restartPolicy": str(pod, "spec", "restartPolicy") ?? "",
-    "spec.schedulerName": str(pod, "spec", "schedulerName") ?? "",
-    "spec.serviceAccountName": str(pod, "spec", "serviceAccountName") ?? "",
-    "spec.hostNetwork": String(bool(pod, "spec", "hostNetwork") === true),
-    "status.phase": str(pod, "status", "phase") ?? "",
-    "status.podIP": str(recs(pod, "status", "podIPs")[0], "ip") ?? str(pod, "status", "podIP") ?? "",
-    "status.nominatedNodeName": str(pod, "status", "nominatedNodeName") ?? "",
-  }),
+  fields: podFields,
   table: podTable,
 });
