@@ -233,8 +233,11 @@ await waitOutput(server, /export KUBECONFIG=/, 60_000);
 if (!existsSync(kubeconfig)) throw new Error("no kubeconfig");
 let schedMetricsUrl: string | undefined;
 if (args.mode === "split") {
-  tug("controller-manager", ["controller-manager", "--kubeconfig", kubeconfig, "--no-leader-elect"]);
-  const sched = tug("scheduler", ["scheduler", "--kubeconfig", kubeconfig, "--no-leader-elect", "--metrics-address", "127.0.0.1:0"]);
+  // Their own identities (written by `tug server` beside the admin kubeconfig), so API Priority and
+  // Fairness classifies them as upstream does (admin = system:masters would be exempt).
+  const own = (file: string): string => (existsSync(join(dir, file)) ? join(dir, file) : kubeconfig);
+  tug("controller-manager", ["controller-manager", "--kubeconfig", own("controller-manager.kubeconfig"), "--no-leader-elect"]);
+  const sched = tug("scheduler", ["scheduler", "--kubeconfig", own("scheduler.kubeconfig"), "--no-leader-elect", "--metrics-address", "127.0.0.1:0"]);
   schedMetricsUrl = (await waitOutput(sched, /metrics at (http:\/\/\S+\/metrics)/, 60_000))[1];
 } else {
   schedMetricsUrl = (await waitOutput(server, /scheduler metrics at (http:\/\/\S+\/metrics)/, 60_000))[1];

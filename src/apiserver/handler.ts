@@ -5,7 +5,8 @@
  */
 import { ApiError, internalError, isApiError, notAcceptable, unauthorized } from "../api/errors.ts";
 import type { Handler, HttpRequest, HttpResponse } from "../transport/types.ts";
-import { authenticate, isPublicPath, type TokenEntry } from "../auth/authenticate.ts";
+import { ANONYMOUS, authenticate, isPublicPath, type TokenEntry } from "../auth/authenticate.ts";
+import { digestOf, isLongRunningStream, TooManyRequestsError, type RequestGate, type Ticket } from "./flowcontrol/mod.ts";
 import { resourceKey, type RequestContext, type ServerCore } from "./context.ts";
 import {
   aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, type VersionInfo,
@@ -22,7 +23,7 @@ import { handleWatch } from "./handlers/watch.ts";
 import { handleBinding, handleFinalize, handleScale, handleStatus } from "./handlers/subresources.ts";
 import { handleEviction } from "./handlers/eviction.ts";
 import { createOpenApiService } from "./openapi/mod.ts";
-import { isPodStreamSubresource, KubeletDialer, proxyPodStream, type KubeletClientConfig } from "./proxy/mod.ts";
+import { isPodStreamSubresource, KubeletDialer, proxyNode, proxyPodStream, type KubeletClientConfig } from "./proxy/mod.ts";
 import { dynamicOpenApiOf } from "./crd/openapi.ts";
 
 export interface HandlerOptions {
@@ -38,6 +39,8 @@ export interface HandlerOptions {
   readonly ready?: () => boolean;
   /** Client certificate and CA for proxying pods/log|exec|attach|portforward to node agents. */
   readonly kubeletClient?: KubeletClientConfig | undefined;
+  /** API Priority and Fairness (or max-in-flight) admission after authentication; absent: none. */
+  readonly gate?: RequestGate | undefined;
 }
 
 const NOT_FOUND = "the server could not find the requested resource";
@@ -92,7 +95,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     const health = healthResponse(path, req.query, opts.ready ? opts.ready() : true);
     if (health) return health;
     if (path === "/metrics") {
-      return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: core.metrics.render() };
+      return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: core.metrics.render() + (opts.gate?.renderMetrics() ?? "") };
     }
     throw notFoundPath();
   };
@@ -170,6 +173,10 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
         // Proxied to the pod's node agent (src/apiserver/proxy).
         if (res.info.group === "" && res.info.plural === "pods" && isPodStreamSubresource(sub)) return proxyPodStream(ctx, sub, kubelet);
         break;
+      case "proxy":
+        // nodes/{name}/proxy/stats/summary: the node agent's Summary (src/apiserver/proxy/nodes.ts).
+        if (res.info.group === "" && res.info.plural === "nodes") return proxyNode(ctx, kubelet);
+        break;
     }
     // Listed in discovery but served by a later component.
     throw notFoundPath();
@@ -181,6 +188,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     let resource = "";
     const st: { neg?: Negotiated } = {};
     let resp: HttpResponse;
+    let ticket: Ticket | undefined;
     try {
       const a = authenticate(req, opts.tokens);
       if (!a.ok && !opts.allowAnonymous && (a.presented || !isPublicPath(req.path))) throw unauthorized();
@@ -189,6 +197,16 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
       if (info.type === "resource") {
         verb = info.verb;
         resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+      }
+      if (opts.gate !== undefined) {
+        // Flow control: wait for a seat of the request's priority level (or 429).
+        const d = digestOf(a.ok ? a.user : ANONYMOUS, req.method, req.path, info);
+        if (!isLongRunningStream(d)) {
+          const t = opts.gate.admit(d, req.signal);
+          ticket = t instanceof Promise ? await t : t;
+        }
+      }
+      if (info.type === "resource") {
         resp = await serveResource(req, query, info, st);
       } else if (info.type === "nonResource") {
         resp = serveNonResource(req, req.path);
@@ -197,6 +215,11 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
       }
     } catch (e) {
       resp = errorResponse(e, st.neg, core, opts);
+      if (e instanceof TooManyRequestsError) resp = { ...resp, headers: { ...resp.headers, ...e.headers } };
+    }
+    if (ticket !== undefined) {
+      ticket.done();
+      if (ticket.classification !== undefined) resp = { ...resp, headers: { ...resp.headers, ...ticket.headers } };
     }
     core.metrics.observeRequest(METRIC_VERBS[verb] ?? verb.toUpperCase(), resource, resp.status, (performance.now() - started) / 1000);
     return resp;

@@ -16,6 +16,7 @@ import { resourceKey, type Resource, type ServerCore } from "./context.ts";
 import { defaultVersion, type VersionInfo } from "./discovery.ts";
 import { strategyFor } from "./registry/kinds/mod.ts";
 import { createHandler } from "./handler.ts";
+import { createRequestGate, type GateOptions } from "./flowcontrol/mod.ts";
 import type { KubeletClientConfig } from "./proxy/mod.ts";
 import { ApiMetrics } from "./metrics.ts";
 import type { Codec, KindInfo, ResourceReader, SchemaHooks } from "./ports.ts";
@@ -23,6 +24,7 @@ import type { ResourceStrategy } from "./registry/strategy.ts";
 import { generatedSchemaHooks } from "./schemahooks.ts";
 import { ObjectCodec, storagePrefixes } from "./storage.ts";
 import { createStoreReader } from "./storereader.ts";
+import { eventPrefixes, startEventTtl, type EventTtl } from "./eventttl.ts";
 import { createWatchCache, MemoPool } from "./watchcache/mod.ts";
 import { registryAwareSchemaHooks, ResourceRegistry } from "./crd/registry.ts";
 import { startCrdController, type CrdController } from "./crd/controller.ts";
@@ -60,6 +62,13 @@ export interface ApiServerOptions {
   readonly admission?: AdmissionOptions | false;
   /** Serve CustomResourceDefinitions' resources (the in-apiserver CRD controller). Default true. */
   readonly customResources?: boolean;
+  /**
+   * API Priority and Fairness and the in-flight limits (docs/apiserver.md). Default: APF on with
+   * 400 + 200 seats, as upstream; `false`: no admission limits at all.
+   */
+  readonly flowControl?: GateOptions | false;
+  /** Events are deleted this long after their last update (`--event-ttl`, default 1 h); 0 keeps them. */
+  readonly eventTtlMs?: number;
 }
 
 export interface ApiServer {
@@ -108,6 +117,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   let ready = false;
   let compactTimer: NodeJS.Timeout | undefined;
   let crdController: CrdController | undefined;
+  let eventTtl: EventTtl | undefined;
   const log = opts.log ?? ((m: string, e: unknown) => console.error(m, e));
 
   const core: ServerCore = {
@@ -142,6 +152,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     log: opts.log,
     ready: () => ready,
     kubeletClient: opts.kubeletClient,
+    gate: opts.flowControl === false ? undefined : createRequestGate(opts.flowControl ?? {}),
   });
 
   return {
@@ -194,12 +205,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         }, every);
         compactTimer.unref?.();
       }
+      const ttl = opts.eventTtlMs ?? 3_600_000;
+      if (ttl > 0) eventTtl = startEventTtl({ store: opts.store, prefixes: eventPrefixes(resources.values()), ttlMs: ttl, now: () => now().getTime(), log });
       ready = true;
     },
     async stop(): Promise<void> {
       ready = false;
       crdController?.stop();
       crdController = undefined;
+      eventTtl?.stop();
+      eventTtl = undefined;
       registry.setReaderStarter(undefined);
       registry.stopDynamic();
       if (compactTimer) clearInterval(compactTimer);

@@ -26,9 +26,15 @@ export interface ClientOptions {
 export class Client {
   readonly rest: RestClient;
 
-  constructor(readonly config: ClientConfig, opts: ClientOptions = {}) {
+  /** `rest`: an existing RestClient to use (see `withToken`). */
+  constructor(readonly config: ClientConfig, opts: ClientOptions = {}, rest?: RestClient) {
     const o: RestClientOptions = { ...config, ...opts };
-    this.rest = new RestClient(o);
+    this.rest = rest ?? new RestClient(o);
+  }
+
+  /** The same server and connection, authenticating as the holder of `token` (bearer). */
+  withToken(token: string): Client {
+    return new Client({ ...this.config, token }, {}, this.rest.withToken(token));
   }
 
   /** The wire encoding this client asks for. */

@@ -29,3 +29,7 @@ export {
 } from "./workqueue.ts";
 export { backoffDelay, sleep, type BackoffOptions } from "./backoff.ts";
 export { ApiError, isApiError } from "../api/errors.ts";
+export {
+  clientEventSink, EventBroadcaster, referenceOf, type EventBroadcasterOptions, type EventRecorder, type EventSink,
+  type EventStats, type ObjectReference, type RecorderOptions,
+} from "./events/mod.ts";

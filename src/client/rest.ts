@@ -8,6 +8,7 @@
 import type { ApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import { acceptFor, decodeObjectBody, encodeBody, errorFromResponse, type Encoding } from "./encoding.ts";
+import { sleep } from "./backoff.ts";
 import { Http2Connection, readAll, type StreamingResponse } from "./http2.ts";
 import type { ClientConfig } from "./kubeconfig.ts";
 
@@ -48,6 +49,25 @@ export interface RestClientOptions extends ClientConfig {
   readonly timeoutMs?: number;
   /** Largest accepted non-streaming response body (default 2 GiB - 1). */
   readonly maxResponseBytes?: number;
+  /**
+   * Retries of a request answered 429 (or 5xx) with a `Retry-After` header, after waiting that
+   * long (default 10, as client-go; 0 = none). Applies to every verb: the server did not act on it.
+   */
+  readonly maxRetries?: number;
+}
+
+/** Longest Retry-After honoured (longer values are clamped). */
+const MAX_RETRY_AFTER_S = 60;
+
+/**
+ * The wait (seconds) a response asks for before a retry: 429 or 5xx with a delta-seconds
+ * `Retry-After` header (client-go's rule); undefined when it must not be retried.
+ */
+export function retryAfterOf(status: number, headers: Readonly<Record<string, string>>): number | undefined {
+  if (status !== 429 && (status < 500 || status > 599)) return undefined;
+  const v = headers["retry-after"];
+  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_S, Number(v));
 }
 
 const utf8 = new TextEncoder();
@@ -74,12 +94,17 @@ export class RestClient {
   readonly config: ClientConfig;
   private readonly conn: Http2Connection;
   private readonly base: Record<string, string>;
+  private readonly ownsConnection: boolean;
 
-  /** Throws `TypeError` when `server` is not an http(s) URL. Connects lazily. */
-  constructor(private readonly opts: RestClientOptions) {
+  /**
+   * Throws `TypeError` when `server` is not an http(s) URL. Connects lazily. `shared`: use that
+   * connection instead of opening one (see `withToken`).
+   */
+  constructor(private readonly opts: RestClientOptions, shared?: Http2Connection) {
     this.config = opts;
     this.encoding = opts.encoding ?? "protobuf";
-    this.conn = new Http2Connection(opts);
+    this.conn = shared ?? new Http2Connection(opts);
+    this.ownsConnection = shared === undefined;
     this.base = { "user-agent": opts.userAgent ?? "tugboat-client/0.1" };
     if (opts.token !== undefined) this.base["authorization"] = `Bearer ${opts.token}`;
     if (opts.compression === true) this.base["accept-encoding"] = "gzip";
@@ -116,10 +141,7 @@ export class RestClient {
     if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     const { headers, body } = this.headersFor(req);
-    const res = await this.conn.request({
-      method: req.method, path: withQuery(req.path, req.query), headers,
-      ...(body !== undefined ? { body } : {}), ...(signal !== undefined ? { signal } : {}),
-    });
+    const res = await this.send(req, headers, body, signal);
     const bytes = await readAll(res.body, this.opts.maxResponseBytes);
     return { status: res.status, headers: res.headers, body: bytes };
   }
@@ -145,10 +167,7 @@ export class RestClient {
     if (req.signal) signals.push(req.signal);
     if (req.timeoutMs !== undefined && req.timeoutMs > 0) signals.push(AbortSignal.timeout(req.timeoutMs));
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-    const res = await this.conn.request({
-      method: req.method, path: withQuery(req.path, req.query), headers,
-      ...(body !== undefined ? { body } : {}), ...(signal !== undefined ? { signal } : {}),
-    });
+    const res = await this.send(req, headers, body, signal);
     if (res.status < 200 || res.status > 299) {
       const bytes = await readAll(res.body, 1 << 20).catch(() => new Uint8Array(0));
       throw errorFromResponse(res.status, res.headers["content-type"], bytes);
@@ -156,13 +175,36 @@ export class RestClient {
     return res;
   }
 
+  /** Sends, retrying responses that carry a Retry-After (see `maxRetries`); returns the last response. */
+  private async send(req: RestRequest, headers: Record<string, string>, body: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<StreamingResponse> {
+    const retries = this.opts.maxRetries ?? 10;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.conn.request({
+        method: req.method, path: withQuery(req.path, req.query), headers,
+        ...(body !== undefined ? { body } : {}), ...(signal !== undefined ? { signal } : {}),
+      });
+      const wait = attempt < retries ? retryAfterOf(res.status, res.headers) : undefined;
+      if (wait === undefined) return res;
+      await readAll(res.body, 1 << 20).catch(() => undefined);
+      await sleep(wait * 1000, signal);
+    }
+  }
+
   /** The `ApiError` for a non-2xx response. */
   errorOf(res: RestResponse): ApiError {
     return errorFromResponse(res.status, res.headers["content-type"], res.body);
   }
 
-  /** Closes the HTTP/2 session; later requests fail with `ConnectionError`. */
+  /**
+   * A client that authenticates with `token` over this client's connection (many identities, one
+   * HTTP/2 session: e.g. hollow nodes). Its `close()` leaves the shared connection open.
+   */
+  withToken(token: string): RestClient {
+    return new RestClient({ ...this.opts, token }, this.conn);
+  }
+
+  /** Closes the HTTP/2 session (unless shared); later requests fail with `ConnectionError`. */
   close(): void {
-    this.conn.close();
+    if (this.ownsConnection) this.conn.close();
   }
 }

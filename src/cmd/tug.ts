@@ -6,13 +6,15 @@ import { Command, CommanderError, Option } from "commander";
 import { COMPONENTS } from "../server/components.ts";
 import { StartError, startControlPlane, type ControlPlane } from "../server/control-plane.ts";
 import { parseListenAddress } from "../server/listen.ts";
+import { DEFAULT_EVENT_TTL, parseEventTtl } from "../server/eventttl.ts";
 import { TRANSPORT_NAMES, defaultTransport, isTransportName } from "../server/transports.ts";
 import { clientFromKubeconfig } from "../client/client.ts";
 import { CONTROLLERS, selectControllers, startControllerManager } from "../controllers/manager.ts";
-import { DEFAULT_DOCKER_HOST, parseAgentFlags, parseHollowFlags, RUNTIME_NAMES, runAgent, runHollow, type RuntimeName } from "../kubelet/cli.ts";
+import { addAgentCommand, DEFAULT_DOCKER_HOST, parseHollowFlags, RUNTIME_NAMES, runHollow, type RuntimeName } from "../kubelet/cli.ts";
+import { parseFlowControlFlags, type FlowControlFlags } from "../apiserver/flowcontrol/mod.ts";
 import { addSchedulerCommand, addSchedulerServerFlags, schedulerServerOptions, type SchedulerServerFlags } from "../scheduler/cmd.ts";
 
-interface RunFlags extends SchedulerServerFlags {
+interface RunFlags extends SchedulerServerFlags, FlowControlFlags {
   dataDir: string;
   listen: string;
   kubeconfigOut?: string;
@@ -22,6 +24,7 @@ interface RunFlags extends SchedulerServerFlags {
   disable: string[];
   runtime?: string;
   dockerHost?: string;
+  eventTtl: string;
 }
 
 /** Prints one line on stderr and exits 1: the contract for every start-up failure. */
@@ -47,8 +50,12 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
   }
   const kubeconfigOut = flags.kubeconfigOut ?? `${flags.dataDir.replace(/\/+$/, "")}/kubeconfig`;
   let scheduler;
+  let flowControl;
+  let eventTtlMs: number | undefined;
   try {
     scheduler = schedulerServerOptions(flags);
+    flowControl = parseFlowControlFlags(flags);
+    eventTtlMs = parseEventTtl(flags.eventTtl);
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
@@ -89,6 +96,8 @@ async function run(flags: RunFlags, command: "server" | "up"): Promise<void> {
       transport,
       disable: flags.disable,
       scheduler,
+      flowControl,
+      ...(eventTtlMs !== undefined ? { eventTtlMs } : {}),
       ...(command === "up" ? { agent: { runtime: upRuntime(flags.runtime), ...(flags.dockerHost !== undefined ? { dockerHost: flags.dockerHost } : {}) } } : {}),
       ...(flags.tokenAuthFile !== undefined ? { tokenAuthFile: flags.tokenAuthFile } : {}),
       ...(flags.insecurePlaintext === true ? { insecurePlaintext: true } : {}),
@@ -120,6 +129,10 @@ function addRunFlags(cmd: Command, defaults: { dataDir?: string; listen?: string
     .addOption(new Option("--transport <name>", `HTTP adapter (default: ${defaultTransport()})`).choices(TRANSPORT_NAMES))
     .option("--token-auth-file <file>", "extra bearer tokens: lines of token,user,uid[,\"group1,group2\"]")
     .option("--insecure-plaintext", "serve without TLS (h2c); for tests and benchmarks only")
+    .option("--max-requests-inflight <n>", "seats for non-mutating requests; with priority and fairness, the total of both limits is split among priority levels (default 400; 0 = no limit)")
+    .option("--max-mutating-requests-inflight <n>", "seats for mutating requests (default 200; 0 = no limit)")
+    .option("--enable-priority-and-fairness [bool]", "API Priority and Fairness: classify requests into priority levels with fair queues (default true; false: plain max-in-flight limits)")
+    .option("--event-ttl <duration>", "how long Events are kept after their last update (0: forever)", DEFAULT_EVENT_TTL)
     .option("--disable <component>", `do not start a component (repeatable; components: ${COMPONENTS.map((c) => c.name).join(", ")})`, collect, []);
 }
 
@@ -185,27 +198,7 @@ program.command("controller-manager")
 
 addSchedulerCommand(program, fail);
 
-program.command("agent")
-  .description("run a node agent (kubelet) against the apiserver of a kubeconfig")
-  .requiredOption("--kubeconfig <file>", "kubeconfig of the apiserver")
-  .requiredOption("--node-name <name>", "name of the Node to register")
-  .addOption(new Option("--runtime <name>", "container runtime").choices(RUNTIME_NAMES).default("hollow"))
-  .option("--docker-host <url>", `Docker daemon for --runtime docker (default ${DEFAULT_DOCKER_HOST})`)
-  .option("--data-dir <dir>", "agent state and container logs (logs/pods/…)")
-  .option("--node-ip <ip>", "the node's InternalIP (loopback; default 127.0.0.1)")
-  .option("--pki-dir <dir>", "cluster CA (ca.crt, ca.key) for the streaming endpoint's certificate (default: <kubeconfig dir>/pki)")
-  .option("--cpu <quantity>", "cpu capacity (default 4)")
-  .option("--memory <quantity>", "memory capacity (default 8Gi)")
-  .option("--pods <n>", "max pods (default 110)")
-  .action(async (raw: Parameters<typeof parseAgentFlags>[0]) => {
-    let flags;
-    try {
-      flags = parseAgentFlags(raw);
-    } catch (err) {
-      fail(err instanceof Error ? err.message : String(err));
-    }
-    await runAgent(flags).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
-  });
+addAgentCommand(program, fail);
 
 program.command("hollow")
   .description("run N hollow node agents in one process (simulated containers; real API traffic)")

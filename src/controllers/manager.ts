@@ -12,7 +12,8 @@ import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Client } from "../client/client.ts";
 import type { ControllerContext, ControllerFactory } from "./framework/controller.ts";
-import { WritingEventRecorder } from "./framework/events.ts";
+import { EventBroadcaster } from "../client/events/mod.ts";
+import { controllerEventRecorder, writerEventSink } from "./framework/events.ts";
 import { SharedInformerFactory } from "./framework/informers.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./framework/leaderelection.ts";
 import { ControllerRunner, metricsText } from "./framework/runner.ts";
@@ -98,6 +99,8 @@ export class ControllerManager {
   private runners: ControllerRunner[] = [];
   private factory: SharedInformerFactory | undefined;
   private readonly writer: ObjectWriter;
+  /** One event broadcaster (queue, correlator) for every controller of this manager. */
+  readonly events: EventBroadcaster;
   private readonly log: (m: string) => void;
   private running: Promise<void> | undefined;
   private term: AbortController | undefined;
@@ -106,6 +109,7 @@ export class ControllerManager {
   constructor(private readonly opts: ControllerManagerOptions) {
     this.names = selectControllers(opts.controllers ?? []);
     this.writer = opts.writer ?? clientWriter(opts.client);
+    this.events = new EventBroadcaster({ sink: writerEventSink(this.writer) });
     this.log = opts.log ?? ((m) => process.stderr.write(`tug controller-manager: ${m}\n`));
     if (opts.leaderElect !== false) {
       const cfg: LeaderElectionConfig = { ...DEFAULT_LEADER_ELECTION, identity: `${hostname()}_${randomUUID()}`, ...opts.leaderElection };
@@ -149,7 +153,7 @@ export class ControllerManager {
       const ctx: ControllerContext = {
         informers: factory,
         writer: this.writer,
-        recorder: new WritingEventRecorder(this.writer, { component: `${info.name}-controller` }),
+        recorder: controllerEventRecorder(this.events, `${info.name}-controller`),
         now: () => new Date(),
         log: this.log,
         client: this.opts.client,
@@ -193,6 +197,9 @@ export class ControllerManager {
     if (this.elector) await this.elector.stop();
     else await this.running;
     await this.standDown();
+    // Queued events get a short grace to be written; the rest are dropped (best effort).
+    await Promise.race([this.events.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
+    this.events.close();
   }
 }
 

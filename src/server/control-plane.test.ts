@@ -64,7 +64,8 @@ describe("startControlPlane", () => {
     expect(cluster["server"]).toBe(cp.url);
     expect(b(cluster["certificate-authority-data"])).toBe(cp.caPem);
     const body = await get(cp.url, cp.caPem, b(user["client-certificate-data"]), b(user["client-key-data"]));
-    expect(body).toBe("/x tokens=1 cert=admin");
+    // admin + the controller manager and scheduler identities
+    expect(body).toBe("/x tokens=3 cert=admin");
     expect(readFileSync(join(dir, "tokens.csv"), "utf8")).toContain(`${cp.adminToken},admin,admin,"system:masters"`);
     await cp.stop();
     await cp.stop(); // idempotent

@@ -3,14 +3,15 @@
  * with the chosen HTTP adapter and, only once it serves, writes the admin kubeconfig.
  * Used by `tug server`, `tug up` and the end-to-end tests.
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Store } from "../store/types.ts";
 import { StoreError } from "../store/types.ts";
 import { ApiError } from "../api/errors.ts";
 import type { Handler, HttpResponse, Server } from "../transport/types.ts";
 import { openEmbeddedStore } from "../store/embedded/mod.ts";
-import { ensureKubeletClientCert, ensurePki, type Pki } from "../pki/mod.ts";
+import { ensureKubeletClientCert, ensureKubeletServingCert, ensurePki, type Pki } from "../pki/mod.ts";
 import { createApiServer } from "../apiserver/server.ts";
+import type { GateOptions } from "../apiserver/flowcontrol/mod.ts";
 import { clientFromKubeconfig } from "../client/client.ts";
 import { startControllerManager } from "../controllers/manager.ts";
 import { startLocalAgent } from "../kubelet/cli.ts";
@@ -22,7 +23,8 @@ import { selectComponents } from "./components.ts";
 import { errnoCode, lockDataDir, writeFileAtomic } from "./fs.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
 import { dialHost, formatUrl, type ListenAddress } from "./listen.ts";
-import { ensureAdminTokenFile, loadTokenFile, type TokenUser } from "./tokens.ts";
+import { ensureAdminTokenFile, ensureComponentTokens, loadTokenFile, type ComponentUser, type TokenUser } from "./tokens.ts";
+import { ensureNodeTokenKey, NodeTokenMap } from "../auth/nodetoken.ts";
 import { defaultTransport, loadTransport, type TransportName } from "./transports.ts";
 
 export interface ControlPlaneOptions {
@@ -37,6 +39,8 @@ export interface ControlPlaneOptions {
   readonly tokenAuthFile?: string;
   /** Serve plaintext (h2c / HTTP/1.1 depending on the adapter). Tests and benchmarks only. */
   readonly insecurePlaintext?: boolean;
+  /** API Priority and Fairness / in-flight limits (`--max-requests-inflight` …); default: upstream's. */
+  readonly flowControl?: GateOptions;
   /** Components not to start (see components.ts). */
   readonly disable?: readonly string[];
   /** The in-process scheduler (skipped when "scheduler" is disabled). */
@@ -46,6 +50,8 @@ export interface ControlPlaneOptions {
     /** `host:port` serving the scheduler's `/metrics` over plain HTTP (off when undefined). */
     readonly metricsAddress?: ListenAddress;
   };
+  /** Events are deleted this long after their last update (`--event-ttl`; default 1 h, 0 keeps them). */
+  readonly eventTtlMs?: number;
   /** Run an in-process node agent (`tug up`; skipped when "agent" is disabled). */
   readonly agent?: { readonly nodeName?: string; readonly runtime?: "hollow" | "process" | "docker"; readonly dockerHost?: string };
 }
@@ -78,6 +84,9 @@ export interface ApiServerContext {
   /** `host:port` clients dial (the real port, also when 0 was asked). */
   readonly address: string;
   readonly port: number;
+  readonly flowControl?: GateOptions | undefined;
+  /** See `ControlPlaneOptions.eventTtlMs`. */
+  readonly eventTtlMs?: number | undefined;
 }
 
 /** The parts the control plane composes; tests may replace them. */
@@ -88,19 +97,30 @@ export interface ControlPlaneDeps {
 
 export const defaultDeps: ControlPlaneDeps = {
   openStore: (dataDir) => openEmbeddedStore({ dataDir }),
-  createApiServer: async ({ store, tokens, pki, address, port }) => {
+  createApiServer: async ({ store, tokens, pki, address, port, flowControl, eventTtlMs }) => {
     // The client certificate the apiserver presents to node agents' streaming endpoints.
     const kubelet = await ensureKubeletClientCert(pki);
+    // The loopback serving pair node agents sharing this PKI directory present (they read it).
+    await ensureKubeletServingCert(pki);
     return createApiServer({
       store,
-      tokens,
+      // Static tokens plus node tokens signed with pki/node-token.key (src/auth/nodetoken.ts).
+      tokens: new NodeTokenMap(ensureNodeTokenKey(pki.dir), tokens),
       serverAddress: address,
       apiserverPort: port,
       kubeletClient: { caCert: pki.caCert, cert: kubelet.cert, key: kubelet.key },
+      ...(eventTtlMs !== undefined ? { eventTtlMs } : {}),
+      ...(flowControl !== undefined ? { flowControl } : {}),
       log: (msg, err) => process.stderr.write(`tug: ${msg}: ${describe(err)}\n`),
     });
   },
 };
+
+/** Kubeconfig file names of the component identities, written beside the admin kubeconfig. */
+export const COMPONENT_KUBECONFIGS: ReadonlyMap<ComponentUser, string> = new Map([
+  ["system:kube-controller-manager", "controller-manager.kubeconfig"],
+  ["system:kube-scheduler", "scheduler.kubeconfig"],
+]);
 
 /** A start failure with a message fit for one line on stderr. */
 export class StartError extends Error {
@@ -171,13 +191,15 @@ export async function startControlPlane(
   }
 
   // Tokens: the admin token is generated at first start; an extra file may add more identities.
-  const { tokens, adminToken } = await step("tokens", () => {
+  const { tokens, adminToken, componentTokens } = await step("tokens", () => {
     const admin = ensureAdminTokenFile(join(dataDir, "tokens.csv"));
-    const all = new Map<string, TokenUser>(admin.tokens);
+    // The controller manager and the scheduler get their own identities (flow control sorts by user).
+    const comp = ensureComponentTokens(join(dataDir, "tokens.csv"));
+    const all = new Map<string, TokenUser>(comp.tokens);
     if (opts.tokenAuthFile !== undefined) {
       for (const [t, u] of loadTokenFile(resolve(opts.tokenAuthFile))) all.set(t, u);
     }
-    return { tokens: all, adminToken: admin.adminToken };
+    return { tokens: all, adminToken: admin.adminToken, componentTokens: comp.componentTokens };
   });
 
   const hosts = [...new Set([dialHost(opts.listen.host), "localhost", "127.0.0.1", "::1"])];
@@ -223,7 +245,7 @@ export async function startControlPlane(
   cleanups.push(() => server.close());
 
   const address = `${dialHost(listenHost).includes(":") ? `[${dialHost(listenHost)}]` : dialHost(listenHost)}:${server.port}`;
-  const api = await step("apiserver", () => deps.createApiServer({ store, tokens, pki, address, port: server.port }));
+  const api = await step("apiserver", () => deps.createApiServer({ store, tokens, pki, address, port: server.port, flowControl: opts.flowControl, eventTtlMs: opts.eventTtlMs }));
   await step("apiserver start", () => api.start());
   // pushed before `server.close` would run in unwind order: apiserver stops after the listener
   cleanups.splice(cleanups.length - 1, 0, () => api.stop());
@@ -241,12 +263,22 @@ export async function startControlPlane(
       ? renderKubeconfig({ server: url, caPem: pki.caCert, token: adminToken })
       : renderKubeconfig({ server: url, caPem: pki.caCert, clientCertPem: pki.adminCert, clientKeyPem: pki.adminKey });
     writeFileAtomic(kubeconfigPath, text, 0o600);
+    // One kubeconfig per component, next to the admin one (token-based on every transport).
+    for (const [user, file] of COMPONENT_KUBECONFIGS) {
+      const token = componentTokens.get(user);
+      if (token === undefined) continue;
+      writeFileAtomic(join(dirname(kubeconfigPath), file), renderKubeconfig({ server: url, token, ...(opts.insecurePlaintext === true ? {} : { caPem: pki.caCert }) }), 0o600);
+    }
   });
+  const componentKubeconfig = (user: ComponentUser): string => {
+    const file = COMPONENT_KUBECONFIGS.get(user);
+    return file !== undefined && componentTokens.has(user) ? join(dirname(kubeconfigPath), file) : kubeconfigPath;
+  };
 
   if (components.has("controller-manager")) {
     // In-process, through the API like any other client (admin kubeconfig, protobuf).
     await step("controller-manager", () => {
-      const client = clientFromKubeconfig(kubeconfigPath, { userAgent: "tug-controller-manager" });
+      const client = clientFromKubeconfig(componentKubeconfig("system:kube-controller-manager"), { userAgent: "tug-controller-manager" });
       const cm = startControllerManager({ client });
       cleanups.push(async () => {
         await cm.stop();
@@ -259,7 +291,7 @@ export async function startControlPlane(
     // In-process, through the API like any other client; leader-elected on kube-system/kube-scheduler.
     const so = opts.scheduler ?? {};
     await step("scheduler", async () => {
-      const client = clientFromKubeconfig(kubeconfigPath, { userAgent: "tug-scheduler" });
+      const client = clientFromKubeconfig(componentKubeconfig("system:kube-scheduler"), { userAgent: "tug-scheduler" });
       const sched = await createSchedulerRunner({
         client, ...(so.config ? { config: so.config } : {}), ...(so.kernel ? { kernel: so.kernel } : {}),
       }).catch((err: unknown) => {

@@ -3,7 +3,7 @@
  * `--token-auth-file` format, parsed by src/auth), so clients without certificates can use it.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { parseTokenFile, type TokenUser } from "../auth/mod.ts";
 import { writeFileAtomic } from "./fs.ts";
 
@@ -47,4 +47,29 @@ export function ensureAdminTokenFile(path: string): { tokens: Map<string, TokenU
     if (u.user === ADMIN_USER) return { tokens, adminToken: token };
   }
   throw new Error(`${path}: no token for user "${ADMIN_USER}"`);
+}
+
+/** The identities of the in-process components (upstream's user names; no groups beyond system:authenticated). */
+export const COMPONENT_USERS = ["system:kube-controller-manager", "system:kube-scheduler"] as const;
+export type ComponentUser = (typeof COMPONENT_USERS)[number];
+
+/**
+ * Ensures `path` (the token file, already holding the admin token) has one token per component
+ * user, appending missing ones (kubeadm gives each component its own kubeconfig likewise; API
+ * Priority and Fairness tells them apart by user). Returns the parsed file and the tokens.
+ */
+export function ensureComponentTokens(path: string): { tokens: Map<string, TokenUser>; componentTokens: Map<ComponentUser, string> } {
+  let tokens = loadTokenFile(path);
+  const has = new Set([...tokens.values()].map((u) => u.user));
+  const missing = COMPONENT_USERS.filter((u) => !has.has(u));
+  if (missing.length > 0) {
+    appendFileSync(path, missing.map((u) => `${generateToken()},${u},${u}\n`).join(""), { mode: 0o600 });
+    tokens = loadTokenFile(path);
+  }
+  const componentTokens = new Map<ComponentUser, string>();
+  for (const [token, u] of tokens) {
+    const c = COMPONENT_USERS.find((x) => x === u.user);
+    if (c !== undefined && !componentTokens.has(c)) componentTokens.set(c, token);
+  }
+  return { tokens, componentTokens };
 }

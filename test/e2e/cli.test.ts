@@ -45,7 +45,10 @@ describe("tug server", () => {
   });
 
   it("accepts the admin token, tokens from --token-auth-file, and 401s the rest", async () => {
-    const line = readFileSync(join(tug.dataDir, "tokens.csv"), "utf8").trim();
+    // The admin line comes first; the controller manager's and scheduler's identities follow.
+    const lines = readFileSync(join(tug.dataDir, "tokens.csv"), "utf8").trim().split("\n");
+    expect(lines.map((l) => l.split(",")[1])).toEqual(["admin", "system:kube-controller-manager", "system:kube-scheduler"]);
+    const line = lines[0] ?? "";
     const [token, user, , groups] = line.split(",");
     expect(user).toBe("admin");
     expect(groups).toBe('"system:masters"');

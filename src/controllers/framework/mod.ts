@@ -8,7 +8,7 @@ export { ControllerRunner, metricsText, type ControllerMetrics, type RunnerOptio
 export { FakeInformers, NODE_NAME_INDEX, OWNER_UID_INDEX, SharedInformerFactory, STANDARD_INDEXERS, UID_INDEX, type InformerSource } from "./informers.ts";
 export { clientWriter, updateStatusRetrying, type DeleteOptions, type ObjectWriter, type PatchType } from "./writer.ts";
 export { mergePatch, RecordingWriter, type Reactor, type RecordedCall, type Verb } from "./recording.ts";
-export { EventCorrelator, FakeRecorder, referenceOf, WritingEventRecorder, type CorrelatedEvent, type CorrelatorOptions, type EventRecorder, type EventType } from "./events.ts";
+export { controllerEventRecorder, FakeRecorder, referenceOf, writerEventSink, type EventRecorder, type EventType, type ObjectReference } from "./events.ts";
 export {
   decideLease, DEFAULT_LEADER_ELECTION, LeaderElector, microTime, releasedLease, type LeaderCallbacks, type LeaderElectionConfig, type LeaseDecision, type Observation,
 } from "./leaderelection.ts";

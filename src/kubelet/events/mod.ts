@@ -1,2 +1,2 @@
 /** Events the node agent records about pods. */
-export { CollectingEventSink, KubeletEventRecorder, noEvents, type EventType, type EventWriter, type KubeletEventRecorderOptions, type PodEventSink } from "./recorder.ts";
+export { CollectingEventSink, KubeletEventRecorder, noEvents, type EventType, type KubeletEventRecorderOptions, type PodEventSink } from "./recorder.ts";
