@@ -20,6 +20,8 @@ export interface ResourceRequest {
   /** "" for the main resource. */
   readonly subresource: string;
   readonly verb: Verb;
+  /** For `…/{name}/proxy/<rest>`: `/<rest>` (absent when nothing follows `proxy`). */
+  readonly proxyPath?: string;
 }
 
 export type RequestInfo =
@@ -108,7 +110,12 @@ export function parseRequest(method: string, path: string, query: QueryLike): Re
     namespace = parts[i + 1] as string;
     if (n - i > 2 && !NAMESPACE_SUBRESOURCES.has(parts[i + 2] as string)) i += 2;
   }
-  if (n - i > 3) throw new RouteError(404, NOT_FOUND);
+  // `…/{name}/proxy/<rest>` (nodes/proxy, pods/proxy, services/proxy) carries a path of its own.
+  let proxyPath: string | undefined;
+  if (n - i > 3) {
+    if (parts[i + 2] !== "proxy") throw new RouteError(404, NOT_FOUND);
+    proxyPath = "/" + parts.slice(i + 3).join("/");
+  }
   const resource = parts[i] ?? "";
   const name = parts[i + 1] ?? "";
   const subresource = parts[i + 2] ?? "";
@@ -116,7 +123,7 @@ export function parseRequest(method: string, path: string, query: QueryLike): Re
   if (resource === "namespaces") namespace = "";
 
   const verb = verbFor(method, name !== "", subresource, watchPrefix || isTrue(query.get("watch")));
-  return { type: "resource", group, version, namespace, resource, name, subresource, verb };
+  return { type: "resource", group, version, namespace, resource, name, subresource, verb, ...(proxyPath !== undefined ? { proxyPath } : {}) };
 }
 
 function verbFor(method: string, named: boolean, subresource: string, watch: boolean): Verb {

@@ -27,10 +27,13 @@ import { KubeletStreaming } from "./streaming.ts";
 import { WatchingObjectSource } from "./env/watching.ts";
 import type { NodeAllocatable } from "./env/fieldpath.ts";
 import { quantityUnits } from "./env/resources.ts";
+import { clientEventSink, EventBroadcaster } from "../client/events/mod.ts";
 import { KubeletEventRecorder } from "./events/recorder.ts";
 import { podNetworkProbe } from "./lifecycle/netprobe.ts";
 import { alwaysSucceeds } from "./probes.ts";
 import { VolumeManager } from "./volumes/manager.ts";
+import { StatsProvider } from "./stats/provider.ts";
+import type { Summary } from "./stats/summary.ts";
 import type { LeaseObject, NodeObject, PodObject } from "./types.ts";
 
 export interface NodeAgentOptions {
@@ -66,6 +69,11 @@ export interface NodeAgentOptions {
   readonly podsDir?: string;
   /** Record Events about pods (default true). */
   readonly recordEvents?: boolean;
+  /**
+   * The event broadcaster to record through (a hollow fleet shares one among its agents, so the
+   * process has one bounded event queue). Default: the agent's own over its client.
+   */
+  readonly eventBroadcaster?: EventBroadcaster;
   /**
    * The streaming endpoint serving this node (src/kubelet/streaming/server.ts): advertised as the
    * `tugboat.dev/kubelet-endpoint` annotation and `status.daemonEndpoints.kubeletEndpoint.Port`.
@@ -106,6 +114,8 @@ export class NodeAgent {
   readonly #workers: PodWorkers;
   readonly #objects: WatchingObjectSource;
   readonly #events: KubeletEventRecorder | undefined;
+  /** The broadcaster this agent created (and closes on stop); undefined when shared or off. */
+  readonly #ownBroadcaster: EventBroadcaster | undefined;
   #allocatable: NodeAllocatable;
   /** The runtime gives pods a reachable network (every runtime but hollow). */
   #podNetwork = false;
@@ -115,6 +125,8 @@ export class NodeAgent {
   #stopped = false;
   #eventsLoop: Promise<void> | undefined;
   #eventsAbort: (() => void) | undefined;
+  /** Created on the first Summary request (nothing is sampled before). */
+  #stats: StatsProvider | undefined;
 
   constructor(o: NodeAgentOptions) {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.nodeName) || o.nodeName.length > 253) {
@@ -136,14 +148,11 @@ export class NodeAgent {
       client: o.client, onChange: (uids) => { for (const u of uids) this.#workers.sync(u); },
       onError: (err, where) => onError(err, where),
     });
-    const eventsApi = o.client.resourceFor("v1", "Event");
-    this.#events = o.recordEvents === false ? undefined : new KubeletEventRecorder({
-      nodeName: o.nodeName, now: () => this.timers.clock.now(),
-      writer: {
-        create: (ns, ev) => eventsApi.namespace(ns).create(ev),
-        patch: (ns, name, patch) => eventsApi.namespace(ns).patch(name, patch, "merge"),
-      },
-    });
+    this.#ownBroadcaster = o.recordEvents === false || o.eventBroadcaster !== undefined
+      ? undefined
+      : new EventBroadcaster({ sink: clientEventSink(o.client), clock: () => this.timers.clock.now() });
+    const broadcaster = o.eventBroadcaster ?? this.#ownBroadcaster;
+    this.#events = o.recordEvents === false || broadcaster === undefined ? undefined : new KubeletEventRecorder({ broadcaster, nodeName: o.nodeName });
     const kindOf: Record<string, string> = { startup: "Startup", liveness: "Liveness", readiness: "Readiness" };
     this.#prober = new Prober({
       runtime: o.runtime, timers: this.timers, onChange: (uid) => this.#workers.sync(uid),
@@ -295,7 +304,16 @@ export class NodeAgent {
 
   /** Logs/exec/attach/port-forward lookups for the streaming endpoints (issue 5 wires them to HTTP). */
   get streaming(): KubeletStreaming {
-    return new KubeletStreaming(this.runtime, (ns, name) => this.#informer?.store.get(`${ns}/${name}`));
+    return new KubeletStreaming(this.runtime, (ns, name) => this.#informer?.store.get(`${ns}/${name}`), { nodeName: this.nodeName, summary: () => this.summary() });
+  }
+
+  /**
+   * The node's usage Summary (kubelet stats/v1alpha1 shape: node CPU/memory from /proc, pods and
+   * containers from the runtime's `listContainerStats`), sampled on demand (stats/provider.ts).
+   */
+  summary(): Promise<Summary> {
+    this.#stats ??= new StatsProvider({ nodeName: this.nodeName, runtime: this.runtime });
+    return this.#stats.summary();
   }
 
   /** Pods this agent currently manages. */
@@ -322,7 +340,11 @@ export class NodeAgent {
     await this.#informer?.stop();
     await this.#workers.stop();
     await this.#objects.stop();
-    await this.#events?.flush();
+    if (this.#ownBroadcaster !== undefined) {
+      // Queued events get a short grace to be written; the rest are dropped (best effort).
+      await Promise.race([this.#ownBroadcaster.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      this.#ownBroadcaster.close();
+    }
     // The events loop is not awaited: a pending next() of the runtime's subscription only settles
     // on the next event or when the runtime client is closed (the caller owns the runtime).
     void this.#eventsLoop?.catch(() => undefined);

@@ -4,6 +4,7 @@
  * `Error` with a one-line message for bad input; the runners own clients, signals and shutdown.
  */
 import { hostname } from "node:os";
+import { Option, type Command } from "commander";
 import { join, resolve } from "node:path";
 import { createClient, type Client } from "../client/client.ts";
 import { loadKubeconfig } from "../client/kubeconfig.ts";
@@ -14,6 +15,7 @@ import { HollowHost, HollowRuntime } from "./runtimes/hollow/mod.ts";
 import { createProcessRuntime } from "./runtimes/process/mod.ts";
 import type { RuntimeService } from "./runtime/types.ts";
 import { pkiDirNextTo, startAgentStreaming } from "./streaming/agent.ts";
+import { nodeToken, readNodeTokenKey } from "../auth/nodetoken.ts";
 
 export const RUNTIME_NAMES = ["hollow", "process", "docker"] as const;
 /** The Docker host `--runtime docker` uses without `--docker-host`. */
@@ -130,13 +132,27 @@ function errorLogger(): (err: unknown, where: string) => void {
   };
 }
 
+/**
+ * The client a node agent uses: authenticated as `system:node:<name>` by a node token when the
+ * cluster's node-token key is in `pkiDir` (src/auth/nodetoken.ts), else the kubeconfig's identity.
+ * `close()` on the result closes the underlying connection either way.
+ */
+function asNode(base: Client, pkiDir: string | undefined, nodeName: string): Client {
+  const key = pkiDir !== undefined ? readNodeTokenKey(pkiDir) : undefined;
+  if (key === undefined) return base;
+  const node = base.withToken(nodeToken(key, nodeName));
+  node.close = () => base.close();
+  return node;
+}
+
 /** Starts one agent for `tug up` with the given kubeconfig; returns its stop function. */
 export async function startLocalAgent(o: { kubeconfigPath: string; nodeName?: string; dataDir?: string; runtime?: RuntimeName; dockerHost?: string }): Promise<() => Promise<void>> {
   const nodeName = o.nodeName ?? hostNodeName();
   const runtime = await createRuntime(o.runtime ?? "hollow", nodeName, o.dataDir, o.dataDir !== undefined, dockerHostOf(o.runtime ?? "hollow", o.dockerHost));
   // The control plane's own PKI (same data dir) signs the streaming endpoint's certificate.
-  const streaming = await startAgentStreaming({ pkiDir: o.dataDir !== undefined ? join(resolve(o.dataDir), "pki") : pkiDirNextTo(o.kubeconfigPath), log });
-  const client = createClient(loadKubeconfig(o.kubeconfigPath));
+  const pkiDir = o.dataDir !== undefined ? join(resolve(o.dataDir), "pki") : pkiDirNextTo(o.kubeconfigPath);
+  const streaming = await startAgentStreaming({ pkiDir, log });
+  const client = asNode(createClient(loadKubeconfig(o.kubeconfigPath)), pkiDir, nodeName);
   const agent = new NodeAgent({
     client, nodeName, runtime, onError: errorLogger(),
     ...(o.dataDir !== undefined ? { logRoot: join(resolve(o.dataDir), "logs", "pods"), podsDir: join(resolve(o.dataDir), "pods") } : {}),
@@ -204,8 +220,9 @@ function onSignals(stop: () => Promise<void>): void {
 /** `tug agent`: one node agent in the foreground until SIGTERM/SIGINT. */
 export async function runAgent(f: AgentFlags): Promise<void> {
   const runtime = await createRuntime(f.runtime, f.nodeName, f.dataDir, f.dataDir !== undefined, f.dockerHost);
-  const streaming = await startAgentStreaming({ pkiDir: f.pkiDir ?? pkiDirNextTo(f.kubeconfig), log });
-  const client = createClient(loadKubeconfig(f.kubeconfig));
+  const pkiDir = f.pkiDir ?? pkiDirNextTo(f.kubeconfig);
+  const streaming = await startAgentStreaming({ pkiDir, log });
+  const client = asNode(createClient(loadKubeconfig(f.kubeconfig)), pkiDir, f.nodeName);
   const agent = new NodeAgent({
     client, nodeName: f.nodeName, runtime, capacity: f.capacity, onError: errorLogger(),
     ...(f.nodeIP !== undefined ? { nodeIP: f.nodeIP } : {}),
@@ -223,17 +240,49 @@ export async function runAgent(f: AgentFlags): Promise<void> {
   });
 }
 
+/**
+ * Adds `tug agent` to a commander program (the full `tug` CLI and the agent-only entry `main.ts`
+ * share it). `fail` prints one line and exits 1.
+ */
+export function addAgentCommand(program: Command, fail: (message: string) => never): void {
+  program.command("agent")
+    .description("run a node agent (kubelet) against the apiserver of a kubeconfig")
+    .requiredOption("--kubeconfig <file>", "kubeconfig of the apiserver")
+    .requiredOption("--node-name <name>", "name of the Node to register")
+    .addOption(new Option("--runtime <name>", "container runtime").choices(RUNTIME_NAMES).default("hollow"))
+    .option("--docker-host <url>", `Docker daemon for --runtime docker (default ${DEFAULT_DOCKER_HOST})`)
+    .option("--data-dir <dir>", "agent state and container logs (logs/pods/…)")
+    .option("--node-ip <ip>", "the node's InternalIP (loopback; default 127.0.0.1)")
+    .option("--pki-dir <dir>", "cluster CA (ca.crt, ca.key) for the streaming endpoint's certificate (default: <kubeconfig dir>/pki)")
+    .option("--cpu <quantity>", "cpu capacity (default 4)")
+    .option("--memory <quantity>", "memory capacity (default 8Gi)")
+    .option("--pods <n>", "max pods (default 110)")
+    .action(async (raw: Parameters<typeof parseAgentFlags>[0]) => {
+      let flags;
+      try {
+        flags = parseAgentFlags(raw);
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+      }
+      await runAgent(flags).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+    });
+}
+
 /** `tug hollow`: N hollow agents in the foreground until SIGTERM/SIGINT. */
 export async function runHollow(f: HollowFlags): Promise<void> {
   const config = loadKubeconfig(f.kubeconfig);
   const clients: Client[] = Array.from({ length: f.connections }, () => createClient(config));
   const t0 = Date.now();
   // One streaming server for the whole fleet: it finds a pod's node by asking each agent's informer.
-  const streaming = await startAgentStreaming({ pkiDir: f.pkiDir ?? pkiDirNextTo(f.kubeconfig), log });
+  const pkiDir = f.pkiDir ?? pkiDirNextTo(f.kubeconfig);
+  const streaming = await startAgentStreaming({ pkiDir, log });
+  // Each node authenticates as system:node:<name> (node token) when the cluster's key is at hand.
+  const nodeKey = pkiDir !== undefined ? readNodeTokenKey(pkiDir) : undefined;
   let fleet: HollowFleet;
   try {
     fleet = await startHollowFleet({
       clients, nodes: f.nodes, namePrefix: f.namePrefix, capacity: f.capacity, onError: errorLogger(),
+      ...(nodeKey !== undefined ? { clientFor: (n: string, c: Client) => c.withToken(nodeToken(nodeKey, n)) } : {}),
       ...(streaming !== undefined ? { agent: { kubeletEndpoint: streaming.endpoint } } : {}),
     });
   } catch (err) {

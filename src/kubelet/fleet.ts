@@ -2,10 +2,12 @@
  * Hollow fleets: N node agents with hollow runtimes in one process (`tug hollow`, benchmarks,
  * load tests). Every agent has its own Node, Lease, pod informer (its own watch) and runtime host,
  * so the apiserver sees the traffic of N kubelets; they share the client connections (a small
- * pool of HTTP/2 sessions) and one timer queue, so an idle hollow node costs a few heap objects
- * and no timer of its own.
+ * pool of HTTP/2 sessions), one timer queue and one event broadcaster per connection (one bounded
+ * event queue with a few writes in flight, instead of one queue per agent), so an idle hollow node
+ * costs a few heap objects and no timer of its own.
  */
 import type { Client } from "../client/client.ts";
+import { clientEventSink, EventBroadcaster } from "../client/events/mod.ts";
 import { NodeAgent, type NodeAgentOptions } from "./agent.ts";
 import type { NodeCapacity } from "./node-status.ts";
 import { sharedTimerQueue, type TimerQueue } from "./runtime/timers.ts";
@@ -28,6 +30,11 @@ export interface HollowFleetOptions {
   /** Extra agent options (heartbeat, backoff …). */
   readonly agent?: Partial<Omit<NodeAgentOptions, "client" | "nodeName" | "runtime" | "timers">>;
   readonly onError?: (err: unknown, where: string) => void;
+  /**
+   * The client node `nodeName` uses, given its pooled client (default: the pooled one). E.g. a
+   * per-node identity over the shared connection: `(n, c) => c.withToken(nodeToken(key, n))`.
+   */
+  readonly clientFor?: (nodeName: string, pooled: Client) => Client;
 }
 
 export interface HollowFleet {
@@ -60,11 +67,18 @@ export async function startHollowFleet(o: HollowFleetOptions): Promise<HollowFle
   const timers = o.timers ?? sharedTimerQueue();
   const agents: NodeAgent[] = [];
   const hosts: HollowHost[] = [];
+  const shareEvents = o.agent?.recordEvents !== false && o.agent?.eventBroadcaster === undefined;
+  const broadcasters = shareEvents
+    ? o.clients.map((c) => new EventBroadcaster({ sink: clientEventSink(c), clock: () => timers.clock.now(), queue: { concurrency: 16 } }))
+    : [];
   const stop = async (): Promise<void> => {
     await Promise.all(agents.map(async (a) => {
       await a.stop();
       await a.runtime.close();
     }));
+    // Queued events get a short grace to be written; the rest are dropped (best effort).
+    await Promise.race([Promise.all(broadcasters.map((b) => b.flush())), new Promise((r) => setTimeout(r, 2000).unref())]);
+    for (const b of broadcasters) b.close();
   };
   const conc = Math.max(1, o.startConcurrency ?? 50);
   try {
@@ -77,7 +91,7 @@ export async function startHollowFleet(o: HollowFleetOptions): Promise<HollowFle
         hosts.push(host);
         const agent = new NodeAgent({
           ...(o.agent ?? {}),
-          client: o.clients[j % o.clients.length]!, nodeName, runtime: new HollowRuntime(host), timers,
+          client: o.clientFor ? o.clientFor(nodeName, o.clients[j % o.clients.length]!) : o.clients[j % o.clients.length]!, nodeName, runtime: new HollowRuntime(host), timers,
           nodeIP: hollowNodeIP(i), podCIDR: hollowPodCidr(i),
           ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
           ...(o.onError !== undefined ? { onError: o.onError } : {}),

@@ -3,6 +3,9 @@
  * up to date when it exists), the Lease `kube-node-lease/<node>` renewed every 10 s
  * (leaseDurationSeconds 40), and node status checked every 10 s but written only when something
  * changed or 5 minutes passed (upstream's nodeStatusUpdateFrequency / nodeStatusReportFrequency).
+ * "Changed" covers the conditions and `status.images` (the runtime's images, node-images.ts); an
+ * unchanged image list costs no write. When the runtime cannot list its images the last reported
+ * list stays as it is.
  *
  * One `tick()` per period does both; the agent schedules it on the shared timer queue, so a
  * thousand idle agents cost one process timer.
@@ -10,6 +13,7 @@
 import { ApiError } from "../api/errors.ts";
 import type { ResourceClient } from "../client/resource.ts";
 import type { RuntimeService, RuntimeStatus } from "./runtime/types.ts";
+import { internNodeImages, nodeImages, type NodeImage } from "./node-images.ts";
 import { conditionsChanged, initialNode, nodeConditions, nodeLabels, staticNodeStatus, type NodeDescription } from "./node-status.ts";
 import { rfc3339Micro, type LeaseObject, type NodeCondition, type NodeObject } from "./types.ts";
 
@@ -27,6 +31,8 @@ export interface HeartbeatOptions {
   readonly leaseDurationSeconds?: number;
   /** Report status at least this often even when nothing changed (default 5 min). */
   readonly statusReportMs?: number;
+  /** `status.images` limit (default 50, the kubelet's nodeStatusMaxImages; negative: no limit). */
+  readonly maxImages?: number;
 }
 
 export interface HeartbeatStats {
@@ -41,6 +47,8 @@ export class Heartbeat {
   #lease: LeaseObject | undefined;
   #lastReport = 0;
   #conditions: NodeCondition[] = [];
+  /** The images last written (interned: shared with other agents reporting the same list). */
+  #images: { readonly key: string; readonly images: readonly NodeImage[] } | undefined;
 
   constructor(private readonly o: HeartbeatOptions) {}
 
@@ -56,14 +64,32 @@ export class Heartbeat {
     }
   }
 
+  async #runtimeImages(): Promise<{ readonly key: string; readonly images: readonly NodeImage[] } | undefined> {
+    try {
+      return internNodeImages(nodeImages(await this.o.runtime.listImages(), this.o.maxImages));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The last reported `status.images` (tests, cost checks). */
+  get images(): readonly NodeImage[] | undefined {
+    return this.#images?.images;
+  }
+
   /** Creates the Node, or brings an existing one's labels and status up to date. */
   async register(): Promise<NodeObject> {
     const d = this.o.description;
     const rs = await this.#runtimeStatus();
+    const imgs = await this.#runtimeImages();
     const now = this.o.now();
     try {
-      this.#node = await this.o.nodes.create(initialNode(d, rs, now));
+      const node = initialNode(d, rs, now);
+      // The interned list is frozen and shared; the object body is only serialized.
+      if (imgs !== undefined) node.status = { ...node.status, images: imgs.images as NonNullable<NonNullable<NodeObject["status"]>["images"]> };
+      this.#node = await this.o.nodes.create(node);
       this.#conditions = this.#node.status?.conditions ?? [];
+      if (imgs !== undefined) this.#images = imgs;
       this.#lastReport = now;
       this.stats.statusWrites++;
       return this.#node;
@@ -82,14 +108,16 @@ export class Heartbeat {
       await this.o.nodes.patch(d.nodeName, { metadata: { annotations } }, "merge");
     }
     this.#conditions = existing.status?.conditions ?? [];
-    await this.#writeStatus(rs, now);
+    await this.#writeStatus(rs, imgs, now);
     return this.#node!;
   }
 
-  async #writeStatus(rs: RuntimeStatus | undefined, now: number): Promise<void> {
+  async #writeStatus(rs: RuntimeStatus | undefined, imgs: { readonly key: string; readonly images: readonly NodeImage[] } | undefined, now: number): Promise<void> {
     const conditions = nodeConditions(rs, this.#conditions, now);
-    this.#node = await this.o.nodes.patch(this.o.description.nodeName, { status: { ...staticNodeStatus(this.o.description), conditions } }, "merge", { subresource: "status" });
+    const status = { ...staticNodeStatus(this.o.description), conditions, ...(imgs !== undefined ? { images: imgs.images } : {}) };
+    this.#node = await this.o.nodes.patch(this.o.description.nodeName, { status }, "merge", { subresource: "status" });
     this.#conditions = this.#node.status?.conditions ?? conditions;
+    if (imgs !== undefined) this.#images = imgs;
     this.#lastReport = now;
     this.stats.statusWrites++;
   }
@@ -98,9 +126,11 @@ export class Heartbeat {
   async syncNodeStatus(): Promise<boolean> {
     const now = this.o.now();
     const rs = await this.#runtimeStatus();
+    const imgs = await this.#runtimeImages();
     const next = nodeConditions(rs, this.#conditions, now);
-    if (!conditionsChanged(next, this.#conditions) && now - this.#lastReport < (this.o.statusReportMs ?? DEFAULT_STATUS_REPORT_MS)) return false;
-    await this.#writeStatus(rs, now);
+    const imagesChanged = imgs !== undefined && imgs.key !== this.#images?.key;
+    if (!conditionsChanged(next, this.#conditions) && !imagesChanged && now - this.#lastReport < (this.o.statusReportMs ?? DEFAULT_STATUS_REPORT_MS)) return false;
+    await this.#writeStatus(rs, imgs, now);
     return true;
   }
 

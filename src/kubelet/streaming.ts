@@ -25,8 +25,14 @@ export interface LogOptions {
 /** Looks pods up in the agent's informer cache. */
 export type PodLookup = (namespace: string, name: string) => PodObject | undefined;
 
+/** The node's usage Summary (`GET /stats/summary`), when the agent provides one. */
+export interface NodeStatsSource {
+  readonly nodeName: string;
+  summary(): Promise<unknown>;
+}
+
 export class KubeletStreaming {
-  constructor(private readonly runtime: RuntimeService, private readonly lookup: PodLookup) {}
+  constructor(private readonly runtime: RuntimeService, private readonly lookup: PodLookup, readonly stats?: NodeStatsSource) {}
 
   /** The pod as this node's informer holds it (undefined: not a pod of this node). */
   lookupPod(ns: string, name: string): PodObject | undefined {

@@ -12,7 +12,7 @@
  *   admin.crt / admin.key     client cert CN=admin, O=system:masters (clientAuth)
  */
 import "./_reflect.ts"; // must precede @peculiar/x509 (tsyringe checks Reflect at load)
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { webcrypto } from "node:crypto";
@@ -21,7 +21,17 @@ import type { webcrypto } from "node:crypto";
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-x509.cryptoProvider.set(globalThis.crypto);
+let loaded: Promise<typeof X509> | undefined;
+/**
+ * @peculiar/x509, loaded on first use: processes that only read certificates already issued (node
+ * agents with the control plane's `kubelet-serving` pair) never load it (~5 MB of RSS).
+ */
+function lib(): Promise<typeof X509> {
+  return (loaded ??= import("@peculiar/x509").then((m) => {
+    m.cryptoProvider.set(globalThis.crypto);
+    return m;
+  }));
+}
 
 /** PEM strings of the cluster's TLS material. */
 export interface Pki {
@@ -66,6 +76,7 @@ const RENEW_BEFORE_MS = 30 * DAY_MS;
  * error when `dir` is not writable or holds unreadable PEM.
  */
 export async function ensurePki(dir: string, opts: EnsurePkiOptions): Promise<Pki> {
+  const x509 = await lib();
   const hosts = servingHosts(opts.hosts);
   await mkdir(dir, { recursive: true, mode: 0o700 });
 
@@ -78,7 +89,7 @@ export async function ensurePki(dir: string, opts: EnsurePkiOptions): Promise<Pk
   const caKey = await importKey(ca.key);
 
   let server = await loadPair(dir, "server");
-  if (!server || !(await leafUsable(server.cert, caCert)) || !sameSet(sanOf(server.cert), hosts)) {
+  if (!server || !(await leafUsable(server.cert, caCert)) || !sameSet(await sanOf(server.cert), hosts)) {
     server = await issue(caCert, caKey, { cn: "tugboat-apiserver", orgs: [], usage: "server", hosts });
     await savePair(dir, "server", server);
   }
@@ -106,6 +117,7 @@ export async function ensurePki(dir: string, opts: EnsurePkiOptions): Promise<Pk
  * Throws `TypeError` for an empty `cn`.
  */
 export async function issueClientCert(pki: Pki, cn: string, orgs: readonly string[] = []): Promise<IssuedCertificate> {
+  const x509 = await lib();
   if (cn.length === 0) throw new TypeError("issueClientCert: the common name must not be empty");
   const caCert = new x509.X509Certificate(pki.caCert);
   const caKey = await importKey(pki.caKey);
@@ -133,6 +145,7 @@ interface LeafSpec {
 }
 
 async function createCa(cn: string): Promise<IssuedCertificate> {
+  const x509 = await lib();
   const keys = await generateKeys();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -154,10 +167,11 @@ async function createCa(cn: string): Promise<IssuedCertificate> {
   return { cert: cert.toString("pem"), key: await exportKey(keys.privateKey) };
 }
 
-async function issue(caCert: x509.X509Certificate, caKey: CryptoKey, spec: LeafSpec): Promise<IssuedCertificate> {
+async function issue(caCert: X509.X509Certificate, caKey: CryptoKey, spec: LeafSpec): Promise<IssuedCertificate> {
+  const x509 = await lib();
   const keys = await generateKeys();
   const now = Date.now();
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension(
@@ -168,7 +182,7 @@ async function issue(caCert: x509.X509Certificate, caKey: CryptoKey, spec: LeafS
     await x509.AuthorityKeyIdentifierExtension.create(caCert),
   ];
   if (spec.hosts.length > 0) {
-    const names: x509.JsonGeneralName[] = spec.hosts.map((h) => ({ type: sanType(h) ?? "dns", value: h }));
+    const names: X509.JsonGeneralName[] = spec.hosts.map((h) => ({ type: sanType(h) ?? "dns", value: h }));
     extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   }
   const cert = await x509.X509CertificateGenerator.create({
@@ -186,8 +200,8 @@ async function issue(caCert: x509.X509Certificate, caKey: CryptoKey, spec: LeafS
 }
 
 /** A subject as a JSON name, so values with `,` `=` or `:` need no escaping. */
-function dn(cn: string, orgs: readonly string[]): x509.JsonName {
-  const name: x509.JsonName = [];
+function dn(cn: string, orgs: readonly string[]): X509.JsonName {
+  const name: X509.JsonName = [];
   for (const o of orgs) name.push({ O: [o] });
   name.push({ CN: [cn] });
   return name;
@@ -198,11 +212,13 @@ async function generateKeys(): Promise<CryptoKeyPair> {
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {
+  const x509 = await lib();
   const der = await globalThis.crypto.subtle.exportKey("pkcs8", key);
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
 
 async function importKey(pem: string): Promise<CryptoKey> {
+  const x509 = await lib();
   const [der] = x509.PemConverter.decode(pem);
   if (!der) throw new Error("pki: no PEM block in private key");
   return globalThis.crypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
@@ -215,14 +231,16 @@ function randomSerial(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function leafUsable(pem: string, ca: x509.X509Certificate): Promise<boolean> {
+async function leafUsable(pem: string, ca: X509.X509Certificate): Promise<boolean> {
+  const x509 = await lib();
   const cert = new x509.X509Certificate(pem);
   if (cert.notAfter.getTime() - Date.now() < RENEW_BEFORE_MS) return false;
   if (cert.issuer !== ca.subject) return false;
   return cert.verify({ publicKey: ca.publicKey, signatureOnly: true });
 }
 
-function sanOf(pem: string): string[] {
+async function sanOf(pem: string): Promise<string[]> {
+  const x509 = await lib();
   const cert = new x509.X509Certificate(pem);
   const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
   if (!ext) return [];
@@ -302,6 +320,7 @@ export type CertificateAuthority = Pick<Pki, "caCert" | "caKey">;
  * to a node agent's streaming endpoint.
  */
 export async function ensureKubeletClientCert(pki: Pki): Promise<IssuedCertificate> {
+  const x509 = await lib();
   const caCert = new x509.X509Certificate(pki.caCert);
   let pair = await loadPair(pki.dir, "apiserver-kubelet-client");
   if (!pair || !(await leafUsable(pair.cert, caCert))) {
@@ -311,12 +330,56 @@ export async function ensureKubeletClientCert(pki: Pki): Promise<IssuedCertifica
   return pair;
 }
 
+/** File stem of the loopback serving pair node agents' streaming endpoints present. */
+export const KUBELET_SERVING = "kubelet-serving";
+export const KUBELET_SERVING_CN = "tug-kubelet";
+
+/**
+ * Loads `kubelet-serving.crt/.key` from `pki.dir`, issuing them (CN `tug-kubelet`, serverAuth,
+ * loopback SANs) when missing, expiring or not signed by the current CA. The control plane writes
+ * them at start so node agents reading this directory need not issue their own (see
+ * `readKubeletServingCert`).
+ */
+export async function ensureKubeletServingCert(pki: Pki): Promise<IssuedCertificate> {
+  const x509 = await lib();
+  const caCert = new x509.X509Certificate(pki.caCert);
+  let pair = await loadPair(pki.dir, KUBELET_SERVING);
+  if (!pair || !(await leafUsable(pair.cert, caCert))) {
+    pair = await issue(caCert, await importKey(pki.caKey), { cn: KUBELET_SERVING_CN, orgs: [], usage: "server", hosts: servingHosts([]) });
+    await savePair(pki.dir, KUBELET_SERVING, pair);
+  }
+  return pair;
+}
+
+/**
+ * The `kubelet-serving` pair of `dir` with the CA certificate, checked with node:crypto only
+ * (signed by `ca.crt`, not inside the 30-day renewal window); undefined when absent or unusable, so the caller
+ * issues one instead. Never loads @peculiar/x509.
+ */
+export async function readKubeletServingCert(dir: string): Promise<(IssuedCertificate & { readonly caCert: string }) | undefined> {
+  const pair = await loadPair(dir, KUBELET_SERVING);
+  if (!pair) return undefined;
+  let caCert: string;
+  try {
+    caCert = await readFile(join(dir, "ca.crt"), "utf8");
+    const { X509Certificate } = await import("node:crypto");
+    const leaf = new X509Certificate(pair.cert);
+    const ca = new X509Certificate(caCert);
+    if (Date.parse(leaf.validTo) - Date.now() < RENEW_BEFORE_MS) return undefined;
+    if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { ...pair, caCert };
+}
+
 /**
  * Issues a serving certificate (serverAuth) signed by `ca` for `hosts` plus the loopback defaults
  * (127.0.0.1, ::1, localhost). Nothing is written to disk: node agents issue theirs at start.
  * Throws `TypeError` for an empty `cn` or a host that is neither an IP address nor a DNS name.
  */
 export async function issueServingCert(ca: CertificateAuthority, cn: string, hosts: readonly string[] = []): Promise<IssuedCertificate> {
+  const x509 = await lib();
   if (cn.length === 0) throw new TypeError("issueServingCert: the common name must not be empty");
   const caCert = new x509.X509Certificate(ca.caCert);
   return issue(caCert, await importKey(ca.caKey), { cn, orgs: [], usage: "server", hosts: servingHosts(hosts) });

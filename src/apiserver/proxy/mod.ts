@@ -2,3 +2,4 @@
 export { KubeletDialer, type KubeletClientConfig } from "./dial.ts";
 export { isPodStreamSubresource, proxyPodStream, type PodStreamSubresource } from "./pods.ts";
 export { containerFor, kubeletEndpointOf, isLoopbackHost, KUBELET_ENDPOINT_ANNOTATION, nodeNameOf } from "./target.ts";
+export { NODE_PROXY_PATHS, proxyNode } from "./nodes.ts";

@@ -2,7 +2,8 @@
  * Integration: a node agent with the process runtime against an in-process control plane — env
  * from ConfigMaps/Secrets/downward API, configMap volumes following updates, missing references
  * (CreateContainerConfigError, FailedMount), OOMKilled, activeDeadlineSeconds, postStart/preStop
- * hooks, an httpGet readiness probe against the pod's loopback IP, and the Events recorded.
+ * hooks, an httpGet readiness probe against the pod's loopback IP, gRPC readiness/liveness probes,
+ * and the Events recorded.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -244,6 +245,58 @@ describe("hook failures", () => {
   }, 30_000);
 });
 
+describe("gRPC probes", () => {
+  /** A gRPC health server (node:http2, h2c) on the pod IP answering every Check with `status`. */
+  const grpcServer = (status: number): string =>
+    'const h=require("http2");h.createServer().on("stream",(s)=>{s.on("data",()=>{});s.on("end",()=>{' +
+    's.respond({":status":200,"content-type":"application/grpc"},{waitForTrailers:true});' +
+    's.on("wantTrailers",()=>s.sendTrailers({"grpc-status":"0"}));' +
+    `s.end(Buffer.from([0,0,0,0,2,8,${status}]))})}).listen(9090,process.env.POD_IP)`;
+
+  it("a SERVING gRPC readiness probe makes the pod Ready; a NOT_SERVING liveness probe restarts the container", async () => {
+    await createPod("grpc-ok", {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: "app", image: "tugboat/node", args: ["-e", grpcServer(1)], readinessProbe: { grpc: { port: 9090 }, periodSeconds: 1 } }],
+    });
+    await createPod("grpc-sick", {
+      terminationGracePeriodSeconds: 1,
+      containers: [{
+        name: "app", image: "tugboat/node", args: ["-e", grpcServer(2)],
+        livenessProbe: { grpc: { port: 9090, service: "app" }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 2 },
+      }],
+    });
+    await until("grpc-ok Ready", async () => cond(await getPod("grpc-ok"), "Ready") === "True");
+    await until("grpc liveness restart", async () => {
+      const evs = await eventsOf("grpc-sick");
+      const p = await getPod("grpc-sick");
+      return evs.includes('Warning Unhealthy Liveness probe failed: service unhealthy (responded with "NOT_SERVING")') &&
+        evs.includes("Normal Killing Container app failed liveness probe, will be restarted") &&
+        (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1;
+    }, 25_000);
+    const ok = await getPod("grpc-ok");
+    expect(ok.status?.containerStatuses?.[0]?.restartCount ?? 0).toBe(0);
+  }, 30_000);
+});
+
+describe("stats Summary", () => {
+  it("reports the node and the running pods with container CPU and memory from the process runtime", async () => {
+    const s = await agent.summary();
+    expect(s.node.nodeName).toBe(NODE);
+    expect(s.node.cpu?.usageCoreNanoSeconds).toBeGreaterThan(0);
+    expect(s.node.cpu?.usageNanoCores).toBeGreaterThanOrEqual(0);
+    expect(s.node.memory?.workingSetBytes).toBeGreaterThan(0);
+    const ok = await getPod("grpc-ok");
+    const pod = s.pods.find((p) => p.podRef.name === "grpc-ok");
+    expect(pod?.podRef).toEqual({ name: "grpc-ok", namespace: "default", uid: ok.metadata!.uid });
+    const app = pod?.containers.find((c) => c.name === "app");
+    expect(app?.cpu.usageCoreNanoSeconds).toBeGreaterThan(0); // node started a script: it used some CPU
+    expect(typeof app?.cpu.usageNanoCores).toBe("number");
+    expect(app?.memory.workingSetBytes).toBeGreaterThan(1024 * 1024);
+    expect(app?.startTime).toMatch(/Z$/);
+    expect(pod?.memory.workingSetBytes).toBe(pod?.containers.reduce((n, c) => n + c.memory.workingSetBytes, 0));
+  });
+});
+
 describe("cleanup", () => {
   it("deleting the pods releases their object watches and volume directories", async () => {
     expect(agent.stats.objectWatches).toBeGreaterThan(0);
@@ -263,5 +316,16 @@ describe("node status", () => {
     const ready = node.status?.conditions?.find((c) => c.type === "Ready");
     if (st.limits.cpu && st.limits.memory) expect(ready?.message).toBe("kubelet is posting ready status");
     else expect(ready?.message).toBe(`kubelet is posting ready status. ${st.limits.message}`);
+  });
+
+  it("reports the runtime's images, largest first", async () => {
+    await agent.heartbeatNow();
+    const node = (await client.resourceFor("v1", "Node").get(NODE)) as KubeObject & { status?: { images?: Array<{ names?: string[]; sizeBytes?: number }> } };
+    const images = node.status?.images ?? [];
+    const names = images.flatMap((i) => i.names ?? []);
+    expect(names).toEqual(expect.arrayContaining(["docker.io/library/busybox:latest", "docker.io/tugboat/node:latest", "docker.io/tugboat/hog:latest"]));
+    const sizes = images.map((i) => i.sizeBytes ?? 0);
+    expect(sizes.every((n) => n > 0)).toBe(true);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
   });
 });

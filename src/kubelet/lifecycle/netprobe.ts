@@ -12,6 +12,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { ContainerSpec, Probe } from "../types.ts";
+import { grpcHealthCheck } from "./grpcprobe.ts";
 
 type HTTPGetAction = NonNullable<Probe["httpGet"]>;
 type TCPSocketAction = NonNullable<Probe["tcpSocket"]>;
@@ -114,8 +115,9 @@ export function tcpCheck(action: TCPSocketAction, podIP: string | undefined, con
 
 /**
  * The `NetworkProbe` for runtimes with a pod network (process, docker): httpGet succeeds on
- * 200–399, tcpSocket on connect. Failures reject with the message the `Unhealthy` event shows.
- * gRPC probes are not implemented and succeed (as on the hollow runtime).
+ * 200–399, tcpSocket on connect, grpc when `grpc.health.v1.Health/Check` answers SERVING
+ * (grpcprobe.ts). Failures reject with the message the `Unhealthy` event shows. A probe without
+ * a handler succeeds.
  */
 export async function podNetworkProbe(probe: Probe, podIP: string | undefined, container?: ContainerSpec): Promise<boolean> {
   const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
@@ -126,6 +128,15 @@ export async function podNetworkProbe(probe: Probe, podIP: string | undefined, c
   }
   if (probe.tcpSocket !== undefined) {
     await tcpCheck(probe.tcpSocket, podIP, container, timeoutMs);
+    return true;
+  }
+  if (probe.grpc !== undefined) {
+    const port = probe.grpc.port;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`invalid gRPC probe port ${JSON.stringify(port)}: must be 1-65535`);
+    }
+    if (podIP === undefined || podIP === "") throw new Error(`error: failed to connect service at ":${port}": no pod IP to probe`);
+    await grpcHealthCheck({ host: podIP, port, service: probe.grpc.service ?? "", timeoutMs });
     return true;
   }
   return true;

@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isRuntimeError, type RuntimeErrorCode } from "./errors.ts";
+import type { ContainerStats } from "./types.ts";
 import { type CriLogRecord, type LogRotation, parseCriRecord, readCriLog, recordText } from "./logs.ts";
 import { collectingSink, execSync, stdinOf } from "./streams.ts";
 import type { ContainerConfig, ContainerEvent, ContainerStatus, PodSandboxConfig, RuntimeCapabilities, RuntimeService } from "./types.ts";
@@ -54,6 +55,11 @@ export interface RuntimeRecipes {
   echoServer?(port: number): Recipe;
   /** An image that is not present and cannot be pulled. */
   readonly missingImage: string;
+  /**
+   * Burns CPU until stopped (the stats case). Default: `sh -c "while :; do :; done"` on the
+   * sleeper's image (a busybox shell).
+   */
+  readonly busy?: Recipe;
 }
 
 export interface HarnessOptions {
@@ -573,6 +579,46 @@ export function runRuntimeConformance(name: string, factory: RuntimeFactory, cap
     });
 
     // --- restart -----------------------------------------------------------------------------
+
+    // --- stats -------------------------------------------------------------------------------
+
+    it("reports usage: CPU grows while a busy container runs, memory is in use, stopped containers report zeros", async () => {
+      const p = await pod();
+      const busyRecipe = h.recipes.busy ?? { image: h.recipes.sleeper.image, command: ["sh", "-c", "while :; do :; done"] };
+      const busy = await container(p, "busy", busyRecipe);
+      const idle = await container(p, "idle", h.recipes.sleeper);
+      try {
+        await h.wait(100);
+        const a = await rt.containerStats(busy);
+        expect(a).toMatchObject({ id: busy, podSandboxId: p.id, metadata: { name: "busy", attempt: 0 } });
+        expect(a.labels["io.kubernetes.container.name"]).toBe("busy");
+        let b: ContainerStats = a;
+        await until(h, async () => {
+          b = await rt.containerStats(busy);
+          return b.cpu.usageCoreNanoSeconds > a.cpu.usageCoreNanoSeconds && b.cpu.timestamp > a.cpu.timestamp;
+        }, "the busy container's CPU usage to grow", 5000, 100);
+        expect(b.cpu.usageCoreNanoSeconds).toBeGreaterThan(0);
+        expect(b.memory.workingSetBytes).toBeGreaterThan(0);
+        expect(b.memory.rssBytes).toBeGreaterThan(0);
+        expect(b.memory.usageBytes).toBeGreaterThanOrEqual(b.memory.workingSetBytes);
+        expect(b.memory.timestamp).toBeGreaterThan(0);
+
+        const all = (await rt.listContainerStats()).map((s) => s.id);
+        expect(all).toEqual(expect.arrayContaining([busy, idle]));
+        expect((await rt.listContainerStats({ podSandboxId: p.id })).map((s) => s.id).sort()).toEqual([busy, idle].sort());
+        expect((await rt.listContainerStats({ id: idle })).map((s) => s.id)).toEqual([idle]);
+        expect((await rt.listContainerStats({ labelSelector: { "io.kubernetes.container.name": "idle" } })).map((s) => s.id)).toContain(idle);
+        expect((await rt.listContainerStats({ labelSelector: { "io.kubernetes.container.name": "idle" } })).map((s) => s.id)).not.toContain(busy);
+      } finally {
+        await within(h, rt.stopContainer(busy, 0), "stop the busy container");
+      }
+      await exited(busy);
+      const stopped = await rt.containerStats(busy);
+      expect(stopped.cpu.usageCoreNanoSeconds).toBe(0);
+      expect(stopped.memory.workingSetBytes).toBe(0);
+      expect((await rt.listContainerStats({ podSandboxId: p.id })).map((s) => s.id)).toEqual([idle]);
+      await expectCode(rt.containerStats("no-such-container"), "NotFound");
+    });
 
     it("rebuilds its state after the client restarts", async () => {
       const p = await pod();

@@ -336,6 +336,37 @@ export interface RuntimeStatus {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Usage statistics (CRI `ContainerStats`, trimmed to CPU and memory)
+
+export interface CpuUsage {
+  /** When the figures were read, epoch ms on the runtime's clock. */
+  readonly timestamp: number;
+  /** CPU time the container used since it started, all cores, in nanoseconds (monotonic while it runs). */
+  readonly usageCoreNanoSeconds: number;
+}
+
+export interface MemoryUsage {
+  /** When the figures were read, epoch ms on the runtime's clock. */
+  readonly timestamp: number;
+  /** Memory that cannot be reclaimed (usage minus inactive file cache), bytes: what the kubelet evicts and OOM-kills on. */
+  readonly workingSetBytes: number;
+  /** Anonymous + swap-cache memory (or the resident set size where no cgroup is used), bytes. */
+  readonly rssBytes: number;
+  /** Total memory in use including page cache, bytes (where known; else equal to the working set). */
+  readonly usageBytes: number;
+}
+
+/** Usage of one container (figures are 0 for a container that is not RUNNING). */
+export interface ContainerStats {
+  readonly id: string;
+  readonly podSandboxId: string;
+  readonly metadata: ContainerMetadata;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly cpu: CpuUsage;
+  readonly memory: MemoryUsage;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Capabilities
 
 /**
@@ -450,6 +481,14 @@ export interface RuntimeService extends ImageService {
    * `FailedPrecondition` (sandbox NOTREADY), `Unavailable` (nothing listens), `Unimplemented`.
    */
   portForward(podSandboxId: string, port: number): Promise<ByteDuplex>;
+
+  /**
+   * CPU and memory usage of one container (CRI `ContainerStats`). Rejects `NotFound` for an
+   * unknown id; a container that is not RUNNING reports zeros.
+   */
+  containerStats(containerId: string): Promise<ContainerStats>;
+  /** Usage of the RUNNING containers matching `filter` (CRI `ListContainerStats`). */
+  listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]>;
 
   /**
    * Container lifecycle events from now on (absent when the runtime cannot push events: the

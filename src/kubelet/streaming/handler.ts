@@ -31,6 +31,25 @@ import { parseKubeletPath } from "./paths.ts";
 export interface StreamingNodes {
   /** The node holding the pod, if any. */
   find(namespace: string, pod: string): KubeletStreaming | undefined;
+  /** Every node served (for node-level routes like `/stats/summary`). */
+  all?(): Iterable<KubeletStreaming>;
+}
+
+/**
+ * The node a node-level request means: `?node=NAME`, else the only node with stats. 404 for an
+ * unknown name or no node; 400 naming the choices when several nodes share the endpoint.
+ */
+export function statsNodeFor(nodes: StreamingNodes, name: string | null): KubeletStreaming {
+  const withStats = [...(nodes.all?.() ?? [])].filter((n) => n.stats !== undefined);
+  if (name !== null && name !== "") {
+    const n = withStats.find((x) => x.stats!.nodeName === name);
+    if (n === undefined) throw new ApiError(404, "NotFound", `node "${name}" is not served by this endpoint`);
+    return n;
+  }
+  if (withStats.length === 1) return withStats[0]!;
+  if (withStats.length === 0) throw new ApiError(404, "NotFound", "no node with stats is served by this endpoint");
+  const names = withStats.map((n) => n.stats!.nodeName).sort();
+  throw new ApiError(400, "BadRequest", `this endpoint serves ${names.length} nodes (${names.join(", ")}): choose one with ?node=NAME`);
 }
 
 export interface StreamingHandlerOptions {
@@ -78,6 +97,10 @@ export function createStreamingHandler(nodes: StreamingNodes, opts: StreamingHan
         throw new ApiError(route.error.status, reason, route.error.message);
       }
       if (route.kind === "healthz") return { status: 200, headers: { "content-type": "text/plain; charset=utf-8" }, body: "ok" };
+      if (route.kind === "statsSummary") {
+        const summary = await statsNodeFor(nodes, req.query.get("node")).stats!.summary();
+        return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(summary) };
+      }
       const node = nodes.find(route.namespace, route.pod);
       if (node === undefined) throw new ApiError(404, "NotFound", `pod "${route.pod}" in namespace "${route.namespace}" is not on a node served here`);
       switch (route.kind) {

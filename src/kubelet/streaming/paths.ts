@@ -6,12 +6,14 @@
  *   GET|POST   /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty
  *   GET|POST   /portForward/{namespace}/{pod}
  *   GET        /healthz
+ *   GET        /stats/summary[?node=NAME]   (the Summary of one node of this endpoint)
  *
  * Pure: `parseKubeletPath` turns (method, path) into a route or an error (status + message).
  */
 
 export type KubeletRoute =
   | { readonly kind: "healthz" }
+  | { readonly kind: "statsSummary" }
   | { readonly kind: "containerLogs" | "exec" | "attach"; readonly namespace: string; readonly pod: string; readonly container: string }
   | { readonly kind: "portForward"; readonly namespace: string; readonly pod: string };
 
@@ -39,10 +41,13 @@ export function parseKubeletPath(method: string, path: string): KubeletRoute | R
   const notFound: RouteError = { error: { status: 404, message: "404 page not found" } };
   if (seg === undefined || seg.length === 0) return notFound;
   const [head, ...rest] = seg;
-  const allowed = head === "containerLogs" || head === "healthz" ? ["GET", "HEAD"] : ["GET", "POST"];
+  const allowed = head === "containerLogs" || head === "healthz" || head === "stats" ? ["GET", "HEAD"] : ["GET", "POST"];
   switch (head) {
     case "healthz":
       if (rest.length !== 0) return notFound;
+      break;
+    case "stats":
+      if (rest.length !== 1 || rest[0] !== "summary") return notFound;
       break;
     case "containerLogs":
     case "exec":
@@ -57,6 +62,7 @@ export function parseKubeletPath(method: string, path: string): KubeletRoute | R
   }
   if (!allowed.includes(method)) return { error: { status: 405, message: `method ${method} is not allowed on /${head} (allowed: ${allowed.join(", ")})` } };
   if (head === "healthz") return { kind: "healthz" };
+  if (head === "stats") return { kind: "statsSummary" };
   const [namespace = "", pod = "", container = ""] = rest;
   const bad = badName("namespace", namespace) ?? badName("pod", pod) ?? (head === "portForward" ? undefined : badName("container", container));
   if (bad !== undefined) return bad;

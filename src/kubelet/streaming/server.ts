@@ -9,7 +9,7 @@
  *   …
  *   await server.close();
  */
-import { issueServingCert, loadCertificateAuthority, type CertificateAuthority } from "../../pki/mod.ts";
+import { issueServingCert, KUBELET_SERVING_CN, loadCertificateAuthority, readKubeletServingCert, type CertificateAuthority } from "../../pki/mod.ts";
 import { nodeHttp2Transport } from "../../transport/node-http2/mod.ts";
 import type { Server } from "../../transport/types.ts";
 import type { KubeletStreaming } from "../streaming.ts";
@@ -53,12 +53,17 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
 
 /** Issues a serving certificate for loopback from a cluster CA (nothing is written). */
 export async function kubeletCredentials(ca: CertificateAuthority): Promise<StreamingCredentials> {
-  const s = await issueServingCert(ca, "tug-kubelet");
+  const s = await issueServingCert(ca, KUBELET_SERVING_CN);
   return { clientCa: ca.caCert, cert: s.cert, key: s.key };
 }
 
-/** `kubeletCredentials` from a PKI directory (`ca.crt` + `ca.key`, e.g. `<tug server data dir>/pki`). */
+/**
+ * Credentials from a PKI directory (e.g. `<tug server data dir>/pki`): the `kubelet-serving` pair the
+ * control plane keeps there when it is usable, else one issued from `ca.crt` + `ca.key`.
+ */
 export async function kubeletCredentialsFromPkiDir(dir: string): Promise<StreamingCredentials> {
+  const ready = await readKubeletServingCert(dir);
+  if (ready) return { clientCa: ready.caCert, cert: ready.cert, key: ready.key };
   return kubeletCredentials(await loadCertificateAuthority(dir));
 }
 
@@ -72,6 +77,7 @@ export async function startStreamingServer(o: StreamingServerOptions): Promise<S
       for (const n of nodes) if (n.lookupPod(ns, pod) !== undefined) return n;
       return undefined;
     },
+    all: () => nodes,
   }, o);
   const server: Server = await nodeHttp2Transport.listen(handler, {
     host, port: o.port ?? 0, tls: { cert: o.credentials.cert, key: o.credentials.key, clientCa: o.credentials.clientCa },

@@ -111,7 +111,39 @@ type DockerodeCtor = new (opts: { socketPath: string } | { host: string; port: n
  */
 function loadDockerode(): DockerodeCtor {
   const require = createRequire(import.meta.url);
+  deferUnusedDockerodeParts(require);
   return require("dockerode") as DockerodeCtor;
+}
+
+/**
+ * dockerode 5 loads, at require time, a BuildKit session module (@grpc/grpc-js, @grpc/proto-loader,
+ * protobufjs) and docker-modem an SSH transport (ssh2): ~10 MB of RSS in the node agent, for
+ * features it never uses (image builds with a session; `ssh://` hosts). Both modules export one
+ * function; they are pre-registered in the require cache as stand-ins that load the real module on
+ * first call. Best effort: when the layout differs (another dockerode), nothing is deferred.
+ */
+function deferUnusedDockerodeParts(require: NodeJS.Require): void {
+  const defer = (path: string): void => {
+    if (require.cache[path] !== undefined) return;
+    let real: ((...args: unknown[]) => unknown) | undefined;
+    const standIn = (...args: unknown[]): unknown => {
+      if (real === undefined) {
+        delete require.cache[path];
+        real = require(path) as (...args: unknown[]) => unknown;
+      }
+      return real(...args);
+    };
+    // A minimal module record: require() only reads `exports` (and `loaded`) of a cached entry.
+    require.cache[path] = { id: path, filename: path, loaded: true, exports: standIn, children: [], paths: [] } as unknown as NodeJS.Module;
+  };
+  try {
+    const dockerode = require.resolve("dockerode");
+    defer(createRequire(dockerode).resolve("./session"));
+    const modem = createRequire(dockerode).resolve("docker-modem");
+    defer(createRequire(modem).resolve("./ssh"));
+  } catch {
+    // a different layout: load everything as dockerode does
+  }
 }
 
 /** Parses `unix:///path.sock` or `tcp://host:port` (plain HTTP; TLS hosts are not supported). */

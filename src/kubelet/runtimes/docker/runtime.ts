@@ -64,6 +64,8 @@ import {
 import { LogPump, CriSink, readResumePoint, sinceOf } from "./logpump.ts";
 import { containerCreateBody, criState, criStateOfSummary, dockerMessage, dockerTimeMs, exitInfo, type LogOptions, sandboxCreateBody, statusCodeOf, toRuntimeError } from "./mapping.ts";
 import { portForwardNsenter, startAttach, startExec } from "./streams.ts";
+import type { ContainerStats } from "../../runtime/types.ts";
+import { dockerContainerStats, mapLimited } from "./stats.ts";
 
 export const DOCKER_RUNTIME_NAME = "docker";
 
@@ -580,7 +582,9 @@ export class DockerRuntime implements RuntimeService {
       labels: userLabels(labels),
       annotations: userAnnotations(labels),
       ...(started !== undefined && state !== "CREATED" ? { startedAt: started } : {}),
-      ...(state === "EXITED" ? { finishedAt: finished ?? started ?? Date.now() } : {}),
+      // Docker stamps StartedAt and FinishedAt from different events; for a container exiting at
+      // once FinishedAt can come out a millisecond before StartedAt. An exit is never before its start.
+      ...(state === "EXITED" ? { finishedAt: Math.max(finished ?? started ?? Date.now(), started ?? -Infinity) } : {}),
       ...(exit !== undefined ? { exitCode: exit.exitCode, reason: exit.reason } : {}),
       ...(exit?.message !== undefined ? { message: exit.message } : {}),
       ...(info.logPath !== undefined ? { logPath: info.logPath } : {}),
@@ -707,6 +711,21 @@ export class DockerRuntime implements RuntimeService {
       if (statusCodeOf(err) === 404) return;
       throw this.#fail(err, `remove image "${image.image}"`);
     }
+  }
+
+  // --- stats (stats.ts) -------------------------------------------------------------------------
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const st = await this.containerStatus(id);
+    return dockerContainerStats(this.docker, st).catch((err: unknown) => {
+      throw this.#fail(err, `stats of container "${id}"`);
+    });
+  }
+
+  async listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]> {
+    const running = (await this.listContainers(filter)).filter((c) => c.state === "RUNNING");
+    const all = await mapLimited(running, 8, (c) => this.containerStats(c.id).catch(() => undefined)); // gone meanwhile: left out
+    return all.filter((x): x is ContainerStats => x !== undefined);
   }
 
   // --- streaming -------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ export const HOLLOW_RECIPES: RuntimeRecipes = {
   ignoresTerm: { image: "busybox", command: ["sh", "-c", "trap '' TERM; sleep infinity"] },
   oom: { image: "hollow/oom:500" },
   missingImage: "hollow/fail-pull",
+  // Hollow CPU figures are simulated: any running container "uses" CPU.
+  busy: { image: "hollow/sleep" },
 };
 
 /**

@@ -19,6 +19,7 @@ import type {
   ContainerConfig,
   ContainerEvent,
   ContainerFilter,
+  ContainerStats,
   ContainerStatus,
   ExitStatus,
   Image,
@@ -36,6 +37,7 @@ import type {
 } from "../../runtime/types.ts";
 import { matchesContainerFilter, matchesSandboxFilter, validateContainerConfig, validateSandboxConfig, validateStopTimeout } from "../../runtime/validate.ts";
 import { startExec } from "./exec.ts";
+import { hollowContainerStats } from "./stats.ts";
 import { HContainer, type HImage, HollowHost, type HollowHostOptions, HSandbox, type OutputListener } from "./host.ts";
 
 export const HOLLOW_RUNTIME_NAME = "hollow";
@@ -363,6 +365,23 @@ export class HollowRuntime implements RuntimeService {
     for (const c of source) {
       const v = this.#containerView(c);
       if (matchesContainerFilter(v, filter)) out.push(v);
+    }
+    return out;
+  }
+
+  // --- stats (simulated, stats.ts) -----------------------------------------------------------
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const c = this.#container(id);
+    return hollowContainerStats(c, this.host.now());
+  }
+
+  async listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]> {
+    const now = this.#live().now();
+    const out: ContainerStats[] = [];
+    for (const v of await this.listContainers(filter)) {
+      const c = this.host.containers.get(v.id);
+      if (c !== undefined && c.state === "RUNNING") out.push(hollowContainerStats(c, now));
     }
     return out;
   }

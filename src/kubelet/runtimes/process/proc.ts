@@ -22,6 +22,11 @@ export interface ProcStat {
   readonly startTime: number;
   /** Resident set size in pages (field 24). */
   readonly rssPages: number;
+  /** CPU time in clock ticks: user and system (fields 14, 15), and of waited-for children (16, 17). */
+  readonly utime: number;
+  readonly stime: number;
+  readonly cutime: number;
+  readonly cstime: number;
 }
 
 /** Parses `/proc/<pid>/stat` text (the command name may contain spaces and parentheses). */
@@ -32,7 +37,10 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const f = text.slice(close + 2).trim().split(" ");
   // f[0] is field 3 (state); field N is f[N - 3].
   const num = (n: number): number => Number(f[n - 3]);
-  const st = { pid, state: f[0] ?? "?", ppid: num(4), pgid: num(5), startTime: num(22), rssPages: num(24) };
+  const st = {
+    pid, state: f[0] ?? "?", ppid: num(4), pgid: num(5), startTime: num(22), rssPages: num(24),
+    utime: num(14), stime: num(15), cutime: num(16), cstime: num(17),
+  };
   return Number.isFinite(st.pid) && Number.isFinite(st.startTime) ? st : undefined;
 }
 
@@ -125,6 +133,19 @@ export function systemPageSize(): number {
     }
   }
   return pageSize;
+}
+
+let clockTicks: number | undefined;
+/** Clock ticks per second of /proc CPU times (getconf CLK_TCK; 100 when unknown). */
+export function systemClockTicks(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
 }
 
 /** Sum of the resident set sizes of `pid` and its descendants, in bytes. */

@@ -26,6 +26,7 @@ import type {
   ContainerEvent,
   ContainerEventType,
   ContainerFilter,
+  ContainerStats,
   ContainerStatus,
   ExitStatus,
   Image,
@@ -48,6 +49,7 @@ import { DEFAULT_PATH, type ImageDefinition, imageIdOf, imageKey, imageView, loo
 import { ContainerCgroup, type ContainerLimits, detectLimits, type LimitsInfo, type LimitsOptions } from "./limits.ts";
 import { findProcesses, identify, isAlive, killGroup, readCmdline, treeRssBytes } from "./proc.ts";
 import { isShimOf, isShimUnder, makeFifos, spawnShim } from "./shim.ts";
+import { processContainerStats } from "./stats.ts";
 import { type AddressPool, allocateAddress, type ContainerRecord, parseAddressPool, type SandboxRecord, StateDir } from "./state.ts";
 
 export const PROCESS_RUNTIME_NAME = "process";
@@ -700,6 +702,22 @@ export class ProcessRuntime implements RuntimeService {
     for (const c of this.#containers.values()) {
       const v = this.#containerView(c);
       if (matchesContainerFilter(v, filter)) out.push(v);
+    }
+    return out;
+  }
+
+  // --- stats (stats.ts) -----------------------------------------------------------------------
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const c = this.#container(id);
+    return processContainerStats(c.record, c.cgroup?.dir, c.record.state === "RUNNING" && c.finalizing === undefined);
+  }
+
+  async listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]> {
+    const out: ContainerStats[] = [];
+    for (const v of await this.listContainers(filter)) {
+      const c = this.#containers.get(v.id);
+      if (c !== undefined && c.record.state === "RUNNING" && c.finalizing === undefined) out.push(processContainerStats(c.record, c.cgroup?.dir, true));
     }
     return out;
   }
