@@ -18,7 +18,12 @@
  *     scheduler+binding rate without the pod creation traffic.
  * Latency p50/p99 = pod create request sent → the driver's watch sees spec.nodeName (concurrent run).
  *
- * `npm run bench -- scheduler [--workloads SchedulingBasic,NodeAffinity,…] [--scale 0.2]`
+ * `npm run bench -- scheduler [--workloads SchedulingBasic,NodeAffinity,…] [--scale 0.2] [--budget-s 600] [--timeout-s 3600]`
+ * (--budget-s bounds each wait — setup, creates, all bound —, --timeout-s the whole run).
+ *
+ * Preemption workloads follow upstream's PreemptionBasic: "Preemption" is 5000Nodes (20,000 low +
+ * 5,000 high; the published floor of 570 pods/s is for this one), "Preemption500" is 500Nodes
+ * (2,000 + 500; no published floor).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -99,13 +104,29 @@ function workloads(scale: number): Workload[] {
       }),
     },
     {
-      name: "Preemption", nodes: s(500), initPods: s(2000), measuredPods: s(500), floor: 570, goal: 5700,
-      note: "reduced from 5000 nodes / 20000 low + 5000 high: 4 low-priority pods (1 cpu) fill each 4-cpu node; each high-priority pod (1 cpu) preempts one",
+      // upstream PreemptionBasic/5000Nodes: the workload the published floor (570 pods/s) is for.
+      name: "Preemption", nodes: s(5000), initPods: s(20000), measuredPods: s(5000), floor: 570, goal: 5700,
+      note: "PreemptionBasic 5000Nodes (upstream's floor 570 applies): 4 low-priority pods (900m / 500Mi, priority 0) fill each 4-cpu node, each high-priority pod (3 cpu / 500Mi, priority 10) preempts 3",
       node: (i) => node(i),
-      initPod: (i) => pod(`low-${i}`, "init", { app: "low" }, "1", "1Gi"),
-      measuredPod: (i) => pod(`high-${i}`, "measured", { app: "high" }, "1", "1Gi", { priorityClassName: "bench-high" }),
+      initPod: (i) => lowPod(i),
+      measuredPod: (i) => highPod(i),
+    },
+    {
+      name: "Preemption500", nodes: s(500), initPods: s(2000), measuredPods: s(500), floor: undefined, goal: undefined,
+      note: "PreemptionBasic 500Nodes, same pods (no published floor: the 570 floor is the 5000Nodes workload's)",
+      node: (i) => node(i),
+      initPod: (i) => lowPod(i),
+      measuredPod: (i) => highPod(i),
     },
   ];
+}
+
+/** upstream's templates pod-low-priority.yaml / pod-high-priority.yaml (the priority through a PriorityClass: admission runs here). */
+function lowPod(i: number): KubeObject {
+  return pod(`low-${i}`, "init", { app: "low" }, "900m", "500Mi");
+}
+function highPod(i: number): KubeObject {
+  return pod(`high-${i}`, "measured", { app: "high" }, "3", "500Mi", { priorityClassName: "bench-high" });
 }
 
 function antiPod(name: string, ns: string): KubeObject {
@@ -213,7 +234,7 @@ async function child(): Promise<void> {
           if (!wl) throw new Error(`unknown workload ${m.workload}`);
           const t0 = Date.now();
           for (const ns of ["init", "measured"]) await client.resourceFor("v1", "Namespace").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-          await client.resourceFor("scheduling.k8s.io/v1", "PriorityClass").create({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "bench-high" }, value: 1000 });
+          await client.resourceFor("scheduling.k8s.io/v1", "PriorityClass").create({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "bench-high" }, value: 10 });
           const nodes = client.resourceFor("v1", "Node");
           const w = wl;
           await pool(w.nodes, 64, async (i) => {
@@ -256,14 +277,18 @@ async function child(): Promise<void> {
 
 // ---- parent: the scheduler -------------------------------------------------------------------------
 
+/** Live children (killed by the whole-run timeout). */
+const children = new Set<ChildProcess>();
+
 class Child {
   readonly proc: ChildProcess;
   private readonly inbox: ToParent[] = [];
   private wake: (() => void) | undefined;
   constructor() {
-    this.proc = fork(self, ["--child"], { execArgv: ["--import", "tsx", "--max-old-space-size=4096"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.proc = fork(self, ["--child"], { execArgv: ["--import", "tsx", "--max-old-space-size=4096", ...(process.env.TUG_BENCH_CHILD_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TUG_BENCH_CHILD_PROF}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.proc.on("message", (m) => { this.inbox.push(m as ToParent); this.wake?.(); });
-    this.proc.on("exit", () => { this.inbox.push({ type: "error", message: "child exited" }); this.wake?.(); });
+    children.add(this.proc);
+    this.proc.on("exit", () => { children.delete(this.proc); this.inbox.push({ type: "error", message: "child exited" }); this.wake?.(); });
   }
   send(m: ToChild): void { this.proc.send(m); }
   async next<T extends ToParent["type"]>(type: T, timeoutMs: number): Promise<Extract<ToParent, { type: T }>> {
@@ -286,6 +311,8 @@ interface Row {
   concurrent: PhaseStats; concurrentPodsPerS: number; precreatedPodsPerS: number; precreated: PhaseStats;
   schedMsPerPod: number; informerMsPerPod: number; parentCpuMsPerPod: number; childCpuMsPerPod: number; bindP50: number; bindP99: number;
   createPodsPerS: number; kernel: string;
+  /** Scheduling attempts during the measured phase, failed ones, preemptions and victims. */
+  attempts: number; failedAttempts: number; preemptions: number; victims: number;
 }
 
 async function runWorkload(name: string, scale: number, budgetMs: number): Promise<Row> {
@@ -299,7 +326,12 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
   ch.send({ cmd: "setup", workload: name, scale });
   await ch.next("setupDone", budgetMs);
   const client = createClient(loadKubeconfig(kubeconfig));
-  const runner = await createSchedulerRunner({ client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {} });
+  // TUG_BENCH_SCHED_LEGACY=1: the core as it was before the incremental nominated overlay and the
+  // resource-only preemption dry run (per-cycle overlay, generic dry runs, scan from offset 0,
+  // victims with evictions in flight not counted as terminating).
+  const legacy = process.env["TUG_BENCH_SCHED_LEGACY"] === "1";
+  const core = legacy ? await legacyCore() : undefined;
+  const runner = await createSchedulerRunner({ client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {}, ...(core ? { core } : {}) });
   runner.start();
   try {
     for (let t = Date.now(); !runner.isActive(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 120_000) throw new Error("scheduler did not sync");
@@ -308,19 +340,23 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
     await ch.next("bound", budgetMs);
     // 1. upstream shape: create while scheduling
     const s0 = { ...runner.stats };
+    const pre0 = runner.metrics.preemptionAttempts.get();
+    const vic0 = runner.metrics.preemptionVictims.get({})?.sum ?? 0;
     const cpu0 = process.cpuUsage();
     ch.send({ cmd: "create", phase: "measured" });
     const created = await ch.next("created", budgetMs);
     const { stats: conc } = await ch.next("bound", budgetMs);
     const cpu = process.cpuUsage(cpu0);
     const s1 = { ...runner.stats };
+    const preemptions = runner.metrics.preemptionAttempts.get() - pre0;
+    const victims = (runner.metrics.preemptionVictims.get({})?.sum ?? 0) - vic0;
     const n = wl.measuredPods;
     const sched = runner.scheduler!;
     const bindSeries = runner.metrics.phaseDuration.get({ extension_point: "bind", profile: "default-scheduler" });
     // 2. pre-created: pause, create a second batch, wait until it is queued, resume
     // (the measured namespace is reused: delete the first batch first, so the cluster state matches)
-    // (Preemption: the second batch would land in the room the first one made, so it is not run.)
-    const prePods = name === "Preemption" ? { stats: conc, rate: NaN } : await precreated(ch, runner, client, wl, budgetMs);
+    // (Preemption*: the second batch would land in the room the first one made, so it is not run.)
+    const prePods = name.startsWith("Preemption") ? { stats: conc, rate: NaN } : await precreated(ch, runner, client, wl, budgetMs);
     return {
       name, nodes: wl.nodes, init: wl.initPods, measured: n, floor: wl.floor, goal: wl.goal, note: wl.note,
       concurrent: conc, concurrentPodsPerS: n / ((conc.lastBound - conc.firstCreate) / 1000),
@@ -329,6 +365,8 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
       parentCpuMsPerPod: (cpu.user + cpu.system) / 1000 / n, childCpuMsPerPod: conc.childCpuMs / n,
       bindP50: (bindSeries?.quantile(0.5) ?? NaN) * 1000, bindP99: (bindSeries?.quantile(0.99) ?? NaN) * 1000,
       createPodsPerS: n / (created.ms / 1000), kernel: sched.kernel.impl,
+      attempts: s1.scheduled + s1.unschedulable + s1.errors - (s0.scheduled + s0.unschedulable + s0.errors),
+      failedAttempts: s1.unschedulable + s1.errors - (s0.unschedulable + s0.errors), preemptions, victims,
     };
   } finally {
     await runner.stop();
@@ -336,6 +374,14 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
     ch.send({ cmd: "stop" });
     await new Promise((r) => { ch.proc.once("exit", r); setTimeout(r, 10_000); });
   }
+}
+
+async function legacyCore(): Promise<{ registry: Map<string, import("../src/scheduler/framework/registry.ts").PluginFactory>; nominatedOverlay: "per-cycle" }> {
+  const { inTreeRegistry } = await import("../src/scheduler/plugins/registry.ts");
+  const dp = await import("../src/scheduler/plugins/defaultpreemption/defaultpreemption.ts");
+  const registry = new Map(inTreeRegistry);
+  registry.set(dp.NAME, (args, ctx) => dp.newDefaultPreemption(args, ctx, { resourceFastPath: false, random: () => 0, evictionsInFlightTerminate: false }));
+  return { registry, nominatedOverlay: "per-cycle" };
 }
 
 async function precreated(ch: Child, runner: import("../src/scheduler/runner/runner.ts").SchedulerRunner, client: import("../src/client/client.ts").Client, wl: Workload, budgetMs: number): Promise<{ stats: PhaseStats; rate: number }> {
@@ -362,17 +408,35 @@ function fmt(n: number, d = 0): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let scale = 1;
-  let names = ["SchedulingBasic", "NodeAffinity", "PodAntiAffinity", "TopologySpread", "Preemption"];
+  let budgetS = 600;
+  let timeoutS = 3600;
+  let names = ["SchedulingBasic", "NodeAffinity", "PodAntiAffinity", "TopologySpread", "Preemption500", "Preemption"];
+  const num = (flag: string, v: string | undefined): number => {
+    const x = Number(v);
+    if (!(x > 0)) throw new Error(`${flag} needs a positive number, got ${v ?? "nothing"}`);
+    return x;
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--scale") scale = Number(argv[++i]);
     else if (argv[i] === "--workloads") names = (argv[++i] ?? "").split(",").filter((s) => s !== "");
-    else throw new Error(`unknown argument ${argv[i]}`);
+    else if (argv[i] === "--budget-s") budgetS = num("--budget-s", argv[++i]);
+    else if (argv[i] === "--timeout-s") timeoutS = num("--timeout-s", argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (flags: --workloads A,B --scale f --budget-s N --timeout-s N)`);
   }
   if (!(scale > 0 && scale <= 1)) throw new Error("--scale must be in (0, 1]");
+  const known = workloads(1).map((w) => w.name);
+  for (const n of names) if (!known.includes(n)) throw new Error(`unknown workload ${n} (one of: ${known.join(", ")})`);
+  // Whole-run bound: a stuck phase fails after --budget-s; the run as a whole after --timeout-s.
+  const killer = setTimeout(() => {
+    process.stderr.write(`scheduler bench: --timeout-s ${timeoutS} exceeded; exiting\n`);
+    for (const c of children) c.kill("SIGKILL");
+    process.exit(2);
+  }, timeoutS * 1000);
+  killer.unref();
   const rows: Row[] = [];
   for (const n of names) {
     process.stderr.write(`scheduler bench: ${n}…\n`);
-    rows.push(await runWorkload(n, scale, 600_000));
+    rows.push(await runWorkload(n, scale, budgetS * 1000));
   }
   console.log("| workload | nodes | init / measured pods | pods/s (upstream shape) | upstream floor | ratio | goal | pods/s (pre-created) | ratio | latency p50 / p99 ms | sched ms/pod | bind p50 / p99 ms | scheduler CPU ms/pod | apiserver+driver CPU ms/pod | create pods/s |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -385,7 +449,8 @@ async function main(): Promise<void> {
     kv.push(`${k}_pods_per_s=${fmt(r.concurrentPodsPerS).replace(/,/g, "")}`, `${k}_precreated_pods_per_s=${fmt(r.precreatedPodsPerS).replace(/,/g, "")}`, `${k}_p99_ms=${fmt(r.concurrent.p99).replace(/,/g, "")}`);
     if (r.floor) kv.push(`${k}_ratio=${fmt(ratio, 2)}`);
   }
-  console.log(`\nkernel: ${rows[0]?.kernel ?? "-"}; 100% of nodes scored (percentageOfNodesToScore ignored); notes: ${rows.map((r) => `${r.name}: ${r.note}`).join("; ")}`);
+  for (const r of rows) console.log(`${r.name}: ${fmt(r.attempts)} scheduling attempts for ${fmt(r.measured)} measured pods (${fmt(r.failedAttempts)} failed), ${fmt(r.preemptions)} preemptions, ${fmt(r.victims)} victims`);
+  console.log(`\nkernel: ${rows[0]?.kernel ?? "-"}${process.env["TUG_BENCH_SCHED_LEGACY"] === "1" ? " (LEGACY core: per-cycle nominated overlay, generic preemption dry runs, offset 0, in-flight evictions not terminating)" : ""}; 100% of nodes scored (percentageOfNodesToScore ignored); notes: ${rows.map((r) => `${r.name}: ${r.note}`).join("; ")}`);
   const basic = rows.find((r) => r.name === "SchedulingBasic");
   console.log(`RESULT scale=${scale} ${kv.join(" ")} goal_basic=6800 goal_basic_met=${basic ? basic.concurrentPodsPerS >= 6800 : "n/a"}`);
 }

@@ -12,6 +12,7 @@ import { Reason } from "./kernel/types.ts";
 import type { PodInfo } from "./types.ts";
 
 const FIT_BITS = Reason.TooManyPods | Reason.InsufficientCpu | Reason.InsufficientMemory | Reason.InsufficientEphemeralStorage;
+const NOT_FIT_BITS = Reason.Unschedulable | Reason.UntoleratedTaint | Reason.NodeAffinity | Reason.External;
 
 /** The plugin a kernel status bit belongs to. */
 export function pluginOfBits(bits: number): string {
@@ -23,7 +24,10 @@ export function pluginOfBits(bits: number): string {
 }
 
 export class NodeStatuses implements NodeStatusReader {
-  private readonly cache = new Map<number, Status | undefined>();
+  /** Per node: the computed status, null = feasible, undefined = not computed yet. */
+  private readonly cache: (Status | null | undefined)[] = [];
+  /** Statuses that depend on the kernel bits only (not taints), shared by every node with those bits. */
+  private readonly byBits = new Map<number, Status>();
   constructor(
     private readonly fw: Framework,
     private readonly state: CycleState,
@@ -38,10 +42,19 @@ export class NodeStatuses implements NodeStatusReader {
   get size(): number { return this.snap.size; }
   get(i: number): Status | undefined {
     if (this.preFilter) return this.preFilter;
-    if (this.cache.has(i)) return this.cache.get(i);
+    const c = this.cache[i];
+    if (c !== undefined) return c ?? undefined;
     const st = this.compute(i);
-    this.cache.set(i, st);
+    this.cache[i] = st ?? null;
     return st;
+  }
+  /** Only NodeResourcesFit rejected node i: the kernel's fit bits alone and no external filter's status. */
+  resourcesOnly(i: number): boolean {
+    if (this.preFilter) return false;
+    const bits = this.kernelStatus[i] ?? 0;
+    if (bits === 0 || (bits & NOT_FIT_BITS) !== 0) return false;
+    // The kernel reports fit before the external filters' bit, so their statuses must be absent too.
+    return this.external[i] === undefined;
   }
   private compute(i: number): Status | undefined {
     const bits = this.kernelStatus[i] ?? 0;
@@ -55,6 +68,13 @@ export class NodeStatuses implements NodeStatusReader {
       if (st) return st.withPlugin(plugin);
       return Status.unresolvable("node(s) had untolerated taint").withPlugin(plugin);
     }
+    const shared = this.byBits.get(bits);
+    if (shared) return shared;
+    const st = this.fromBits(bits, plugin);
+    this.byBits.set(bits, st);
+    return st;
+  }
+  private fromBits(bits: number, plugin: string): Status {
     if (bits & Reason.Unschedulable) return Status.unresolvable("node(s) were unschedulable").withPlugin(plugin);
     if (bits & Reason.NodeAffinity) return Status.unresolvable("node(s) didn't match Pod's node affinity/selector").withPlugin(plugin);
     const reasons: string[] = [];
@@ -71,12 +91,14 @@ export class NodeStatuses implements NodeStatusReader {
 
 /** "N reason" histogram over every node's reasons, sorted as strings (upstream's FitError). */
 export function filterHistogram(statuses: NodeStatusReader): string {
-  const counts = new Map<string, number>();
+  // Nodes with the same kernel bits share one Status: count statuses first, then their reasons.
+  const perStatus = new Map<Status, number>();
   for (let i = 0; i < statuses.size; i++) {
     const st = statuses.get(i);
-    if (!st) continue;
-    for (const r of st.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    if (st) perStatus.set(st, (perStatus.get(st) ?? 0) + 1);
   }
+  const counts = new Map<string, number>();
+  for (const [st, n] of perStatus) for (const r of st.reasons) counts.set(r, (counts.get(r) ?? 0) + n);
   return [...counts].map(([r, n]) => `${n} ${r}`).sort().join(", ");
 }
 

@@ -2,12 +2,54 @@
  * A small in-process measure of the scheduling core (no API, no binding I/O): 5,000 nodes, 1,000
  * initial pods, then N pods scheduled through `scheduleOne` with every node filtered and scored.
  * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|nodeaffinity|antiaffinity|spread] [pods]`.
+ * `… preemption [pods] [legacy]`: upstream's PreemptionBasic shape in process (5,000 4-cpu nodes
+ * filled by 20,000 low-priority 900m pods; each high-priority 3-cpu pod preempts 3); victims are
+ * deleted at once and time is simulated, so the figure is the core's CPU per preempting pod
+ * (failed attempt with preemption + the successful retry). `legacy` = per-cycle nominated overlay,
+ * generic dry runs, scan from offset 0, in-flight evictions not terminating.
  * Not the official benchmark (bench/ owns that); a quick figure for the core alone.
  */
 import type { Pod } from "../api/generated/core_v1.ts";
+import { FakeClock } from "./clock.ts";
 import { createKernel, createTwinKernel, type Kernel } from "./kernel/mod.ts";
+import { NAME as PREEMPTION, newDefaultPreemption } from "./plugins/defaultpreemption/defaultpreemption.ts";
+import { inTreeRegistry } from "./plugins/registry.ts";
 import { Scheduler } from "./scheduler.ts";
 import { makeNode, makePod, MemoryBinder } from "./testing.ts";
+
+/** PreemptionBasic in process; returns a summary line. */
+function preemption(kernel: Kernel, impl: string, pods: number, legacy: boolean): string {
+  const nodes = 5000;
+  const clock = new FakeClock(1_000_000);
+  const registry = new Map(inTreeRegistry);
+  if (legacy) registry.set(PREEMPTION, (args, ctx) => newDefaultPreemption(args, ctx, { resourceFastPath: false, random: () => 0, evictionsInFlightTerminate: false }));
+  const sched = new Scheduler({ kernel, binder: new MemoryBinder(), clock, registry, ...(legacy ? { nominatedOverlay: "per-cycle" as const } : {}) });
+  for (let i = 0; i < nodes; i++) sched.addNode(makeNode(`node-${i}`, { cpu: "4", memory: "32Gi", pods: "110" }));
+  const all = new Map<string, Pod>();
+  for (let i = 0; i < nodes * 4; i++) {
+    const p = makePod(`low-${i}`, { nodeName: `node-${i % nodes}`, priority: 0, requests: { cpu: "900m", memory: "500Mi" } });
+    all.set(`default/low-${i}`, p);
+    sched.addPod(p);
+  }
+  for (let i = 0; i < pods; i++) sched.addPod(makePod(`high-${i}`, { priority: 10, requests: { cpu: "3", memory: "500Mi" } }));
+  let attempts = 0, victims = 0, bound = 0;
+  const t0 = performance.now();
+  for (let rounds = 0; bound < pods && rounds < 10_000; rounds++) {
+    for (;;) {
+      const r = sched.scheduleOne();
+      if (!r) break;
+      attempts++;
+      if (r.kind === "scheduled") { sched.cache.finishBinding(r.pod.key); sched.queue.done(r.pod.key); bound++; }
+      else if (r.kind === "unschedulable") {
+        for (const v of r.victims) { const vp = all.get(v.key); if (vp) { all.delete(v.key); victims++; sched.deletePod(vp); } }
+      }
+    }
+    clock.step(1000);
+    sched.flush();
+  }
+  const secs = (performance.now() - t0) / 1000;
+  return `${impl} preemption${legacy ? " (legacy)" : ""}: ${bound}/${pods} preemptors bound in ${secs.toFixed(2)} s = ${(bound / secs).toFixed(0)} pods/s; ${(secs * 1000 / pods).toFixed(2)} ms/pod; ${attempts} attempts, ${victims} victims`;
+}
 
 async function main(): Promise<void> {
   const impl = process.argv[2] ?? "wasm-simd";
@@ -15,6 +57,10 @@ async function main(): Promise<void> {
   const pods = Number(process.argv[4] ?? "10000");
   const nodes = 5000;
   const kernel: Kernel = impl === "ts" ? createTwinKernel({ initialCapacity: nodes }) : await createKernel({ simd: impl === "wasm-simd", initialCapacity: nodes });
+  if (workload === "preemption") {
+    console.log(preemption(kernel, impl, Number(process.argv[4] ?? "1000"), process.argv[5] === "legacy"));
+    return;
+  }
   const sched = new Scheduler({ kernel, binder: new MemoryBinder() });
   for (let i = 0; i < nodes; i++) {
     sched.addNode(makeNode(`node-${i}`, { cpu: "32", memory: "128Gi", pods: "110", labels: { "topology.kubernetes.io/zone": `zone-${i % 10}` } }));

@@ -27,6 +27,7 @@ import { DEFAULT_MULTIPOINT, inTreeRegistry } from "./plugins/registry.ts";
 import { type Binder, type EventRecorder, type Metrics, noMetrics, type PodPreemptor, type PodStatusWriter } from "./ports.ts";
 import { filterHistogram, fitErrorMessage, NodeStatuses, pluginOfBits } from "./_diagnosis.ts";
 import { selectBest } from "./_select.ts";
+import { NominatedOverlay } from "./_nominated.ts";
 import { SchedulingQueue } from "./queue/scheduling_queue.ts";
 import type { PodInfo } from "./types.ts";
 import { podKey } from "./types.ts";
@@ -46,6 +47,12 @@ export interface SchedulerOptions {
   readonly assumedPodTtlMs?: number;
   /** Base seed of the per-pod tie-breaking seeds (deterministic runs). */
   readonly seed?: number;
+  /**
+   * How nominated pods reach the kernel's node state: `incremental` (default) keeps them applied
+   * between cycles (`_nominated.ts`); `per-cycle` adds every qualifying nominated pod before each
+   * kernel call and removes it after — the reference the agreement tests compare against.
+   */
+  readonly nominatedOverlay?: "incremental" | "per-cycle";
 }
 
 export type ScheduleResult =
@@ -69,12 +76,16 @@ export class Scheduler {
   private readonly pdbMap = new Map<string, PdbInfo>();
   private readonly workloads = new Map<string, { namespace: string; selector: LabelSelector }>();
   private readonly waiting = new Map<string, WaitingPod>();
+  /** Victims whose eviction this scheduler issued and whose deletion it has not seen: key → when. */
+  private readonly evicting = new Map<string, number>();
   private out: ScoreOutput;
   private extStatus: (Status | undefined)[] = [];
   private reject = new Uint32Array(0);
   private readonly touched: number[] = [];
   private lastProfile: ScoringProfile | undefined;
   private seed: number;
+  /** Undefined in the `per-cycle` reference mode. */
+  private readonly overlay: NominatedOverlay | undefined;
 
   /** Throws SchedulerConfigError for an invalid configuration. */
   constructor(private readonly o: SchedulerOptions) {
@@ -94,6 +105,8 @@ export class Scheduler {
         binder: o.binder,
         handle: {
           nominatedPodsForNode: (n) => this.queue.nominatedPodsForNode(n),
+          nominatedNode: (k) => this.queue.nominatedNode(k),
+          preemptionInFlight: (k) => this.evicting.has(k),
           namespaceLabels: (ns) => this.cache.namespaceLabels(ns),
           workloadSelectorsFor: (p) => this.workloadSelectorsFor(p),
           pdbs: () => [...this.pdbMap.values()],
@@ -110,7 +123,13 @@ export class Scheduler {
       eventsOf: (plugin) => this.eventsOf(plugin),
       initialBackoffMs: config.podInitialBackoffSeconds * 1000,
       maxBackoffMs: config.podMaxBackoffSeconds * 1000,
+      onNominationChange: (key) => this.overlay?.podChanged(key),
     });
+    if (o.nominatedOverlay !== "per-cycle") {
+      const overlay = new NominatedOverlay(this.kernel, (key) => this.queue.nomination(key));
+      this.overlay = overlay;
+      this.snapshot.onKernelReset = (name) => overlay.nodeReset(name);
+    } else this.overlay = undefined;
   }
 
   // ---- informer events ----
@@ -165,6 +184,7 @@ export class Scheduler {
       this.event(Events.AssignedPodDelete, pod, undefined);
     } else this.queue.delete(key);
     this.queue.deleteNominated(key);
+    this.evicting.delete(key);
   }
 
   setNamespace(name: string, labels: Labels | undefined): void { this.cache.setNamespace(name, labels); }
@@ -188,6 +208,8 @@ export class Scheduler {
     // Expired assumptions free room like a deleted pod would.
     if (this.cache.cleanupExpiredAssumedPods().length > 0) this.event(Events.AssignedPodDelete, undefined, undefined);
     const now = this.clock.now();
+    // An eviction whose delete never showed up (e.g. a finalizer holds the pod) stops counting after a minute.
+    for (const [key, at] of this.evicting) if (now - at > EVICTION_TTL_MS) this.evicting.delete(key);
     for (const [key, w] of this.waiting) {
       if (now >= w.deadline) { this.waiting.delete(key); w.resolve(Status.unschedulable(`rejected due to timeout after waiting at plugin ${[...w.pending].join(",")}`)); }
     }
@@ -288,8 +310,14 @@ export class Scheduler {
     if (anyReject) input.externalReject = reject;
     if (this.lastProfile !== fw.kernelProfile) { this.kernel.setProfile(fw.kernelProfile); this.lastProfile = fw.kernelProfile; }
     if (this.out.status.length < n) this.out = createScoreOutput(Math.max(n, this.out.status.length * 2));
-    const nominated = this.applyNominated(pod, 1);
-    try { this.kernel.filterAndScoreInto(input, this.out); } finally { if (nominated.length) this.applyNominated(pod, -1, nominated); }
+    if (this.overlay) {
+      this.overlay.sync(snap.index);
+      const excluded = this.overlay.exclude(pod, snap.index);
+      try { this.kernel.filterAndScoreInto(input, this.out); } finally { if (excluded.length) this.overlay.restore(excluded); }
+    } else {
+      const nominated = this.applyNominated(pod, 1);
+      try { this.kernel.filterAndScoreInto(input, this.out); } finally { if (nominated.length) this.applyNominated(pod, -1, nominated); }
+    }
     const out = this.out;
     if (out.feasible === 0) {
       const statuses = new NodeStatuses(fw, state, pod, snap, out.status, ext, this.kernel.extendedResources, undefined);
@@ -312,7 +340,7 @@ export class Scheduler {
     return this.assumeAndReserve(fw, q, cycle, state, node.name, out.feasible, n);
   }
 
-  /** Adds (+1) or removes (−1) nominated pods of ≥ priority to kernel node state; returns what was applied. */
+  /** Reference mode: adds (+1) or removes (−1) nominated pods of ≥ priority to kernel node state; returns what was applied. */
   private applyNominated(pod: PodInfo, sign: 1 | -1, applied?: [number, PodInfo][]): [number, PodInfo][] {
     if (sign < 0) { for (const [i, p] of applied ?? []) this.kernel.removePodFromNode(i, p.requests); return []; }
     const out: [number, PodInfo][] = [];
@@ -462,9 +490,13 @@ export class Scheduler {
       for (const other of this.queue.nominatedPodsForNode(nominatedNodeName)) {
         if (other.priority < pod.priority) { this.queue.deleteNominated(other.key); this.o.statusWriter?.markUnschedulable(other.pod, "Unschedulable", "", ""); }
       }
+      const now = this.clock.now();
       for (const v of victims) {
         this.o.recorder?.event(v.pod, "Normal", "Preempted", "Preempting", `Preempted by pod ${pod.uid} on node ${nominatedNodeName}`, pod.pod);
-        this.o.preemptor?.preempt(v.pod, pod.pod, nominatedNodeName).catch(() => undefined);
+        const preemptor = this.o.preemptor;
+        if (!preemptor) continue;
+        this.evicting.set(v.key, now);
+        preemptor.preempt(v.pod, pod.pod, nominatedNodeName).catch(() => { this.evicting.delete(v.key); });
       }
       this.metrics.preemption(victims.length);
     } else if (nominatedNodeName === "") this.queue.deleteNominated(pod.key);
@@ -516,6 +548,7 @@ export class Scheduler {
 }
 
 import { StateKey } from "./framework/status.ts";
+const EVICTION_TTL_MS = 60_000;
 const permitKey = new StateKey<Promise<Status | undefined>>("Permit");
 
 /** upstream isPodUpdated: anything beyond status, resourceVersion, generation and managedFields. */

@@ -34,6 +34,11 @@ export class Snapshot {
   labelsEpoch = 0;
   /** Bumped when node slots or node images change. */
   imagesEpoch = 0;
+  /**
+   * Called with a node's name whenever its kernel slot is overwritten (`setNode`) or the node is
+   * removed: anything layered on the kernel state of that node (nominated pods) must be re-applied.
+   */
+  onKernelReset: ((nodeName: string) => void) | undefined = undefined;
   private readonly hardBits: Uint32Array[] = [];
   private readonly preferBits: Uint32Array[] = [];
 
@@ -107,6 +112,7 @@ export class Snapshot {
     this.nodesWithScoringAffinityPods.delete(name);
     this.labelsEpoch++;
     this.imagesEpoch++;
+    this.onKernelReset?.(name);
   }
 
   private track(ni: NodeInfo): void {
@@ -152,5 +158,6 @@ export class Snapshot {
       preferNoScheduleTaints: pb,
     };
     this.kernel.setNode(i, state);
+    this.onKernelReset?.(ni.name);
   }
 }

@@ -24,7 +24,7 @@ export interface FrameworkDeps {
   readonly extendedResources: readonly string[];
   readonly binder: PluginContext["binder"];
   /** Services for plugins, minus the filter runners the framework provides itself. */
-  readonly handle: Omit<Handle, "runFilterPluginsWithNominatedPods" | "runPreFilterExtensionAddPod" | "runPreFilterExtensionRemovePod">;
+  readonly handle: Omit<Handle, "runFilterPluginsWithNominatedPods" | "runPreFilterExtensionAddPod" | "runPreFilterExtensionRemovePod" | "enabledFilters">;
 }
 
 function isKernelPlugin(p: Plugin): p is KernelPlugin {
@@ -88,6 +88,7 @@ export class Framework {
       runFilterPluginsWithNominatedPods: (s, p, n) => this.runFilterPluginsWithNominatedPods(s, p, n),
       runPreFilterExtensionAddPod: (s, p, a, n) => this.runPreFilterExtensionAddPod(s, p, a, n),
       runPreFilterExtensionRemovePod: (s, p, r, n) => this.runPreFilterExtensionRemovePod(s, p, r, n),
+      enabledFilters: () => this.filter.map((p) => p.name),
     };
     const errors: string[] = [];
     const base = `profiles[${cfg.index}]`;

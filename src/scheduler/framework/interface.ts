@@ -23,6 +23,14 @@ export interface Plugin {
 export interface Handle {
   /** Pods nominated to run on `nodeName` (by earlier preemptions), highest priority first. */
   nominatedPodsForNode(nodeName: string): readonly PodInfo[];
+  /** The node the scheduler's nominator holds for this pod key (may be newer than the pod's status). */
+  nominatedNode(podKey: string): string | undefined;
+  /**
+   * True while a victim this scheduler evicted has not been seen deleted yet. Upstream deletes
+   * victims inside the preempting cycle, so by the preemptor's retry they are terminating; here the
+   * eviction is asynchronous and this stands in for that state.
+   */
+  preemptionInFlight(podKey: string): boolean;
   namespaceLabels(ns: string): Readonly<Record<string, string>> | undefined;
   /** Selectors of services / replica sets / stateful sets / RCs matching the pod (for default spreading). */
   workloadSelectorsFor(pod: PodInfo): readonly import("../../api/selectors/labels.ts").LabelSelector[];
@@ -32,6 +40,8 @@ export interface Handle {
   runFilterPluginsWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): MaybeStatus;
   runPreFilterExtensionAddPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void;
   runPreFilterExtensionRemovePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): void;
+  /** Names of the profile's enabled Filter plugins, in order. */
+  enabledFilters(): readonly string[];
 }
 
 /** A PodDisruptionBudget as preemption needs it. */
@@ -116,6 +126,11 @@ export interface PostFilterResult {
 export interface NodeStatusReader {
   readonly size: number;
   get(index: number): Status | undefined;
+  /**
+   * True when NodeResourcesFit is known to be the only filter that rejected the node (every other
+   * enabled filter passed it). Optional: a reader that cannot tell omits it (or answers false).
+   */
+  resourcesOnly?(index: number): boolean;
 }
 
 export interface PostFilterPlugin extends Plugin {

@@ -28,12 +28,15 @@ export function fixture(nodes: readonly Node[], pods: readonly Pod[] = [], extra
   cache.updateSnapshot(snap);
   const handle: Handle = {
     nominatedPodsForNode: () => [],
+    nominatedNode: () => undefined,
+    preemptionInFlight: () => false,
     namespaceLabels: cache.namespaceLabels,
     workloadSelectorsFor: (p) => (extra.selectors ?? []).filter((s) => s.matches(p.labels)),
     pdbs: () => extra.pdbs ?? [],
     runFilterPluginsWithNominatedPods: () => undefined,
     runPreFilterExtensionAddPod: () => undefined,
     runPreFilterExtensionRemovePod: () => undefined,
+    enabledFilters: () => ["NodeResourcesFit"],
   };
   return {
     cache, snap, handle,

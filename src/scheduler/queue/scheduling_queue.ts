@@ -25,6 +25,8 @@ export interface QueueOptions {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly maxInUnschedulableMs?: number;
+  /** Called after a pod's nomination was added, moved or removed (the scheduler's kernel overlay follows it). */
+  readonly onNominationChange?: (key: string) => void;
 }
 
 export interface QueueStats { active: number; backoff: number; unschedulable: number; gated: number }
@@ -192,6 +194,7 @@ export class SchedulingQueue {
     list.sort((a, b) => b.priority - a.priority);
     this.nominatedByNode.set(nodeName, list);
     this.nominatedNodeOf.set(info.key, nodeName);
+    this.o.onNominationChange?.(info.key);
   }
   deleteNominated(key: string): void {
     const node = this.nominatedNodeOf.get(key);
@@ -199,9 +202,17 @@ export class SchedulingQueue {
     this.nominatedNodeOf.delete(key);
     const list = (this.nominatedByNode.get(node) ?? []).filter((p) => p.key !== key);
     if (list.length === 0) this.nominatedByNode.delete(node); else this.nominatedByNode.set(node, list);
+    this.o.onNominationChange?.(key);
   }
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] { return this.nominatedByNode.get(nodeName) ?? []; }
   nominatedNode(key: string): string | undefined { return this.nominatedNodeOf.get(key); }
+  /** The pod's nomination: its node and the PodInfo recorded with it; undefined when not nominated. */
+  nomination(key: string): { node: string; info: PodInfo } | undefined {
+    const node = this.nominatedNodeOf.get(key);
+    if (node === undefined) return undefined;
+    const info = this.nominatedByNode.get(node)?.find((p) => p.key === key);
+    return info ? { node, info } : undefined;
+  }
   /** Nodes that currently have nominated pods. */
   nominatedNodes(): IterableIterator<string> { return this.nominatedByNode.keys(); }
 

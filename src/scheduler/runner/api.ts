@@ -10,7 +10,6 @@ import type { KubeObject } from "../../api/object.ts";
 import type { Client } from "../../client/client.ts";
 import type { Binder, PodPreemptor, PodStatusWriter } from "../ports.ts";
 import { Limiter } from "./_limiter.ts";
-import type { EventSink } from "./events.ts";
 
 /** The pod writes the scheduler makes. Errors are the apiserver's `ApiError`s or transport errors. */
 export interface PodApi {
@@ -45,14 +44,8 @@ export function clientPodApi(client: Client): PodApi {
   };
 }
 
-/** `EventSink` over the client (core/v1 Events). */
-export function clientEventSink(client: Client): EventSink {
-  const events = client.resourceFor("v1", "Event");
-  return {
-    create: (ev) => events.create(ev),
-    patch: (ns, name, patch) => events.namespace(ns).patch(name, patch, "merge"),
-  };
-}
+/** `EventSink` over the client (core/v1 Events by default): the event library's. */
+export { clientEventSink } from "../../client/events/mod.ts";
 
 function ns(p: Pod): string {
   return p.metadata?.namespace ?? "default";

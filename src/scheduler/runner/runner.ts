@@ -29,7 +29,7 @@ import { selectorOf } from "../../controllers/framework/selector.ts";
 import { clientWriter } from "../../controllers/framework/writer.ts";
 import { defaultSchedulerConfig, type SchedulerConfig } from "../framework/config.ts";
 import type { Kernel } from "../kernel/mod.ts";
-import { Scheduler, type ScheduleResult } from "../scheduler.ts";
+import { Scheduler, type ScheduleResult, type SchedulerOptions } from "../scheduler.ts";
 import { ApiBinder, ApiPreemptor, ApiStatusWriter, clientEventSink, clientPodApi, type PodApi } from "./api.ts";
 import { type EventSink, SchedulerEventRecorder } from "./events.ts";
 import { type KernelChoice, loadKernel } from "./kernel.ts";
@@ -60,6 +60,8 @@ export interface SchedulerRunnerOptions {
   readonly eventSink?: EventSink;
   /** Watch only these kinds besides nodes and pods (default: all listed above). */
   readonly watchExtras?: boolean;
+  /** Bench/test overrides of the core: plugin registry and the nominated-pods overlay mode. */
+  readonly core?: Pick<SchedulerOptions, "registry" | "nominatedOverlay">;
 }
 
 /** Counters the runner keeps (beyond the Prometheus metrics). */
@@ -93,6 +95,8 @@ class Term {
       kernel, config, binder: new ApiBinder(r.podApi), recorder: r.recorder, statusWriter: r.statusWriter,
       preemptor: new ApiPreemptor(r.podApi, { ...(o.preemptionGracePeriodSeconds !== undefined ? { gracePeriodSeconds: o.preemptionGracePeriodSeconds } : {}) }),
       metrics: r.metrics,
+      ...(o.core?.registry ? { registry: o.core.registry } : {}),
+      ...(o.core?.nominatedOverlay ? { nominatedOverlay: o.core.nominatedOverlay } : {}),
     });
   }
 
@@ -375,6 +379,7 @@ export class SchedulerRunner {
     else await this.running?.catch(() => undefined);
     await this.standDown();
     await Promise.race([this.recorder.flush(), new Promise((r) => setTimeout(r, 3000).unref())]);
+    this.recorder.close();
   }
 }
 

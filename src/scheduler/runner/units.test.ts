@@ -14,7 +14,7 @@ class FakeSink implements EventSink {
   creates: KubeObject[] = [];
   patches: { ns: string; name: string; patch: Record<string, unknown> }[] = [];
   fail = false;
-  create(ev: KubeObject): Promise<unknown> { if (this.fail) return Promise.reject(new Error("boom")); this.creates.push(ev); return Promise.resolve(ev); }
+  create(ev: KubeObject): Promise<unknown> { if (this.fail) return Promise.reject(new ApiError(422, "Invalid", "boom")); this.creates.push(ev); return Promise.resolve(ev); }
   patch(ns: string, name: string, patch: Record<string, unknown>): Promise<unknown> { this.patches.push({ ns, name, patch }); return Promise.resolve({}); }
 }
 
@@ -32,7 +32,7 @@ describe("SchedulerEventRecorder", () => {
     expect(ev.metadata?.namespace).toBe("default");
   });
 
-  it("a pod failing every 2 s gets one Event and count patches at most every 10 s, with the exact count", async () => {
+  it("a pod failing every 2 s gets one Event and series patches at most every 10 s, with the exact count", async () => {
     const sink = new FakeSink();
     let now = 1_700_000_000_000;
     const r = new SchedulerEventRecorder(sink, { now: () => now, patchIntervalMs: 10_000 });
@@ -47,8 +47,8 @@ describe("SchedulerEventRecorder", () => {
     expect(sink.creates).toHaveLength(1);
     expect(sink.patches.length).toBeGreaterThanOrEqual(5);
     expect(sink.patches.length).toBeLessThanOrEqual(7);
-    expect(sink.patches.at(-1)?.patch["count"]).toBe(30);
-    expect(r.stats.coalesced).toBeGreaterThan(15);
+    expect(sink.patches.at(-1)?.patch["series"]).toMatchObject({ count: 30 });
+    expect(r.stats.accumulated).toBeGreaterThan(15);
   });
 
   it("counts failed writes and never throws", async () => {

@@ -4,6 +4,20 @@
  * fewest victims, latest start — and nominate the pod there. Victims are the minimal set: every
  * lower-priority pod is removed, then pods are reprieved (PDB-violating ones first, most important
  * first) while the preemptor still fits.
+ *
+ * Candidates: the nodes whose status is Unschedulable (not UnschedulableAndUnresolvable), scanned
+ * from a random offset (as upstream) until max(minCandidateNodesPercentage % of them,
+ * minCandidateNodesAbsolute) candidates were found, at least one without PDB violations.
+ *
+ * Dry runs have two paths with the same result. The generic one clones the node and the cycle
+ * state and runs every filter 1 + #potential victims times. The resource-only one applies when only
+ * NodeResourcesFit can change its verdict as pods leave the node — the node failed on it alone
+ * (`NodeStatusReader.resourcesOnly`), the pod has no host ports, no required inter-pod
+ * (anti-)affinity and no DoNotSchedule spread constraint, the pods nominated there carry no
+ * required anti-affinity, and every enabled filter is an in-tree one whose verdict cannot get worse
+ * when pods leave — and does the same removal and reprieve arithmetically. The chosen candidate of
+ * a resource-only run is confirmed with one real filter run (a mismatch falls back to the generic
+ * path for the whole attempt).
  */
 import type { NodeInfo } from "../../cache/node_info.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
@@ -13,6 +27,8 @@ import type { PluginContext } from "../../framework/registry.ts";
 import { type CycleState, Status } from "../../framework/status.ts";
 import type { PodInfo } from "../../types.ts";
 import { argsObject, intArg } from "../_args.ts";
+import { type FitNode, insufficient, NAME as FIT } from "../noderesourcesfit/noderesourcesfit.ts";
+import { NAMES as VOLUME_PLUGINS } from "../volumes/volumes.ts";
 
 export const NAME = "DefaultPreemption";
 export const MSG_NOT_HELPFUL = "Preemption is not helpful for scheduling";
@@ -23,8 +39,84 @@ const MAX_INT32 = 2147483647;
 
 interface Candidate {
   readonly node: string;
+  /** Snapshot slot (candidates are ordered by it before picking). */
+  readonly slot: number;
   readonly victims: PodInfo[];
   readonly pdbViolations: number;
+  /** Found by the resource-only path (confirmed before it is returned). */
+  readonly arithmetic: boolean;
+}
+
+/**
+ * Filters whose verdict on a node depends on nothing the dry run changes, or can only improve when
+ * pods leave it (ports, anti-affinity); required pod affinity and DoNotSchedule spread are checked
+ * per pod. Any other enabled filter sends every dry run down the generic path.
+ */
+const REMOVAL_SAFE_FILTERS: ReadonlySet<string> = new Set([
+  "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", FIT, "InterPodAffinity", "PodTopologySpread", ...VOLUME_PLUGINS,
+]);
+
+/** Test and tuning knobs (the registry uses the defaults). */
+export interface DefaultPreemptionOptions {
+  /** Use the resource-only dry run where it applies (default true). */
+  readonly resourceFastPath?: boolean;
+  /** Uniform [0, 1) source for the scan offset (default: a fixed-seed xorshift32, reproducible runs). */
+  readonly random?: () => number;
+  /**
+   * Victims with an eviction in flight count as terminating on the pod's nominated node (default
+   * true; false reproduces the earlier behaviour for before/after benchmarks).
+   */
+  readonly evictionsInFlightTerminate?: boolean;
+}
+
+export interface DefaultPreemptionPlugin extends PostFilterPlugin {
+  /** Dry runs by path, and confirmations of resource-only choices that failed (expected 0). */
+  readonly stats: { generic: number; arithmetic: number; confirmFailed: number };
+}
+
+/** A node's requested amounts as pods are removed and reprieved (the resources the pod asks for only). */
+class Tally implements FitNode {
+  cpu: number;
+  memory: number;
+  ephemeral: number;
+  pods: number;
+  /** Only the scalar resources the pod asks for (undefined when it asks for none). */
+  private readonly scalar: Map<string, number> | undefined;
+  constructor(private readonly node: NodeInfo, pod: PodInfo) {
+    this.cpu = node.requestedCpu;
+    this.memory = node.requestedMemory;
+    this.ephemeral = node.requestedEphemeral;
+    this.pods = node.pods.length;
+    if (pod.scalarRequests.size > 0) {
+      this.scalar = new Map();
+      for (const k of pod.scalarRequests.keys()) this.scalar.set(k, node.requested(k));
+    }
+  }
+  alloc(resource: string): number { return this.node.alloc(resource); }
+  requested(resource: string): number {
+    if (resource === "cpu") return this.cpu;
+    if (resource === "memory") return this.memory;
+    if (resource === "ephemeral-storage") return this.ephemeral;
+    if (resource === "pods") return this.pods;
+    return this.scalar?.get(resource) ?? 0;
+  }
+  add(p: PodInfo, sign: 1 | -1): void {
+    const r = p.requests;
+    this.cpu += sign * r.cpu;
+    this.memory += sign * r.memory;
+    this.ephemeral += sign * r.ephemeralStorage;
+    this.pods += sign;
+    if (this.scalar) for (const [k, v] of this.scalar) this.scalar.set(k, v + sign * (p.scalarRequests.get(k) ?? 0));
+  }
+}
+
+/** xorshift32 as a [0, 1) source. */
+function seededRandom(seed: number): () => number {
+  let x = seed | 0 || 0x2545f491;
+  return () => {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
 }
 
 /** Higher priority first; at equal priority the earlier-started pod is more important. */
@@ -34,6 +126,7 @@ export function moreImportant(a: PodInfo, b: PodInfo): number {
 }
 
 function splitByPdb(pods: readonly PodInfo[], pdbs: readonly PdbInfo[]): { violating: PodInfo[]; ok: PodInfo[] } {
+  if (pdbs.length === 0) return { violating: [], ok: pods.slice() };
   const allowed = pdbs.map((p) => p.disruptionsAllowed);
   const violating: PodInfo[] = [], ok: PodInfo[] = [];
   for (const p of pods) {
@@ -54,7 +147,7 @@ export function reasonHistogram(counts: ReadonlyMap<string, number>): string {
   return [...counts].map(([r, n]) => `${n} ${r}`).sort().join(", ");
 }
 
-export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFilterPlugin {
+export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: DefaultPreemptionOptions = {}): DefaultPreemptionPlugin {
   const a = argsObject(args, ctx, "DefaultPreemptionArgs");
   const pct = intArg(ctx, a, "minCandidateNodesPercentage", 10, 0, 100, "[0, 100]");
   const abs = intArg(ctx, a, "minCandidateNodesAbsolute", 100, 0, Number.MAX_SAFE_INTEGER, "[0, inf)");
@@ -62,8 +155,14 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFil
     ctx.errors.push(fieldErr.invalid(`${ctx.argsPath}.minCandidateNodesPercentage`, 0, "both minCandidateNodesPercentage and minCandidateNodesAbsolute cannot be zero"));
   }
   const handle: Handle = ctx.handle;
+  const fastPathOn = opts.resourceFastPath ?? true;
+  const random = opts.random ?? seededRandom(0x5eed);
+  const stats = { generic: 0, arithmetic: 0, confirmFailed: 0 };
+  const inFlight = opts.evictionsInFlightTerminate ?? true;
 
+  /** The generic dry run: `node` and `state` are copies it may change. */
   function selectVictims(state: CycleState, pod: PodInfo, node: NodeInfo, pdbs: readonly PdbInfo[]): { victims: PodInfo[]; violations: number } | Status {
+    stats.generic++;
     const potential: PodInfo[] = [];
     for (const p of node.pods.slice()) {
       if (p.priority < pod.priority) {
@@ -96,6 +195,69 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFil
     return { victims, violations };
   }
 
+  /**
+   * The resource-only dry run: the same removal and reprieve order, with NodeResourcesFit's check
+   * on running totals (the node's requests plus the nominated pods that count for `pod`).
+   */
+  function selectVictimsByResources(pod: PodInfo, node: NodeInfo, nominated: readonly PodInfo[], pdbs: readonly PdbInfo[]): { victims: PodInfo[]; violations: number } | Status {
+    stats.arithmetic++;
+    const potential: PodInfo[] = [];
+    for (const p of node.pods) if (p.priority < pod.priority) potential.push(p);
+    if (potential.length === 0) return Status.unresolvable(MSG_NO_VICTIMS);
+    const t = new Tally(node, pod);
+    for (const p of nominated) t.add(p, 1);
+    for (const p of potential) t.add(p, -1);
+    const reasons = insufficient(pod, t);
+    if (reasons.length > 0) return Status.unschedulable(...reasons).withPlugin(FIT);
+    potential.sort(moreImportant);
+    const { violating, ok } = splitByPdb(potential, pdbs);
+    const victims: PodInfo[] = [];
+    let violations = 0;
+    // Reprieve in order (PDB-violating first); no closures: this runs for every candidate node.
+    for (let g = 0; g < 2; g++) {
+      const group = g === 0 ? violating : ok;
+      for (const p of group) {
+        t.add(p, 1);
+        if (insufficient(pod, t).length === 0) continue;
+        t.add(p, -1);
+        victims.push(p);
+        if (g === 0) violations++;
+      }
+    }
+    victims.sort(moreImportant);
+    return { victims, violations };
+  }
+
+  /** Pod-level preconditions of the resource-only path (node-level ones are checked per node). */
+  function podAllowsFastPath(state: CycleState, pod: PodInfo, statuses: NodeStatusReader): boolean {
+    if (!fastPathOn || !statuses.resourcesOnly) return false;
+    if (pod.parseError !== undefined || pod.hostPorts.length > 0 || pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0) return false;
+    const filters = handle.enabledFilters();
+    for (const f of filters) if (!REMOVAL_SAFE_FILTERS.has(f)) return false;
+    // PodTopologySpread's PreFilter skips its Filter when the pod has no DoNotSchedule constraint.
+    if (filters.includes("PodTopologySpread") && !state.skipFilter.has("PodTopologySpread")) return false;
+    return true;
+  }
+
+  /** Nominated pods that count against `node` for `pod`, or undefined when one rules the resource-only path out. */
+  function countedNominated(pod: PodInfo, node: string): PodInfo[] | undefined {
+    const out: PodInfo[] = [];
+    for (const p of handle.nominatedPodsForNode(node)) {
+      if (p.key === pod.key || p.priority < pod.priority) continue;
+      if (p.requiredAntiAffinity.length > 0) return undefined;
+      out.push(p);
+    }
+    return out;
+  }
+
+  /** One real filter run of a resource-only choice: the node without the victims must fit the pod. */
+  function confirm(state: CycleState, pod: PodInfo, orig: NodeInfo, victims: readonly PodInfo[]): boolean {
+    const s = state.clone();
+    const n = orig.clone();
+    for (const v of victims) { n.removePod(v.key); handle.runPreFilterExtensionRemovePod(s, pod, v, n); }
+    return handle.runFilterPluginsWithNominatedPods(s, pod, n) === undefined;
+  }
+
   function pick(cands: readonly Candidate[]): Candidate | undefined {
     let best = cands.filter((c) => c.victims.length === 0);
     if (best.length > 0) return best[0];
@@ -120,6 +282,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFil
 
   return {
     name: NAME,
+    stats,
     postFilter(state: CycleState, pod: PodInfo, snap: Snapshot, statuses: NodeStatusReader) {
       const none = (msg: string, clear: boolean): { result: PostFilterResult | undefined; status: Status } => ({
         result: clear ? { nominatedNodeName: "", victims: [] } : undefined,
@@ -127,45 +290,74 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext): PostFil
         status: Status.unschedulable(`preemption: ${msg}`),
       });
       if (pod.preemptNever) return none(MSG_NEVER, false);
-      const nominated = pod.pod.status?.nominatedNodeName ?? "";
+      // upstream PodEligibleToPreemptOthers. The nominator's record is the scheduler's latest
+      // decision (the pod's status catches up when our status patch comes back through the watch).
+      const nominated = handle.nominatedNode(pod.key) || (pod.pod.status?.nominatedNodeName ?? "");
       if (nominated !== "") {
         const i = snap.index.get(nominated);
         const st = i === undefined ? undefined : statuses.get(i);
         const node = i === undefined ? undefined : snap.nodes[i];
-        if (node && st?.code !== "UnschedulableAndUnresolvable" && node.pods.some((p) => p.terminating && p.priority < pod.priority)) {
+        if (node && st?.code !== "UnschedulableAndUnresolvable" &&
+          node.pods.some((p) => p.priority < pod.priority && (p.terminating || (inFlight && handle.preemptionInFlight(p.key))))) {
           return none(MSG_TERMINATING, false);
         }
       }
       const n = snap.size;
       const potential: number[] = [];
       for (let i = 0; i < n; i++) if (statuses.get(i)?.code === "Unschedulable") potential.push(i);
-      const reasons = new Map<string, number>();
-      let tried = 0;
-      const fail = (): { result: PostFilterResult | undefined; status: Status } => {
-        if (n - tried > 0) reasons.set(MSG_NOT_HELPFUL, (reasons.get(MSG_NOT_HELPFUL) ?? 0) + n - tried);
-        return none(`0/${n} nodes are available: ${reasonHistogram(reasons)}.`, true);
-      };
-      if (potential.length === 0) return fail();
+      if (potential.length === 0) return fail(n, 0, new Map());
       let want = Math.floor((potential.length * pct) / 100);
       if (want < abs) want = abs;
       if (want > potential.length) want = potential.length;
-      const pdbs = handle.pdbs();
-      const ok: Candidate[] = [], violating: Candidate[] = [];
-      for (const i of potential) {
-        const orig = snap.nodes[i];
-        if (!orig) continue;
-        const res = selectVictims(state.clone(), pod, orig.clone(), pdbs);
-        if (res instanceof Status) {
-          tried++;
-          for (const r of res.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
-          continue;
+      // upstream: rand.Int31n(len(potentialNodes)) as the first node of the scan, wrapping around.
+      const offset = Math.min(potential.length - 1, Math.floor(random() * potential.length));
+      const fast = podAllowsFastPath(state, pod, statuses);
+      const run = (useFast: boolean) => dryRun(state, pod, snap, statuses, potential, offset, want, useFast);
+      let r = run(fast);
+      let chosen = pick([...r.ok, ...r.violating]);
+      if (chosen?.arithmetic) {
+        const orig = snap.nodes[chosen.slot];
+        if (!orig || !confirm(state, pod, orig, chosen.victims)) {
+          stats.confirmFailed++;
+          r = run(false);
+          chosen = pick([...r.ok, ...r.violating]);
         }
-        (res.violations === 0 ? ok : violating).push({ node: orig.name, victims: res.victims, pdbViolations: res.violations });
-        if (ok.length > 0 && ok.length + violating.length >= want) break;
       }
-      const chosen = pick([...ok, ...violating]);
-      if (!chosen) return fail();
+      if (!chosen) return fail(n, r.tried, r.reasons);
       return { result: { nominatedNodeName: chosen.node, victims: chosen.victims }, status: new Status("Success") };
+
+      function fail(total: number, tried: number, reasons: Map<string, number>): { result: PostFilterResult | undefined; status: Status } {
+        if (total - tried > 0) reasons.set(MSG_NOT_HELPFUL, (reasons.get(MSG_NOT_HELPFUL) ?? 0) + total - tried);
+        return none(`0/${total} nodes are available: ${reasonHistogram(reasons)}.`, true);
+      }
     },
-  } satisfies PostFilterPlugin;
+  } satisfies DefaultPreemptionPlugin;
+
+  function dryRun(state: CycleState, pod: PodInfo, snap: Snapshot, statuses: NodeStatusReader, potential: readonly number[], offset: number, want: number, fast: boolean):
+    { ok: Candidate[]; violating: Candidate[]; tried: number; reasons: Map<string, number> } {
+    const pdbs = handle.pdbs();
+    const ok: Candidate[] = [], violating: Candidate[] = [];
+    const reasons = new Map<string, number>();
+    let tried = 0;
+    for (let k = 0; k < potential.length; k++) {
+      const i = potential[(offset + k) % potential.length];
+      if (i === undefined) continue;
+      const orig = snap.nodes[i];
+      if (!orig) continue;
+      const counted = fast && statuses.resourcesOnly?.(i) === true ? countedNominated(pod, orig.name) : undefined;
+      const res = counted ? selectVictimsByResources(pod, orig, counted, pdbs) : selectVictims(state.clone(), pod, orig.clone(), pdbs);
+      if (res instanceof Status) {
+        tried++;
+        for (const r of res.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+        continue;
+      }
+      const c: Candidate = { node: orig.name, slot: i, victims: res.victims, pdbViolations: res.violations, arithmetic: counted !== undefined };
+      (res.violations === 0 ? ok : violating).push(c);
+      if (ok.length > 0 && ok.length + violating.length >= want) break;
+    }
+    // Ties between equally good candidates go to the lowest slot, whatever the scan's start.
+    ok.sort((x, y) => x.slot - y.slot);
+    violating.sort((x, y) => x.slot - y.slot);
+    return { ok, violating, tried, reasons };
+  }
 }

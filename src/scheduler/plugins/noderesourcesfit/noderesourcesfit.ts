@@ -69,21 +69,25 @@ function parseShape(ctx: PluginContext, v: unknown, path: string): { utilization
   return out;
 }
 
+/** What the fit check reads of a node: allocatable and requested amounts ("pods" = pod count). */
+export type FitNode = Pick<NodeInfo, "alloc" | "requested">;
+
 /** The resources the pod asks for that the node cannot hold, as upstream's reasons. */
-export function insufficient(pod: PodInfo, node: NodeInfo, only?: (resource: string) => boolean): string[] {
+export function insufficient(pod: PodInfo, node: FitNode, only?: (resource: string) => boolean): string[] {
+  // Hot in preemption dry runs: plain code, no closures.
   const out: string[] = [];
-  const want = (r: string): boolean => only === undefined || only(r);
-  if (want("pods") && node.pods.length + 1 > node.alloc("pods")) out.push(ERR_TOO_MANY_PODS);
+  if ((only === undefined || only("pods")) && node.requested("pods") + 1 > node.alloc("pods")) out.push(ERR_TOO_MANY_PODS);
   const r = pod.requests;
   if (r.cpu === 0 && r.memory === 0 && r.ephemeralStorage === 0 && pod.scalarRequests.size === 0) return out;
-  const check = (name: string, q: number): void => {
-    if (want(name) && q > 0 && q > node.alloc(name) - node.requested(name)) out.push(`Insufficient ${name}`);
-  };
-  check("cpu", r.cpu);
-  check("memory", r.memory);
-  check("ephemeral-storage", r.ephemeralStorage);
-  for (const [name, q] of pod.scalarRequests) check(name, q);
+  if (lacks(node, "cpu", r.cpu, only)) out.push("Insufficient cpu");
+  if (lacks(node, "memory", r.memory, only)) out.push("Insufficient memory");
+  if (lacks(node, "ephemeral-storage", r.ephemeralStorage, only)) out.push("Insufficient ephemeral-storage");
+  if (pod.scalarRequests.size > 0) for (const [name, q] of pod.scalarRequests) if (lacks(node, name, q, only)) out.push(`Insufficient ${name}`);
   return out;
+}
+
+function lacks(node: FitNode, name: string, q: number, only: ((resource: string) => boolean) | undefined): boolean {
+  return q > 0 && (only === undefined || only(name)) && q > node.alloc(name) - node.requested(name);
 }
 
 export function newNodeResourcesFit(args: unknown, ctx: PluginContext): NodeResourcesFitPlugin {
