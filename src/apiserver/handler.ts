@@ -189,6 +189,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     const st: { neg?: Negotiated } = {};
     let resp: HttpResponse;
     let ticket: Ticket | undefined;
+    let queued = 0;
     try {
       const a = authenticate(req, opts.tokens);
       if (!a.ok && !opts.allowAnonymous && (a.presented || !isPublicPath(req.path))) throw unauthorized();
@@ -203,7 +204,14 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
         const d = digestOf(a.ok ? a.user : ANONYMOUS, req.method, req.path, info);
         if (!isLongRunningStream(d)) {
           const t = opts.gate.admit(d, req.signal);
-          ticket = t instanceof Promise ? await t : t;
+          if (t instanceof Promise) {
+            const q0 = performance.now();
+            try {
+              ticket = await t;
+            } finally {
+              queued = performance.now() - q0;
+            }
+          } else ticket = t;
         }
       }
       if (info.type === "resource") {
@@ -221,7 +229,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
       ticket.done();
       if (ticket.classification !== undefined) resp = { ...resp, headers: { ...resp.headers, ...ticket.headers } };
     }
-    core.metrics.observeRequest(METRIC_VERBS[verb] ?? verb.toUpperCase(), resource, resp.status, (performance.now() - started) / 1000);
+    core.metrics.observeRequest(METRIC_VERBS[verb] ?? verb.toUpperCase(), resource, resp.status, (performance.now() - started) / 1000, queued / 1000);
     return resp;
   };
 }

@@ -36,6 +36,21 @@ describe("ApiMetrics", () => {
     expect(Number(line(t, 'apiserver_request_duration_seconds_sum{verb="GET",resource="pods"}')?.split(" ")[1])).toBeCloseTo(100.535);
   });
 
+  it("the SLI histogram leaves out the time a request waited for a flow-control seat", () => {
+    const m = new ApiMetrics();
+    m.observeRequest("PATCH", "pods", 200, 3.2, 3.0); // 3 s queued, 0.2 s processing
+    m.observeRequest("PATCH", "pods", 200, 0.01);
+    m.observeRequest("PATCH", "pods", 200, 0.5, 0.7); // clock skew never makes it negative
+    const t = m.render();
+    const full = (le: string): string | undefined => line(t, `apiserver_request_duration_seconds_bucket{verb="PATCH",resource="pods",le="${le}"}`)?.split(" ")[1];
+    const sli = (le: string): string | undefined => line(t, `apiserver_request_sli_duration_seconds_bucket{verb="PATCH",resource="pods",le="${le}"}`)?.split(" ")[1];
+    expect(full("1")).toBe("2");
+    expect(sli("1")).toBe("3");
+    expect(sli("0.025")).toBe("2"); // 0.01 and the clamped 0
+    expect(Number(line(t, 'apiserver_request_sli_duration_seconds_sum{verb="PATCH",resource="pods"}')?.split(" ")[1])).toBeCloseTo(0.21);
+    expect(t).toContain("# TYPE apiserver_request_sli_duration_seconds histogram");
+  });
+
   it("watches are counted but kept out of the latency histogram; watchers and events are tracked", () => {
     const m = new ApiMetrics();
     m.observeRequest("WATCH", "pods", 200, 30);

@@ -26,18 +26,50 @@ function bucketOf(seconds: number): number {
   return i;
 }
 
+function observe(m: Map<string, Histogram>, key: string, verb: string, resource: string, seconds: number): void {
+  let h = m.get(key);
+  if (h === undefined) {
+    h = { labels: { verb, resource }, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+    m.set(key, h);
+  }
+  const b = bucketOf(seconds);
+  if (b < BUCKETS.length) h.counts[b] = (h.counts[b] as number) + 1;
+  h.sum += seconds;
+  h.count++;
+}
+
+function renderHistograms(out: string[], name: string, help: string, m: ReadonlyMap<string, Histogram>): void {
+  out.push(`# HELP ${name} ${help}`);
+  out.push(`# TYPE ${name} histogram`);
+  for (const h of m.values()) {
+    let cumulative = 0;
+    BUCKETS.forEach((b, i) => {
+      cumulative += h.counts[i] ?? 0;
+      out.push(`${name}_bucket${labelStr({ ...h.labels, le: String(b) })} ${cumulative}`);
+    });
+    out.push(`${name}_bucket${labelStr({ ...h.labels, le: "+Inf" })} ${h.count}`);
+    out.push(`${name}_sum${labelStr(h.labels)} ${h.sum}`);
+    out.push(`${name}_count${labelStr(h.labels)} ${h.count}`);
+  }
+}
+
 export class ApiMetrics {
   private readonly requests = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly durations = new Map<string, Histogram>();
+  /** The SLI histogram: the same latency without the time spent queued by flow control. */
+  private readonly sliDurations = new Map<string, Histogram>();
   private readonly watchers = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly watchEvents = new Map<string, { labels: Record<string, string>; value: number }>();
   private longRunning = 0;
 
   /**
-   * Counts one request and, except for watches (long-running), its latency. Per call: two map
-   * lookups by a flat key; label objects are built only for a new series.
+   * Counts one request and, except for watches (long-running), its latency: `seconds` from arrival
+   * to response, and for the SLI histogram the same minus `queuedSeconds` spent waiting for a
+   * flow-control seat (upstream's apiserver_request_sli_duration_seconds, which the API call latency
+   * SLO is measured on). Per call: a few map lookups by a flat key; label objects are built only for
+   * a new series.
    */
-  observeRequest(verb: string, resource: string, code: number, seconds: number): void {
+  observeRequest(verb: string, resource: string, code: number, seconds: number, queuedSeconds = 0): void {
     const rk = `${verb}\u0000${resource}\u0000${code}`;
     let r = this.requests.get(rk);
     if (r === undefined) {
@@ -47,15 +79,8 @@ export class ApiMetrics {
     r.value++;
     if (verb === "WATCH" || verb === "watch") return; // long-running: not part of the latency histogram
     const hk = `${verb}\u0000${resource}`;
-    let h = this.durations.get(hk);
-    if (h === undefined) {
-      h = { labels: { verb, resource }, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.durations.set(hk, h);
-    }
-    const b = bucketOf(seconds);
-    if (b < BUCKETS.length) h.counts[b] = (h.counts[b] as number) + 1;
-    h.sum += seconds;
-    h.count++;
+    observe(this.durations, hk, verb, resource, seconds);
+    observe(this.sliDurations, hk, verb, resource, Math.max(0, seconds - queuedSeconds));
   }
 
   /** +1 when a watch starts, -1 when it ends. */
@@ -84,18 +109,9 @@ export class ApiMetrics {
     out.push("# HELP apiserver_request_total Counter of apiserver requests broken out for each verb, resource and HTTP response code.");
     out.push("# TYPE apiserver_request_total counter");
     for (const r of this.requests.values()) out.push(`apiserver_request_total${labelStr(r.labels)} ${r.value}`);
-    out.push("# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb and resource.");
-    out.push("# TYPE apiserver_request_duration_seconds histogram");
-    for (const h of this.durations.values()) {
-      let cumulative = 0;
-      BUCKETS.forEach((b, i) => {
-        cumulative += h.counts[i] ?? 0;
-        out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: String(b) })} ${cumulative}`);
-      });
-      out.push(`apiserver_request_duration_seconds_bucket${labelStr({ ...h.labels, le: "+Inf" })} ${h.count}`);
-      out.push(`apiserver_request_duration_seconds_sum${labelStr(h.labels)} ${h.sum}`);
-      out.push(`apiserver_request_duration_seconds_count${labelStr(h.labels)} ${h.count}`);
-    }
+    renderHistograms(out, "apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb and resource.", this.durations);
+    renderHistograms(out, "apiserver_request_sli_duration_seconds",
+      "Response latency distribution in seconds for each verb and resource, without the time spent queued by API Priority and Fairness (the SLI).", this.sliDurations);
     out.push("# HELP apiserver_registered_watchers Number of currently registered watchers for a given resource.");
     out.push("# TYPE apiserver_registered_watchers gauge");
     for (const w of this.watchers.values()) out.push(`apiserver_registered_watchers${labelStr(w.labels)} ${w.value}`);
