@@ -47,10 +47,10 @@ import type { KubeObject } from "../src/api/object.ts";
 
 // ---- arguments ------------------------------------------------------------------------------------
 
-interface Args { scale: number; capMin: number; mode: "split" | "single"; latencyPods: number; latencyQps: number; concurrency: number; replicas: number }
+interface Args { scale: number; capMin: number; mode: "split" | "single"; latencyPods: number; latencyQps: number; concurrency: number; replicas: number; inflight: [number, number] | undefined }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { scale: 1, capMin: 15, mode: "split", latencyPods: -1, latencyQps: 10, concurrency: 10, replicas: 100 };
+  const a: Args = { scale: 1, capMin: 15, mode: "split", latencyPods: -1, latencyQps: 10, concurrency: 10, replicas: 100, inflight: undefined };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     const num = (lo: number, hi: number): number => {
@@ -65,11 +65,18 @@ function parseArgs(argv: readonly string[]): Args {
     else if (k === "--latency-qps") a.latencyQps = num(0.1, 1000);
     else if (k === "--concurrency") a.concurrency = Math.round(num(1, 500));
     else if (k === "--replicas") a.replicas = Math.round(num(1, 1000));
+    else if (k === "--inflight") {
+      // `R,M`: tug server's --max-requests-inflight R --max-mutating-requests-inflight M
+      const m = /^(\d+),(\d+)$/.exec(v ?? "");
+      if (!m) throw new Error(`--inflight wants R,M (e.g. 40,20), got ${JSON.stringify(v)}`);
+      a.inflight = [Number(m[1]), Number(m[2])];
+      i++;
+    }
     else if (k === "--mode") {
       if (v !== "split" && v !== "single") throw new Error(`--mode wants split or single, got ${JSON.stringify(v)}`);
       a.mode = v;
       i++;
-    } else throw new Error(`unknown argument ${JSON.stringify(k)} (density [--scale f] [--cap-min m] [--mode split|single] [--latency-pods n] [--latency-qps q] [--concurrency c] [--replicas r])`);
+    } else throw new Error(`unknown argument ${JSON.stringify(k)} (density [--scale f] [--cap-min m] [--mode split|single] [--latency-pods n] [--latency-qps q] [--concurrency c] [--replicas r] [--inflight R,M])`);
   }
   if (a.latencyPods < 0) a.latencyPods = Math.max(20, Math.round(300 * a.scale));
   return a;
@@ -231,6 +238,7 @@ const bare = (n: number, d = 0): string => fmt(n, d).replace(/,/g, "");
 const tStart = Date.now();
 const serverArgs = ["server", "--data-dir", dir, "--listen", "127.0.0.1:0", "--kubeconfig-out", kubeconfig, "--insecure-plaintext"];
 if (args.mode === "split") serverArgs.push("--disable", "controller-manager", "--disable", "scheduler");
+if (args.inflight) serverArgs.push("--max-requests-inflight", String(args.inflight[0]), "--max-mutating-requests-inflight", String(args.inflight[1]));
 else serverArgs.push("--scheduler-metrics-address", "127.0.0.1:0");
 const server = tug("apiserver", serverArgs);
 await waitOutput(server, /export KUBECONFIG=/, 60_000);
@@ -522,6 +530,10 @@ for (const h of hists.sort((a, b) => b.sum - a.sum).slice(0, 14)) {
   }
   p(`\nStored Events (whole run) by source and reason: ${[...eventGroups].sort((a, b) => b[1].objects - a[1].objects).slice(0, 8).map(([k, g]) => `${k}: ${g.objects} objects / count ${g.count}`).join("; ")}.`);
   p(`\nNon-2xx apiserver answers in the phase: ${bad.length ? bad.join("; ") : "none"}.`);
+  // A 5xx is a server bug: show what the apiserver logged about it (its last 20 kB of output).
+  const apiOut = procs.find((x) => x.name === "apiserver")?.out ?? "";
+  const unexpected = apiOut.split("\n").filter((l) => /unexpected error|Error:/.test(l));
+  if (unexpected.length > 0) p(`\napiserver log lines about errors (last 20 kB of its output, ${unexpected.length} lines; first 10):\n${unexpected.slice(0, 10).join("\n")}`);
 }
 if (schedAttempt && schedCount) p(`\nScheduler: ${fmt(Number(schedCount[1]))} scheduled attempts, ${fmt((Number(schedAttempt[1]) / Number(schedCount[1])) * 1000, 2)} ms mean attempt (scheduler_scheduling_attempt_duration_seconds).`);
 p(`\nProgress (every 10 s): ${timeline.join("; ")}`);
