@@ -21,7 +21,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerSkipReason, startDockerd, type Dockerd } from "../support/dockerd.ts";
-import { Kubectl, REPO, startTug, tempDir, type BackgroundKubectl, type TugProcess } from "./harness.ts";
+import { Kubectl, REPO, sleep, startTug, tempDir, until as untilDone, type BackgroundKubectl, type TugProcess } from "./harness.ts";
 
 const SKIP = dockerSkipReason("docker acceptance (test/e2e/docker-acceptance.test.ts)");
 
@@ -42,23 +42,8 @@ let agent: ChildProcess | undefined;
 let agentOut = "";
 const background: BackgroundKubectl[] = [];
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (let i = 0; i < 10_000; i++) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) break;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nagent: ${agentOut.slice(-3000)}`);
-}
+/** `until` with the agent's recent output on timeout. */
+const until = <T,>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> => untilDone(what, f, ms, () => `agent: ${agentOut.slice(-3000)}`);
 
 function startAgent(): ChildProcess {
   if (d === undefined || tug === undefined) throw new Error("dockerd and server first");

@@ -109,7 +109,28 @@ function waitExit(child: ChildProcess): Promise<Exit> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `f` every 250 ms until it returns something other than undefined/false, for at most `ms`;
+ * a throw counts as "not yet" (the last one is reported). The timeout error names `what` and
+ * appends `context()` (e.g. the tail of a process's output).
+ */
+export async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000, context?: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (let i = 0; i < 10_000; i++) {
+    try {
+      const v = await f();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) break;
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}${context ? `\n${context()}` : ""}`);
+}
 
 function b64decode(v: unknown): string {
   return typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : "";

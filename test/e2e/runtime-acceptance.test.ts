@@ -14,7 +14,7 @@ import * as http from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killAllUnder } from "../../src/kubelet/runtimes/process/_harness.ts";
-import { Kubectl, REPO, startTug, tempDir, type BackgroundKubectl, type TugProcess } from "./harness.ts";
+import { Kubectl, REPO, sleep, startTug, tempDir, until as untilDone, type BackgroundKubectl, type TugProcess } from "./harness.ts";
 
 const NODE = "acc-1";
 const PORT = 20_000 + Math.floor(Math.random() * 20_000);
@@ -26,23 +26,8 @@ let agent: ChildProcess | undefined;
 let agentOut = "";
 const background: BackgroundKubectl[] = [];
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (let i = 0; i < 10_000; i++) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) break;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nagent: ${agentOut.slice(-3000)}`);
-}
+/** `until` with the agent's recent output on timeout. */
+const until = <T,>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> => untilDone(what, f, ms, () => `agent: ${agentOut.slice(-3000)}`);
 
 function startAgent(): ChildProcess {
   agentOut = "";
