@@ -37,6 +37,11 @@ export class Client {
     return new Client({ ...this.config, token }, {}, this.rest.withToken(token));
   }
 
+  /** This client over the same connection, retrying Retry-After answers at most `maxRetries` times. */
+  withRetries(maxRetries: number): Client {
+    return new Client(this.config, {}, this.rest.withRetries(maxRetries));
+  }
+
   /** The wire encoding this client asks for. */
   get encoding(): Encoding {
     return this.rest.encoding;

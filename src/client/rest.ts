@@ -203,6 +203,11 @@ export class RestClient {
     return new RestClient({ ...this.opts, token }, this.conn);
   }
 
+  /** The same identity over the same connection with another `maxRetries` (e.g. 0 where a caller retries itself). */
+  withRetries(maxRetries: number): RestClient {
+    return new RestClient({ ...this.opts, maxRetries }, this.conn);
+  }
+
   /** Closes the HTTP/2 session (unless shared); later requests fail with `ConnectionError`. */
   close(): void {
     if (this.ownsConnection) this.conn.close();

@@ -55,6 +55,18 @@ describe("429 + Retry-After", () => {
     expect(b!.at - a!.at).toBeGreaterThanOrEqual(950);
   });
 
+  it("withRetries(0) shares the connection and surfaces the first 429", async () => {
+    const s = await serve(5, "0");
+    client = new RestClient({ server: s.url, namespace: "default", encoding: "json" });
+    const once = client.withRetries(0);
+    await expect(once.object({ method: "POST", path: "/api/v1/namespaces/default/configmaps", body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } } }))
+      .rejects.toMatchObject({ code: 429 });
+    expect(s.seen).toHaveLength(1);
+    // the original keeps retrying (4 more 429s, then 200)
+    expect((await client.object({ method: "GET", path: "/api/v1/namespaces/default/configmaps/x" }))["data"]).toEqual({ method: "GET" });
+    expect(s.seen).toHaveLength(6);
+  });
+
   it("gives up after maxRetries and surfaces the 429", async () => {
     const s = await serve(100, "0");
     client = new RestClient({ server: s.url, namespace: "default", encoding: "json", maxRetries: 3 });

@@ -59,7 +59,10 @@ export function patchToEventsV1(patch: Record<string, unknown>): Record<string, 
 
 /** `EventSink` over the client: core/v1 Events (default) or events.k8s.io/v1 Events. */
 export function clientEventSink(client: Client, apiVersion: EventApiVersion = "v1"): EventSink {
-  const events = client.resourceFor(apiVersion, "Event");
+  // One retry layer: the broadcaster's queue retries 429/5xx with its own bounded backoff, so the
+  // client does not also wait out Retry-After up to 10 times per attempt (under overload the two
+  // layers multiplied into tens of writes per Event).
+  const events = client.withRetries(0).resourceFor(apiVersion, "Event");
   const v1 = apiVersion === "events.k8s.io/v1";
   return {
     create: (ev) => events.create(v1 ? toEventsV1(ev) : ev),
