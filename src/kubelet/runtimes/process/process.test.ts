@@ -346,7 +346,11 @@ describe("process runtime: agent restarts", () => {
     const before = logText(path).length;
     await until(() => logText(path).length > before + 3, "the adopted ticker's log to grow");
     const ticks = logText(path).map((l) => Number(l.split(" ")[1]));
-    expect(ticks).toEqual(ticks.map((_, i) => i)); // nothing lost or duplicated across the restart
+    // Nothing duplicated and no gap across the restart. The agent is SIGKILLed right after the ticker
+    // starts: a chunk it had read from the FIFO but not yet written is gone with it (the agent, not
+    // the shim, writes the CRI log; docs/process-runtime.md), so the log may start at tick 1 or 2.
+    expect(ticks[0]).toBeLessThanOrEqual(2);
+    expect(ticks).toEqual(ticks.map((_, i) => (ticks[0] ?? 0) + i));
     await rt.stopContainer(ids.ticker, 2);
     const st = await rt.containerStatus(ids.ticker);
     expect(st.state).toBe("EXITED");
