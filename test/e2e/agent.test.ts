@@ -5,27 +5,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Kubectl, REPO, runTug, startTug, tableRows, type TugProcess } from "./harness.ts";
+import { Kubectl, REPO, runTug, startTug, tableRows, type TugProcess, until as untilDone } from "./harness.ts";
 
 let tug: TugProcess;
 let hollow: ChildProcess;
 let hollowOut = "";
 let k: Kubectl;
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nhollow: ${hollowOut}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T,>(what: string, f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> => untilDone(what, f, ms, () => `hollow: ${hollowOut}`);
 
 beforeAll(async () => {
   tug = await startTug({ args: ["--disable", "controller-manager"] });

@@ -4,7 +4,7 @@
  * complete; the tests check objects, owner references, labels, revisions and status fields.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Kubectl, startTug, tableRows, type TugProcess } from "./harness.ts";
+import { Kubectl, startTug, tableRows, type TugProcess, until as untilDone } from "./harness.ts";
 
 let tug: TugProcess;
 let k: Kubectl;
@@ -26,20 +26,7 @@ async function items(args: string[]): Promise<Obj[]> {
 }
 
 /** Polls until `f` returns a value (not undefined/false) or the time is up. */
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T,>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> => untilDone(what, f, ms);
 
 const rsOf = async (deploy: string): Promise<Obj[]> =>
   (await items(n(["get", "rs"]))).filter((r) => r.metadata.ownerReferences?.some((o) => o.kind === "Deployment" && o.name === deploy));

@@ -116,7 +116,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * a throw counts as "not yet" (the last one is reported). The timeout error names `what` and
  * appends `context()` (e.g. the tail of a process's output).
  */
-export async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000, context?: () => string): Promise<T> {
+export async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000, context?: () => string): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (let i = 0; i < 10_000; i++) {

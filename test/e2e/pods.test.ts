@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killAllUnder } from "../../src/kubelet/runtimes/process/_harness.ts";
-import { Kubectl, REPO, runTug, startTug, tableRows, tempDir, type TugProcess } from "./harness.ts";
+import { Kubectl, REPO, runTug, startTug, tableRows, tempDir, type TugProcess, until as untilDone } from "./harness.ts";
 
 let tug: TugProcess;
 let agent: ChildProcess;
@@ -18,20 +18,7 @@ let k: Kubectl;
 let agentDir: string;
 const NODE = "proc-1";
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nagent: ${agentOut.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T,>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> => untilDone(what, f, ms, () => `agent: ${agentOut.slice(-3000)}`);
 
 beforeAll(async () => {
   tug = await startTug({});

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as http from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kubectlDir, REPO, startTug, tempDir, type TugProcess } from "./harness.ts";
+import { kubectlDir, REPO, startTug, tempDir, type TugProcess, until as untilDone } from "./harness.ts";
 
 type Version = "1.29" | "1.30" | "1.32";
 
@@ -20,21 +20,7 @@ const background = new Set<ChildProcess>();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (let i = 0; i < 10_000; i++) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) break;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\n${agents.map((a) => `${a.name}: ${a.out()}`).join("\n")}`);
-}
+const until = <T,>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> => untilDone(what, f, ms, () => agents.map((a) => `${a.name}: ${a.out()}`).join("\n"));
 
 interface Run {
   code: number | null;

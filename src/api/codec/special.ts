@@ -272,6 +272,12 @@ export function parseRawJson(b: Uint8Array, at: number): unknown {
 
 /** RawExtension body -> the embedded value (JSON bytes parsed; a "k8s\0" body decoded). */
 export function readRawExtension(r: Reader, end: number): unknown {
+  const { raw, at } = readRawField(r, end);
+  return raw ? parseRawJson(raw, at) : undefined;
+}
+
+/** Field 1 (`raw`, bytes) of a RawExtension / FieldsV1 body and its offset; other fields skipped. */
+function readRawField(r: Reader, end: number): { raw: Uint8Array | undefined; at: number } {
   let raw: Uint8Array | undefined;
   let at = r.pos;
   while (r.pos < end) {
@@ -281,7 +287,7 @@ export function readRawExtension(r: Reader, end: number): unknown {
       raw = r.bytes(end);
     } else r.skip(t, end);
   }
-  return raw ? parseRawJson(raw, at) : undefined;
+  return { raw, at };
 }
 
 export function writeRawExtension(w: Writer, v: unknown): void {
@@ -316,15 +322,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function readFieldsV1(r: Reader, end: number): unknown {
-  let raw: Uint8Array | undefined;
-  let at = r.pos;
-  while (r.pos < end) {
-    const t = r.tag(end);
-    if (t === 10) {
-      at = r.pos;
-      raw = r.bytes(end);
-    } else r.skip(t, end);
-  }
+  const { raw, at } = readRawField(r, end);
   if (raw === undefined || raw.length === 0 || isMagic(raw)) return raw ? parseRawJson(raw, at) : undefined;
   const h = fnv1a(raw);
   const hit = fieldsByHash.get(h);
