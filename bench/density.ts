@@ -514,10 +514,18 @@ const machineBusy = (mc1.busyS - mc0.busyS) / wallS, machineCores = (mc1.totalS 
 p(`| whole machine: busy / available cores | ${fmt(machineBusy, 2)} / ${fmt(machineCores, 2)} | | | | |`);
 p(`| of which these processes / everything else on the box | ${fmt(oursS / wallS, 2)} / ${fmt(machineBusy - oursS / wallS, 2)} | | | | |`);
 p("");
-p("| apiserver requests in the phase (verb resource) | calls | calls / pod | server-side s total | mean ms | p99 ≤ (bucket) |");
-p("|---|---:|---:|---:|---:|---:|");
+p("| apiserver requests in the phase (verb resource) | calls | calls / pod | server-side s total | mean ms | p99 ≤ (bucket) | SLI p99 ≤ (bucket) |");
+p("|---|---:|---:|---:|---:|---:|---:|");
+const sliHists = new Map(diffHists(m0, m1, "sli").map((h) => [`${h.verb} ${h.resource}`, h]));
 for (const h of hists.sort((a, b) => b.sum - a.sum).slice(0, 14)) {
-  p(`| ${h.verb} ${h.resource} | ${fmt(h.count)} | ${fmt(h.count / Math.max(1, counts.running), 2)} | ${fmt(h.sum, 1)} | ${fmt((h.sum / h.count) * 1000, 1)} | ${fmt(histQuantileS(h, 0.99) * 1000)} ms |`);
+  const sh = sliHists.get(`${h.verb} ${h.resource}`);
+  p(`| ${h.verb} ${h.resource} | ${fmt(h.count)} | ${fmt(h.count / Math.max(1, counts.running), 2)} | ${fmt(h.sum, 1)} | ${fmt((h.sum / h.count) * 1000, 1)} | ${fmt(histQuantileS(h, 0.99) * 1000)} ms | ${sh ? `${fmt(histQuantileS(sh, 0.99) * 1000)} ms` : "-"} |`);
+}
+{
+  // Why latency rises inside the apiserver: event-loop delay and GC pauses (src/apiserver/processmetrics.ts).
+  const c = (k: string): number => m1.counters.get(k) ?? NaN;
+  const d = (k: string): number => c(k) - (m0.counters.get(k) ?? 0);
+  p(`\napiserver event loop: delay p50 / p99 / max ${fmt(c('nodejs_eventloop_lag_seconds{quantile="0.5"}') * 1000)} / ${fmt(c('nodejs_eventloop_lag_seconds{quantile="0.99"}') * 1000)} / ${fmt(c("nodejs_eventloop_lag_max_seconds{}") * 1000)} ms (since start); GC in the phase: major ${fmt(d('nodejs_gc_duration_seconds_count{kind="major"}'))} pauses, ${fmt(d('nodejs_gc_duration_seconds_sum{kind="major"}'), 1)} s, longest ${fmt(c('nodejs_gc_duration_max_seconds{kind="major"}') * 1000)} ms; minor ${fmt(d('nodejs_gc_duration_seconds_count{kind="minor"}'))} pauses, ${fmt(d('nodejs_gc_duration_seconds_sum{kind="minor"}'), 1)} s; heap used at the end ${fmt(c("nodejs_heap_size_used_bytes{}") / 2 ** 20)} MiB.`);
 }
 {
   // Non-2xx answers in the phase, from apiserver_request_total{verb,resource,code}.

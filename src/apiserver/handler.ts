@@ -3,6 +3,7 @@
  * handlers, with every failure rendered as a Kubernetes Status (never an unhandled 500) and every
  * request counted in the metrics.
  */
+import { processMetrics } from "./processmetrics.ts";
 import { ApiError, internalError, isApiError, notAcceptable, unauthorized } from "../api/errors.ts";
 import type { Handler, HttpRequest, HttpResponse } from "../transport/types.ts";
 import { ANONYMOUS, authenticate, isPublicPath, type TokenEntry } from "../auth/authenticate.ts";
@@ -80,6 +81,7 @@ function healthResponse(path: string, query: URLSearchParams, ok: boolean): Http
 }
 
 export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
+  const proc = processMetrics();
   const kubelet = opts.kubeletClient !== undefined ? new KubeletDialer(opts.kubeletClient) : undefined;
   // Documents cover every kind of the registry (the kinds this server was built with).
   const reg = core.registry;
@@ -95,7 +97,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
     const health = healthResponse(path, req.query, opts.ready ? opts.ready() : true);
     if (health) return health;
     if (path === "/metrics") {
-      return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: core.metrics.render() + (opts.gate?.renderMetrics() ?? "") };
+      return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: core.metrics.render() + (opts.gate?.renderMetrics() ?? "") + proc.render() };
     }
     throw notFoundPath();
   };

@@ -108,6 +108,33 @@ describe("node-http2 adapter internals", () => {
     }
   });
 
+  it("advertises upload windows of 256 KiB per stream and 64 MiB per connection (h2c and TLS)", async () => {
+    for (const [url, ca] of [[`http://127.0.0.1:${plain.port}`, undefined], [`https://127.0.0.1:${secure.port}`, pki.caCert]] as const) {
+      const s = http2.connect(url, ca !== undefined ? { ca } : {});
+      try {
+        await new Promise<void>((resolve, reject) => {
+          s.once("error", reject);
+          s.once("remoteSettings", () => resolve());
+        });
+        expect(s.remoteSettings.initialWindowSize).toBe(256 << 10);
+        // The connection window arrives as a WINDOW_UPDATE right after SETTINGS.
+        const deadline = Date.now() + 2000;
+        while ((s.state.remoteWindowSize ?? 0) < 64 << 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        expect(s.state.remoteWindowSize).toBe(64 << 20);
+        // A body larger than HTTP/2's default 64 KiB windows goes out whole before the server reads it.
+        const r = s.request({ ":method": "POST", ":path": "/big" });
+        r.end(Buffer.alloc(200 << 10, 7));
+        r.resume();
+        await new Promise<void>((resolve, reject) => {
+          r.once("error", reject);
+          r.once("close", () => resolve());
+        });
+      } finally {
+        s.close();
+      }
+    }
+  });
+
   it("LazyAbort: the signal handed out after abort() is already aborted; abort() is idempotent", () => {
     const early = new LazyAbort();
     early.abort(new Error("gone"));

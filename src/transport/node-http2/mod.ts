@@ -38,12 +38,32 @@ export const capabilities: TransportCapabilities = {
  * start) would have new streams refused with ENHANCE_YOUR_CALM. Streaming bodies are pulled with
  * backpressure, so the cap only needs to cover fixed bodies in flight.
  */
-const SESSION_LIMITS = { maxSessionMemory: 512 } as const;
+/**
+ * Upload flow-control windows, sized as kube-apiserver sizes its HTTP/2 server: 256 KiB per stream
+ * (most request bodies in one window) and 64 MiB per connection (256 KiB × 250 streams; set per
+ * session in `onSession`). With HTTP/2's 64 KiB defaults, one client multiplexing hundreds of writes
+ * on a connection (a `tug hollow` process, a controller manager) can only have 64 KiB of bodies in
+ * flight: the server answers HEADERS at once but each body queues behind everyone else's DATA
+ * frames, waiting for WINDOW_UPDATEs paced by the server's event loop. Request bodies then arrive
+ * seconds after their headers, and that wait counts against the request's processing time.
+ */
+const STREAM_WINDOW_BYTES = 256 << 10;
+const CONNECTION_WINDOW_BYTES = 64 << 20;
+const SESSION_LIMITS = { maxSessionMemory: 512, settings: { initialWindowSize: STREAM_WINDOW_BYTES } } as const;
 
 /** How long close() lets ending streams flush before destroying their connections. */
 const CLOSE_GRACE_MS = 1000;
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+function growWindow(session: http2.Http2Session): void {
+  if (session.destroyed) return;
+  try {
+    session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+  } catch {
+    // the session closed in between: nothing to grow
+  }
+}
 
 export const nodeHttp2Transport: Transport = {
   name: "node-http2",
@@ -68,6 +88,9 @@ async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
   const onSession = (session: http2.Http2Session): void => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    // The connection-level window is not a SETTINGS value: it grows by a WINDOW_UPDATE on stream 0.
+    if (session.connecting) session.once("connect", () => growWindow(session));
+    else growWindow(session);
     session.on("error", () => undefined); // per-session errors end that session only
   };
 
