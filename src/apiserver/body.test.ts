@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/errors.ts";
-import { decodeObjectBody, MAX_BODY_DEPTH } from "./body.ts";
+import { decodeObjectBody, MAX_BODY_DEPTH, readBody } from "./body.ts";
+import type { HttpRequest } from "../transport/types.ts";
 
 const enc = new TextEncoder();
 
@@ -36,5 +37,26 @@ describe("decodeObjectBody nesting bound", () => {
     const arrays = `${"[".repeat(MAX_BODY_DEPTH + 5)}${"]".repeat(MAX_BODY_DEPTH + 5)}`;
     expect(status(() => decodeObjectBody(enc.encode(arrays), "json", undefined)).code).toBe(400);
     expect(status(() => decodeObjectBody(enc.encode(nested(MAX_BODY_DEPTH + 1)), "yaml", undefined)).code).toBe(400);
+  });
+});
+
+describe("readBody", () => {
+  const request = (body: () => Promise<Uint8Array>, signal: AbortSignal): HttpRequest => ({
+    method: "PUT", path: "/", rawQuery: "", query: new URLSearchParams(), headers: {}, httpVersion: "2", remoteAddress: "", signal,
+    body: () => body(),
+  });
+
+  it("a client that went away mid-body is a 400 naming it, not a server error", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = await readBody(request(() => Promise.reject(new Error("the client closed the request before its body was complete")), ac.signal)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe(400);
+    expect((err as ApiError).message).toMatch(/client went away/);
+  });
+
+  it("other read failures of a live request stay unexpected errors", async () => {
+    const err = await readBody(request(() => Promise.reject(new Error("boom")), new AbortController().signal)).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(ApiError);
   });
 });

@@ -19,6 +19,9 @@ export async function readBody(req: HttpRequest, limit = MAX_BODY_BYTES): Promis
     return await req.body(limit);
   } catch (e) {
     if (e instanceof BodyTooLargeError) throw tooLarge(limit);
+    // The client reset the stream or closed the connection mid-body (for example its own timeout
+    // fired): a client-side failure, answered (to nobody) and counted as a 400, not a server error.
+    if (req.signal.aborted) throw badRequest(`the request body was not received in full: the client went away (${e instanceof Error ? e.message : String(e)})`);
     throw e;
   }
 }
