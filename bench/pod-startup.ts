@@ -19,6 +19,8 @@
  * pods made straight through the Docker API with no agent — per pod a sandbox container (busybox
  * `sleep`, init, bridge network, shareable IPC) then an app container joined to its network and IPC,
  * all 50 concurrently — i.e. the floor this daemon on this machine allows for 100 containers.
+ * Between repeats the bench waits until the agent has removed the previous pods' containers, so
+ * their teardown does not overlap the next measurements.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -167,6 +169,20 @@ async function measure(): Promise<void> {
     };
 
     const docker = DOCKER_HOST !== undefined ? await connectDocker(DOCKER_HOST) : undefined;
+    /**
+     * Docker: waits (bounded) until the agent has removed every container of the deleted pods. The
+     * API forgets a pod before the agent tears it down (kill, wait, remove: ~55 ms of daemon CPU per
+     * container here), and that teardown would otherwise run during the next repeat's measurements.
+     */
+    const dockerDrained = async (): Promise<void> => {
+      if (docker === undefined) return;
+      const until = Date.now() + 120_000;
+      while (Date.now() < until && !interrupted) {
+        const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ["io.tugboat.scope"] }) });
+        if (left.length === 0) return;
+        await sleep(250);
+      }
+    };
     const runs: RunFigures[] = [];
     for (let r = 0; r < REPEAT; r++) {
       const raw = docker !== undefined ? await rawDockerBatch(docker, BATCH, String(r)) : [];
@@ -189,6 +205,7 @@ async function measure(): Promise<void> {
         `${BATCH}-pod p50 ${pct(runs[r]!.batch, 50).toFixed(0)} ms p99 ${pct(runs[r]!.batch, 99).toFixed(0)} ms` +
         (docker !== undefined ? `; raw Docker ${BATCH} pairs p50 ${pct(raw, 50).toFixed(0)} ms p99 ${pct(raw, 99).toFixed(0)} ms` : "") + "\n");
       await deleteAll([...singles, ...batch]);
+      await dockerDrained();
     }
     watch.stop();
     await observe.catch(() => undefined);

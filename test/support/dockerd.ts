@@ -13,12 +13,18 @@
  * namespace on a private /24, with iptables, masquerading and the userland proxy off, so container
  * traffic cannot leave it.
  *
+ * Speed (docs/docker-runtime.md, "Daemon settings and startup speed"): the daemon's whole root
+ * (data-root with overlay2 layers, containerd's metadata and libnetwork's store, exec-root) goes on
+ * tmpfs (/dev/shm) when it has room, else under /tmp: container creation writes and fsyncs several
+ * small files per container (config, bolt databases), which tmpfs makes free. A throwaway test
+ * daemon loses nothing by it. `TUG_DOCKERD_TMP=/dir` picks the base directory instead.
+ *
  * Skips: `dockerdUnavailableReason()` names what is missing (not root, no dockerd, no static
  * busybox, no ip/nsenter). Tests print it loudly and skip; with `TUG_REQUIRE_DOCKER=1` (CI) they
  * fail instead, so a missing install step cannot pass unnoticed.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { connectDocker, type DockerClient } from "../../src/kubelet/runtimes/docker/client.ts";
 
@@ -106,11 +112,29 @@ function alive(pid: number): boolean {
 
 let seq = 0;
 
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * Base directory of a test daemon's root: `TUG_DOCKERD_TMP`, else /dev/shm when it is a tmpfs with
+ * at least 1 GiB free (containers in CI often get a 64 MiB /dev/shm), else /tmp.
+ */
+export function dockerdRootBase(): string {
+  const env = process.env["TUG_DOCKERD_TMP"];
+  if (env !== undefined && env !== "") return env;
+  try {
+    const st = statfsSync("/dev/shm");
+    if (st.type === TMPFS_MAGIC && st.bavail * st.bsize >= 1024 ** 3) return "/dev/shm";
+  } catch {
+    // no /dev/shm
+  }
+  return "/tmp";
+}
+
 /** Starts a private dockerd in a fresh network namespace; resolves once its API answers. */
 export async function startDockerd(opts: { startTimeoutMs?: number; subnet?: number } = {}): Promise<Dockerd> {
   const reason = dockerdUnavailableReason();
   if (reason !== undefined) throw new Error(`cannot start dockerd: ${reason}`);
-  const root = mkdtempSync("/tmp/tugd-");
+  const root = mkdtempSync(`${dockerdRootBase()}/tugd-`);
   const netns = `tugd-${process.pid}-${++seq}`;
   const socketPath = `${root}/docker.sock`;
   const logFile = `${root}/dockerd.log`;

@@ -233,6 +233,30 @@ if (skip === undefined) {
       expect(((await d.docker.getContainer(ok).inspect()) as unknown as { HostConfig: { Init: boolean } }).HostConfig.Init).toBe(true);
     });
 
+    it("label-selector lists stay exact when CRI labels disagree with the pod identity (Docker-side pre-filter)", async () => {
+      await setup();
+      const sc = sandboxConfig(logRoot);
+      const uid = sc.metadata.uid;
+      // A sandbox and container whose CRI uid label names another pod than their metadata does.
+      const odd: PodSandboxConfig = { ...sandboxConfig(logRoot, "odd"), labels: { "io.kubernetes.pod.uid": uid } };
+      const [a, b] = [await rt.runPodSandbox(sc), await rt.runPodSandbox(odd)];
+      const ca = await rt.createContainer(a, { ...containerConfig("c", ["sleep", "30"]), labels: { "io.kubernetes.pod.uid": uid } }, sc);
+      const cb = await rt.createContainer(b, { ...containerConfig("c", ["sleep", "30"]), labels: { "io.kubernetes.pod.uid": uid } }, odd);
+      const cc = await rt.createContainer(b, { ...containerConfig("d", ["sleep", "30"]), labels: { "io.kubernetes.pod.uid": odd.metadata.uid } }, odd);
+      const sel = { "io.kubernetes.pod.uid": uid };
+      expect((await rt.listPodSandboxes({ labelSelector: sel })).map((s) => s.id).sort()).toEqual([a, b].sort());
+      expect((await rt.listContainers({ labelSelector: sel })).map((c) => c.id).sort()).toEqual([ca, cb].sort());
+      expect((await rt.listContainers({ labelSelector: { "io.kubernetes.pod.uid": odd.metadata.uid } })).map((c) => c.id)).toEqual([cc]);
+      expect((await rt.listContainers({ labelSelector: { ...sel, "io.kubernetes.container.name": "d" } })).map((c) => c.id)).toEqual([]);
+      expect((await rt.listContainers({ id: cb, labelSelector: sel })).map((c) => c.id)).toEqual([cb]);
+      // Concurrent identical lists share calls and all see every container created before they were made.
+      const many = await Promise.all(Array.from({ length: 8 }, () => rt.listContainers({ labelSelector: sel })));
+      for (const l of many) expect(l.map((c) => c.id).sort()).toEqual([ca, cb].sort());
+      // The same program in the same image is found again without a probe: it keeps docker-init.
+      const again = await rt.createContainer(a, containerConfig("e", ["sleep", "30"]), sc);
+      expect(((await d.docker.getContainer(again).inspect()) as unknown as { HostConfig: { Init: boolean } }).HostConfig.Init).toBe(true);
+    });
+
     it("attach feeds stdin to a stdin container; a tty container's output reaches its CRI log", async () => {
       await setup();
       const sc = sandboxConfig(logRoot);

@@ -14,7 +14,11 @@
  *   come back exactly as given (they may use the same keys as the identity labels above);
  * - `io.tugboat.created`: creation time in epoch ms (Docker's list API only has whole seconds);
  * - `io.tugboat.info`: JSON with what status needs and Docker does not keep in CRI form
- *   (the image as written, the absolute log path, mounts, resources, hostname, log directory).
+ *   (the image as written, the absolute log path, mounts, resources, hostname, log directory);
+ * - `io.tugboat.label-mismatch` (`1`, rare): one of the CRI labels the runtime pre-filters on in
+ *   Docker (`io.kubernetes.pod.{uid,name,namespace}`, `io.kubernetes.container.name`) differs from
+ *   the identity label of the same meaning. The kubelet always sets them equal; the marker keeps
+ *   label-selector lists exact for any other caller (see `pushdownFilters`).
  *
  * Docker names: `k8s_POD_<pod>_<namespace>_<uid>_<attempt>` for sandboxes and
  * `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>_<sandbox id prefix>` for containers. Docker refuses
@@ -37,7 +41,42 @@ export const L = {
   annotations: "io.tugboat.annotations",
   created: "io.tugboat.created",
   info: "io.tugboat.info",
+  labelMismatch: "io.tugboat.label-mismatch",
 } as const;
+
+/**
+ * CRI label keys whose values the identity labels carry too (when the kubelet's conventions hold),
+ * so a label selector on them can be handed to Docker's own `label=` filter.
+ */
+const PUSHDOWN: Readonly<Record<string, string>> = {
+  "io.kubernetes.pod.uid": L.podUid,
+  "io.kubernetes.pod.name": L.podName,
+  "io.kubernetes.pod.namespace": L.podNamespace,
+  "io.kubernetes.container.name": L.containerName,
+};
+
+/**
+ * Docker `label=` filters implied by a CRI label selector (empty when none applies). They select a
+ * superset of the matches among containers without the mismatch marker; callers list the marked
+ * ones separately and apply the selector itself to the union, so the result stays exact.
+ */
+export function pushdownFilters(selector: Readonly<Record<string, string>> | undefined): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(selector ?? {})) {
+    const docker = PUSHDOWN[k];
+    if (docker !== undefined) out.push(`${docker}=${v}`);
+  }
+  return out;
+}
+
+/** Adds the mismatch marker to `labels` (a container's Docker labels) when its CRI labels disagree with its identity labels. */
+function withMismatchMarker(labels: Record<string, string>, cri: Readonly<Record<string, string>>): Record<string, string> {
+  for (const [k, docker] of Object.entries(PUSHDOWN)) {
+    const v = cri[k];
+    if (v !== undefined && labels[docker] !== v) return { ...labels, [L.labelMismatch]: "1" };
+  }
+  return labels;
+}
 
 export type DockerKind = "podsandbox" | "container";
 
@@ -61,7 +100,7 @@ export interface ContainerInfo {
 /** Labels of a sandbox container. */
 export function sandboxLabels(scope: string, c: PodSandboxConfig, info: SandboxInfo, createdMs: number): Record<string, string> {
   const m = c.metadata;
-  return {
+  return withMismatchMarker({
     [L.type]: "podsandbox",
     [L.podName]: m.name,
     [L.podNamespace]: m.namespace,
@@ -72,7 +111,7 @@ export function sandboxLabels(scope: string, c: PodSandboxConfig, info: SandboxI
     [L.annotations]: JSON.stringify(c.annotations),
     [L.created]: String(createdMs),
     [L.info]: JSON.stringify(info),
-  };
+  }, c.labels);
 }
 
 /** Labels of an app container. */
@@ -84,7 +123,7 @@ export function containerLabels(
   info: ContainerInfo,
   createdMs: number,
 ): Record<string, string> {
-  return {
+  return withMismatchMarker({
     [L.type]: "container",
     [L.podName]: pod.name,
     [L.podNamespace]: pod.namespace,
@@ -98,7 +137,7 @@ export function containerLabels(
     [L.annotations]: JSON.stringify(c.annotations),
     [L.created]: String(createdMs),
     [L.info]: JSON.stringify(info),
-  };
+  }, c.labels);
 }
 
 /** Docker's filter for everything of `kind` in `scope`. */

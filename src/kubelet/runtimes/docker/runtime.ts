@@ -54,6 +54,7 @@ import {
   type DockerKind,
   L,
   podMetadataOf,
+  pushdownFilters,
   sandboxInfoOf,
   sandboxLabels,
   sandboxName,
@@ -66,6 +67,7 @@ import { containerCreateBody, criState, criStateOfSummary, dockerMessage, docker
 import { portForwardNsenter, startAttach, startExec } from "./streams.ts";
 import type { ContainerStats } from "../../runtime/types.ts";
 import { dockerContainerStats, mapLimited } from "./stats.ts";
+import { Coalescer } from "./coalesce.ts";
 
 export const DOCKER_RUNTIME_NAME = "docker";
 
@@ -129,6 +131,11 @@ async function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
+/** How long a found pause image is trusted without asking Docker again (a failed create re-checks at once). */
+const PAUSE_IMAGE_TTL_MS = 60_000;
+/** Bound of the "program exists" cache (cleared when full). */
+const PROGRAM_CACHE_MAX = 512;
+
 const EVENT_TYPES: Readonly<Record<string, ContainerEventType>> = { create: "CREATED", start: "STARTED", die: "STOPPED", destroy: "DELETED" };
 
 export class DockerRuntime implements RuntimeService {
@@ -144,6 +151,12 @@ export class DockerRuntime implements RuntimeService {
   readonly #log: LogOptions;
   readonly #pf: { readonly nsenter?: string; readonly node?: string };
   readonly #pumps = new Map<string, LogPump>();
+  /** Concurrent identical container lists share one Docker call (coalesce.ts: never older than the call). */
+  readonly #lists = new Coalescer<DockerContainerSummary[]>();
+  /** Until when the pause image is known present (epoch ms). */
+  #pauseImageUntil = 0;
+  /** Keys (programProbeKey) of create bodies whose program was found in the image itself. */
+  readonly #programFound = new Set<string>();
   #events = new EventBroadcaster<ContainerEvent>();
   #eventStream: Readable | undefined;
   #closed = false;
@@ -224,14 +237,34 @@ export class DockerRuntime implements RuntimeService {
     }
   }
 
-  async #list(kind: DockerKind, extraLabels: string[] = []): Promise<DockerContainerSummary[]> {
-    const f = scopeFilter(this.scope, kind);
+  /**
+   * Our containers of `kind` with the extra Docker label filters (and, when given, Docker's `id`
+   * filter, which matches a superset). The result is shared with concurrent identical calls: read-only.
+   */
+  async #list(kind: DockerKind, extraLabels: readonly string[] = [], id?: string): Promise<readonly DockerContainerSummary[]> {
+    const f: { label: string[]; id?: string[] } = scopeFilter(this.scope, kind);
     f.label.push(...extraLabels);
+    if (id !== undefined && /^[0-9a-f]{1,64}$/.test(id)) f.id = [id];
+    const filters = JSON.stringify(f);
     try {
-      return await this.docker.listContainers({ all: true, filters: JSON.stringify(f) });
+      return await this.#lists.run(filters, () => this.docker.listContainers({ all: true, filters }));
     } catch (err) {
       throw this.#fail(err, "list containers");
     }
+  }
+
+  /**
+   * `#list` narrowed by what Docker can filter of a CRI label selector (labels.ts `pushdownFilters`),
+   * plus the few containers marked as having CRI labels that disagree with their identity labels:
+   * a superset of the matches, so callers still apply the whole filter.
+   */
+  async #listSelected(kind: DockerKind, extraLabels: readonly string[], selector: Readonly<Record<string, string>> | undefined, id: string | undefined): Promise<readonly DockerContainerSummary[]> {
+    const push = pushdownFilters(selector);
+    if (push.length === 0) return this.#list(kind, extraLabels, id);
+    const [narrow, marked] = await Promise.all([this.#list(kind, [...extraLabels, ...push], id), this.#list(kind, [...extraLabels, L.labelMismatch], id)]);
+    if (marked.length === 0) return narrow;
+    const seen = new Set(narrow.map((s) => s.Id));
+    return [...narrow, ...marked.filter((s) => !seen.has(s.Id))];
   }
 
   // --- sandboxes -------------------------------------------------------------------------------
@@ -248,13 +281,17 @@ export class DockerRuntime implements RuntimeService {
     };
   }
 
+  /** Makes sure the pause image is present (pulling it if not); a positive answer is trusted for PAUSE_IMAGE_TTL_MS. */
   async #ensurePauseImage(): Promise<void> {
-    if ((await this.#inspectImage(this.#pauseImage)) !== undefined) return;
-    try {
-      await this.#pull(this.#pauseImage, undefined);
-    } catch (err) {
-      throw new RuntimeError("FailedPrecondition", `pause image "${this.#pauseImage}" is not present and cannot be pulled: ${err instanceof Error ? err.message : String(err)}`);
+    if (Date.now() < this.#pauseImageUntil) return;
+    if ((await this.#inspectImage(this.#pauseImage)) === undefined) {
+      try {
+        await this.#pull(this.#pauseImage, undefined);
+      } catch (err) {
+        throw new RuntimeError("FailedPrecondition", `pause image "${this.#pauseImage}" is not present and cannot be pulled: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
+    this.#pauseImageUntil = Date.now() + PAUSE_IMAGE_TTL_MS;
   }
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
@@ -283,7 +320,16 @@ export class DockerRuntime implements RuntimeService {
     try {
       id = (await this.docker.createContainer({ ...body, name: sandboxName(m) })).id;
     } catch (err) {
-      throw this.#fail(err, `create pod sandbox ${m.namespace}/${m.name}`, "AlreadyExists");
+      // The pause image may have been removed since it was last checked: check (and pull) again, once.
+      if (statusCodeOf(err) !== 404 || this.#pauseImageUntil === 0) throw this.#fail(err, `create pod sandbox ${m.namespace}/${m.name}`, "AlreadyExists");
+      this.#pauseImageUntil = 0;
+      await this.#ensurePauseImage();
+      try {
+        id = (await this.docker.createContainer({ ...body, name: sandboxName(m) })).id;
+      } catch (err2) {
+        this.#pauseImageUntil = 0;
+        throw this.#fail(err2, `create pod sandbox ${m.namespace}/${m.name}`, "AlreadyExists");
+      }
     }
     try {
       await this.docker.getContainer(id).start();
@@ -362,7 +408,7 @@ export class DockerRuntime implements RuntimeService {
 
   async listPodSandboxes(filter?: PodSandboxFilter): Promise<PodSandbox[]> {
     this.#live();
-    return (await this.#list("podsandbox")).map((s) => this.#sandboxView(s)).filter((s) => matchesSandboxFilter(s, filter));
+    return (await this.#listSelected("podsandbox", [], filter?.labelSelector, filter?.id)).map((s) => this.#sandboxView(s)).filter((s) => matchesSandboxFilter(s, filter));
   }
 
   // --- containers ------------------------------------------------------------------------------
@@ -429,7 +475,9 @@ export class DockerRuntime implements RuntimeService {
     // With docker-init as PID 1 a missing program is only an exit 127 after a successful start.
     // Kubernetes reports it as a start failure: recreate without init, so Docker's start itself
     // fails with the runtime's "executable file not found" (ContainerCannotRun, 128).
-    if ((await this.#missingProgram(id)) !== undefined) {
+    const mountTargets = (config.mounts ?? []).map((mt) => mt.containerPath);
+    const probeKey = programProbeKey(img.Id, body, mountTargets);
+    if (!this.#programFound.has(probeKey) && (await this.#missingProgram(id, probeKey, mountTargets)) !== undefined) {
       await this.#remove(id);
       try {
         id = (await this.docker.createContainer({ ...body, HostConfig: { ...body.HostConfig, Init: false }, name: dockerName })).id;
@@ -440,8 +488,12 @@ export class DockerRuntime implements RuntimeService {
     return id;
   }
 
-  /** The container's program when it is absent from its filesystem (PATH lookup like the OCI runtime's); undefined when found or unknown. */
-  async #missingProgram(id: string): Promise<string | undefined> {
+  /**
+   * The container's program when it is absent from its filesystem (PATH lookup like the OCI
+   * runtime's); undefined when found or unknown. A program found in the image itself (not under a
+   * mount) is remembered under `probeKey`: the same image, command, PATH and mount targets find it again.
+   */
+  async #missingProgram(id: string, probeKey: string, mountTargets: readonly string[]): Promise<string | undefined> {
     const dc = this.docker.getContainer(id);
     let c: DockerContainerInspect;
     try {
@@ -462,6 +514,10 @@ export class DockerRuntime implements RuntimeService {
       try {
         const res = await dc.infoArchive({ path });
         res.resume();
+        if (!mountTargets.some((t) => path === t || path.startsWith(t.endsWith("/") ? t : `${t}/`))) {
+          if (this.#programFound.size >= PROGRAM_CACHE_MAX) this.#programFound.clear();
+          this.#programFound.add(probeKey);
+        }
         return undefined;
       } catch (err) {
         if (statusCodeOf(err) !== 404) return undefined; // cannot tell: leave it to the start
@@ -597,7 +653,7 @@ export class DockerRuntime implements RuntimeService {
     this.#live();
     const extra = filter?.podSandboxId !== undefined ? [`${L.sandboxId}=${filter.podSandboxId}`] : [];
     const views = await Promise.all(
-      (await this.#list("container", extra)).map(async (s) => {
+      (await this.#listSelected("container", extra, filter?.labelSelector, filter?.id)).map(async (s) => {
         const v = this.#containerView(s);
         if (v.state !== "CREATED") return v;
         // A failed start leaves Docker at "created" with an error, which only inspect shows: EXITED.
@@ -820,6 +876,16 @@ export class DockerRuntime implements RuntimeService {
     this.#events.close();
     if (!this.#closed) this.#events = new EventBroadcaster<ContainerEvent>();
   }
+}
+
+/**
+ * What decides where the program of an app container is looked up: the image (by id), the command
+ * and args, the working directory, PATH set by the config (the image's is covered by its id) and
+ * the mount targets (a mount can hide or supply a program).
+ */
+export function programProbeKey(imageId: string, body: { Entrypoint?: readonly string[]; Cmd?: readonly string[]; WorkingDir?: string; Env?: readonly string[] }, mountTargets: readonly string[]): string {
+  const path = (body.Env ?? []).filter((e) => e.startsWith("PATH="));
+  return JSON.stringify([imageId, body.Entrypoint ?? null, body.Cmd ?? null, body.WorkingDir ?? "", path, [...mountTargets].sort()]);
 }
 
 /** A Docker event JSON line as a container event (undefined for other events and garbage). */
