@@ -313,12 +313,28 @@ interface Row {
   createPodsPerS: number; kernel: string;
   /** Scheduling attempts during the measured phase, failed ones, preemptions and victims. */
   attempts: number; failedAttempts: number; preemptions: number; victims: number;
+  /** The scheduler's API writes during the measured phase (pod writes counted at the PodApi port, events at the recorder). */
+  writes: { bind: number; patchStatus: number; deletePod: number; eventCreate: number; eventPatch: number; eventDropped: number };
+}
+
+/** Counts the scheduler's pod writes (a measurement wrapper around the runner's PodApi). */
+function countingPodApi(inner: import("../src/scheduler/runner/api.ts").PodApi): { api: import("../src/scheduler/runner/api.ts").PodApi; n: { bind: number; patchStatus: number; deletePod: number } } {
+  const n = { bind: 0, patchStatus: 0, deletePod: 0 };
+  return {
+    n,
+    api: {
+      bind: (...a) => { n.bind++; return inner.bind(...a); },
+      patchStatus: (...a) => { n.patchStatus++; return inner.patchStatus(...a); },
+      deletePod: (...a) => { n.deletePod++; return inner.deletePod(...a); },
+    },
+  };
 }
 
 async function runWorkload(name: string, scale: number, budgetMs: number): Promise<Row> {
   const { createClient } = await import("../src/client/client.ts");
   const { loadKubeconfig } = await import("../src/client/kubeconfig.ts");
   const { createSchedulerRunner } = await import("../src/scheduler/runner/runner.ts");
+  const { clientPodApi } = await import("../src/scheduler/runner/api.ts");
   const wl = workloads(scale).find((w) => w.name === name);
   if (!wl) throw new Error(`unknown workload ${name}`);
   const ch = new Child();
@@ -331,7 +347,8 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
   // victims with evictions in flight not counted as terminating).
   const legacy = process.env["TUG_BENCH_SCHED_LEGACY"] === "1";
   const core = legacy ? await legacyCore() : undefined;
-  const runner = await createSchedulerRunner({ client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {}, ...(core ? { core } : {}) });
+  const counted = countingPodApi(clientPodApi(client));
+  const runner = await createSchedulerRunner({ client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {}, podApi: counted.api, ...(core ? { core } : {}) });
   runner.start();
   try {
     for (let t = Date.now(); !runner.isActive(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 120_000) throw new Error("scheduler did not sync");
@@ -342,11 +359,17 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
     const s0 = { ...runner.stats };
     const pre0 = runner.metrics.preemptionAttempts.get();
     const vic0 = runner.metrics.preemptionVictims.get({})?.sum ?? 0;
+    await runner.drain(); // the init phase's events and status writes are not the measured pods'
     const cpu0 = process.cpuUsage();
+    const w0 = { ...counted.n }, e0 = { ...runner.recorder.stats };
     ch.send({ cmd: "create", phase: "measured" });
     const created = await ch.next("created", budgetMs);
     const { stats: conc } = await ch.next("bound", budgetMs);
     const cpu = process.cpuUsage(cpu0);
+    // Writes still queued when the last pod was seen bound (events, status patches) belong to this phase.
+    await runner.drain();
+    const e1 = runner.recorder.stats;
+    const writes = { bind: counted.n.bind - w0.bind, patchStatus: counted.n.patchStatus - w0.patchStatus, deletePod: counted.n.deletePod - w0.deletePod, eventCreate: e1.created - e0.created, eventPatch: e1.patched - e0.patched, eventDropped: e1.dropped - e0.dropped };
     const s1 = { ...runner.stats };
     const preemptions = runner.metrics.preemptionAttempts.get() - pre0;
     const victims = (runner.metrics.preemptionVictims.get({})?.sum ?? 0) - vic0;
@@ -366,7 +389,7 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
       bindP50: (bindSeries?.quantile(0.5) ?? NaN) * 1000, bindP99: (bindSeries?.quantile(0.99) ?? NaN) * 1000,
       createPodsPerS: n / (created.ms / 1000), kernel: sched.kernel.impl,
       attempts: s1.scheduled + s1.unschedulable + s1.errors - (s0.scheduled + s0.unschedulable + s0.errors),
-      failedAttempts: s1.unschedulable + s1.errors - (s0.unschedulable + s0.errors), preemptions, victims,
+      failedAttempts: s1.unschedulable + s1.errors - (s0.unschedulable + s0.errors), preemptions, victims, writes,
     };
   } finally {
     await runner.stop();
@@ -380,7 +403,7 @@ async function legacyCore(): Promise<{ registry: Map<string, import("../src/sche
   const { inTreeRegistry } = await import("../src/scheduler/plugins/registry.ts");
   const dp = await import("../src/scheduler/plugins/defaultpreemption/defaultpreemption.ts");
   const registry = new Map(inTreeRegistry);
-  registry.set(dp.NAME, (args, ctx) => dp.newDefaultPreemption(args, ctx, { resourceFastPath: false, random: () => 0, evictionsInFlightTerminate: false }));
+  registry.set(dp.NAME, (args, ctx) => dp.newDefaultPreemption(args, ctx, { resourceFastPath: false, random: () => 0, evictionsInFlightTerminate: false, gateWhilePreempting: false }));
   return { registry, nominatedOverlay: "per-cycle" };
 }
 
@@ -450,6 +473,10 @@ async function main(): Promise<void> {
     if (r.floor) kv.push(`${k}_ratio=${fmt(ratio, 2)}`);
   }
   for (const r of rows) console.log(`${r.name}: ${fmt(r.attempts)} scheduling attempts for ${fmt(r.measured)} measured pods (${fmt(r.failedAttempts)} failed), ${fmt(r.preemptions)} preemptions, ${fmt(r.victims)} victims`);
+  for (const r of rows) {
+    const w = r.writes, per = (x: number): string => fmt(x / r.measured, 2);
+    console.log(`${r.name}: scheduler API writes per measured pod ${per(w.bind + w.patchStatus + w.deletePod + w.eventCreate + w.eventPatch)} (bindings ${per(w.bind)}, status patches ${per(w.patchStatus)}, deletes ${per(w.deletePod)}, event creates ${per(w.eventCreate)}, event patches ${per(w.eventPatch)}; events dropped by the recorder's full queue ${per(w.eventDropped)})`);
+  }
   console.log(`\nkernel: ${rows[0]?.kernel ?? "-"}${process.env["TUG_BENCH_SCHED_LEGACY"] === "1" ? " (LEGACY core: per-cycle nominated overlay, generic preemption dry runs, offset 0, in-flight evictions not terminating)" : ""}; 100% of nodes scored (percentageOfNodesToScore ignored); notes: ${rows.map((r) => `${r.name}: ${r.note}`).join("; ")}`);
   const basic = rows.find((r) => r.name === "SchedulingBasic");
   console.log(`RESULT scale=${scale} ${kv.join(" ")} goal_basic=6800 goal_basic_met=${basic ? basic.concurrentPodsPerS >= 6800 : "n/a"}`);

@@ -18,13 +18,28 @@ function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
 }
 
+/**
+ * Valid quantities already converted, by unit (cpu: milli) and text: clusters repeat a few request
+ * and allocatable strings, and every pod version is parsed (bigint arithmetic) on arrival and on
+ * binding. Bounded; invalid quantities are never stored, so they keep throwing.
+ */
+const memoMilli = new Map<string, number>();
+const memoUnit = new Map<string, number>();
+const MEMO_MAX = 4096;
+
 /** Parses a quantity into kernel units; throws RangeError naming the resource on bad input. */
 export function quantityToUnits(resource: string, q: string | number | undefined): number {
   if (q === undefined) return 0;
-  const parsed = parseQuantity(String(q));
+  const text = String(q);
+  const memo = resource === "cpu" ? memoMilli : memoUnit;
+  const hit = memo.get(text);
+  if (hit !== undefined) return hit;
+  const parsed = parseQuantity(text);
   if (typeof parsed === "string") throw new RangeError(`invalid quantity ${JSON.stringify(q)} for ${resource}: ${parsed}`);
   const v = ceilDiv(parsed.nanos, resource === "cpu" ? NANO_PER_MILLI : NANO_PER_UNIT);
-  return Number(v < 0n ? 0n : v);
+  const n = Number(v < 0n ? 0n : v);
+  if (memo.size < MEMO_MAX) memo.set(text, n);
+  return n;
 }
 
 /** A resource list as kernel units (all resource names kept). */

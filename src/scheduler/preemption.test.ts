@@ -16,17 +16,18 @@ import { makeNode, makePod, MemoryBinder, MemoryPreemptor, MemoryRecorder, Memor
 
 const GPU = "example.com/gpu";
 
-function scheduler(fast: boolean): { sched: Scheduler; clock: FakeClock; plugin: DefaultPreemptionPlugin } {
+function scheduler(fast: boolean, gate = true): { sched: Scheduler; clock: FakeClock; plugin: DefaultPreemptionPlugin; preemptor: MemoryPreemptor } {
   const clock = new FakeClock(0);
   const registry = new Map(inTreeRegistry);
-  registry.set(PREEMPTION, (args, ctx) => newDefaultPreemption(args, ctx, { resourceFastPath: fast }));
+  registry.set(PREEMPTION, (args, ctx) => newDefaultPreemption(args, ctx, { resourceFastPath: fast, gateWhilePreempting: gate }));
+  const preemptor = new MemoryPreemptor();
   const sched = new Scheduler({
     kernel: createTwinKernel({ extendedResources: [GPU] }), binder: new MemoryBinder(), clock, recorder: new MemoryRecorder(),
-    statusWriter: new MemoryStatusWriter(), preemptor: new MemoryPreemptor(), registry,
+    statusWriter: new MemoryStatusWriter(), preemptor, registry,
   });
   const plugin = sched.profiles.get("default-scheduler")?.plugins.get(PREEMPTION);
   if (!plugin || !("stats" in plugin)) throw new Error("no DefaultPreemption plugin");
-  return { sched, clock, plugin: plugin as DefaultPreemptionPlugin }; // narrowed by the "stats" check above
+  return { sched, clock, plugin: plugin as DefaultPreemptionPlugin, preemptor }; // narrowed by the "stats" check above
 }
 
 function summary(r: ScheduleResult | undefined): unknown {
@@ -147,8 +148,69 @@ describe("DefaultPreemption resource-only dry run", () => {
     expect(fast.confirmFailed).toBe(0);
   });
 
-  it("a preemptor retried before its victims are gone waits instead of preempting again", () => {
-    const { sched, plugin, clock } = scheduler(true);
+  it("a preemptor stays gated while its evictions run and leaves the gate when its last victim is deleted", async () => {
+    const { sched, plugin, clock, preemptor } = scheduler(true);
+    sched.addNode(makeNode("n1", { cpu: "2" }));
+    sched.addNode(makeNode("n2", { cpu: "4" }));
+    const lows = [
+      makePod("low-a", { nodeName: "n1", priority: 0, requests: { cpu: "1" } }),
+      makePod("low-b", { nodeName: "n1", priority: 0, requests: { cpu: "1" } }),
+      makePod("mid", { nodeName: "n2", priority: 5, requests: { cpu: "4" } }),
+    ];
+    for (const p of lows) sched.addPod(p);
+    const other = makePod("other", { nodeName: "n2", priority: 0, requests: { cpu: "1" } });
+    const high = makePod("high", { priority: 10, requests: { cpu: "2" } });
+    sched.addPod(high);
+    const first = sched.scheduleOne();
+    if (first?.kind !== "unschedulable") throw new Error(`expected unschedulable, got ${first?.kind}`);
+    expect(first.nominatedNodeName).toBe("n1");
+    expect(first.victims.map((v) => v.key).sort()).toEqual(["default/low-a", "default/low-b"]);
+    await Promise.resolve(); // the evictions' API calls returned; the deletes are not seen yet
+    expect(preemptor.evicted.map((e) => e.victim).sort()).toEqual(["default/low-a", "default/low-b"]);
+    // Other pods' events requeue it into the gate, not into an attempt: no writes, no dry run.
+    sched.queue.onEvent({ resource: "WildCard", actionType: 0, label: "test" }, undefined, undefined);
+    sched.addPod(other);
+    sched.deletePod(other);
+    for (let i = 0; i < 15; i++) { clock.step(1000); sched.flush(); }
+    expect(sched.queue.where("default/high")).toBe("gated");
+    expect(sched.scheduleOne()).toBeUndefined();
+    // One victim gone: still waiting for the other.
+    const [a, b] = lows;
+    if (!a || !b) throw new Error("fixture");
+    sched.deletePod(a);
+    expect(sched.queue.where("default/high")).toBe("gated");
+    // The other starts terminating (deletion started counts as done, as upstream): out of the gate.
+    const terminating: Pod = { ...b, metadata: { ...b.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } };
+    sched.updatePod(b, terminating);
+    expect(sched.queue.where("default/high")).toBe("active");
+    expect(sched.scheduleOne()?.kind).toBe("unschedulable"); // room not free yet: the terminating pod still holds it
+    sched.deletePod(terminating);
+    for (let i = 0; i < 20 && sched.queue.stats().active === 0; i++) { clock.step(1000); sched.flush(); }
+    const r = sched.scheduleOne();
+    expect(r?.kind === "scheduled" && r.node).toBe("n1");
+    expect(plugin.stats.arithmetic + plugin.stats.generic).toBeGreaterThan(0);
+    expect(preemptor.evicted).toHaveLength(2); // no second preemption
+  });
+
+  it("a failed eviction opens the gate at once", async () => {
+    const clock = new FakeClock(0);
+    const failing = { evicted: [] as string[], preempt: (v: Pod): Promise<void> => { failing.evicted.push(v.metadata?.name ?? ""); return Promise.reject(new Error("apiserver down")); } };
+    const sched = new Scheduler({ kernel: createTwinKernel(), binder: new MemoryBinder(), clock, preemptor: failing });
+    sched.addNode(makeNode("n1", { cpu: "2" }));
+    sched.addPod(makePod("low", { nodeName: "n1", priority: 0, requests: { cpu: "2" } }));
+    sched.addPod(makePod("high", { priority: 10, requests: { cpu: "2" } }));
+    expect(sched.scheduleOne()?.kind).toBe("unschedulable");
+    sched.queue.onEvent({ resource: "WildCard", actionType: 0, label: "test" }, undefined, undefined);
+    clock.step(2000);
+    sched.flush(); // backoff over: PreEnqueue runs and gates it (the eviction has not failed yet)
+    expect(sched.queue.where("default/high")).toBe("gated");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(failing.evicted).toEqual(["low"]);
+    expect(sched.queue.where("default/high")).toBe("active");
+  });
+
+  it("without the gate, a preemptor retried before its victims are gone waits instead of preempting again", () => {
+    const { sched, plugin, clock } = scheduler(true, false);
     sched.addNode(makeNode("n1", { cpu: "2" }));
     sched.addNode(makeNode("n2", { cpu: "2" }));
     const lows = ["n1", "n2"].map((n) => makePod(`low-${n}`, { nodeName: n, priority: 0, requests: { cpu: "2" } }));

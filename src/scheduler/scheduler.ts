@@ -24,6 +24,7 @@ import type { Registry } from "./framework/registry.ts";
 import { CycleState, Status } from "./framework/status.ts";
 import { createScoreOutput, type Kernel, type ScoreOutput, type ScoringProfile } from "./kernel/mod.ts";
 import { DEFAULT_MULTIPOINT, inTreeRegistry } from "./plugins/registry.ts";
+import { NAME as PREEMPTION } from "./plugins/defaultpreemption/defaultpreemption.ts";
 import { type Binder, type EventRecorder, type Metrics, noMetrics, type PodPreemptor, type PodStatusWriter } from "./ports.ts";
 import { filterHistogram, fitErrorMessage, NodeStatuses, pluginOfBits } from "./_diagnosis.ts";
 import { selectBest } from "./_select.ts";
@@ -78,6 +79,10 @@ export class Scheduler {
   private readonly waiting = new Map<string, WaitingPod>();
   /** Victims whose eviction this scheduler issued and whose deletion it has not seen: key → when. */
   private readonly evicting = new Map<string, number>();
+  /** Preemptors whose evictions are running: preemptor key → victim keys not yet finished. */
+  private readonly preempting = new Map<string, Set<string>>();
+  /** Victim key → the preemptors waiting for it. */
+  private readonly victimOf = new Map<string, string[]>();
   private out: ScoreOutput;
   private extStatus: (Status | undefined)[] = [];
   private reject = new Uint32Array(0);
@@ -107,6 +112,7 @@ export class Scheduler {
           nominatedPodsForNode: (n) => this.queue.nominatedPodsForNode(n),
           nominatedNode: (k) => this.queue.nominatedNode(k),
           preemptionInFlight: (k) => this.evicting.has(k),
+          preemptionRunning: (k) => this.preempting.has(k),
           namespaceLabels: (ns) => this.cache.namespaceLabels(ns),
           workloadSelectorsFor: (p) => this.workloadSelectorsFor(p),
           pdbs: () => [...this.pdbMap.values()],
@@ -166,8 +172,12 @@ export class Scheduler {
     const key = podKey(pod);
     if (pod.spec?.nodeName) {
       if (!oldPod.spec?.nodeName) { this.queue.delete(key); this.addPod(pod); return; }
-      const oldInfo = this.cache.podInfo(oldPod), info = this.cache.podInfo(pod);
-      this.cache.updatePod(oldPod, pod);
+      // One parse per update: the old version's parse is the one the cache holds.
+      const known = this.cache.knownPodInfo(key);
+      const oldInfo = known && known.pod === oldPod ? known : this.cache.podInfo(oldPod);
+      const info = this.cache.podInfo(pod);
+      this.cache.addPodInfo(info);
+      if (info.terminating) this.victimDone(key); // upstream: deletion started = that victim's preemption is done
       this.event({ resource: "AssignedPod", actionType: podUpdateActions(oldPod, pod, oldInfo, info), label: "AssignedPodUpdate" }, oldPod, pod);
     } else if (this.responsibleFor(pod) && !this.cache.isAssumed(key)) {
       // Status-only changes (our own PodScheduled condition, nominatedNodeName) must not pull the
@@ -179,12 +189,15 @@ export class Scheduler {
     const key = podKey(pod);
     const w = this.waiting.get(key);
     if (w) w.resolve(Status.unschedulable("pod deleted while waiting on permit"));
+    this.evicting.delete(key);
+    this.preemptorGone(key);
     if (pod.spec?.nodeName || this.cache.podNode(key) !== undefined) {
       this.cache.removePod(pod);
+      // Before the event: a preemptor whose last victim this was leaves its gate with the room free.
+      this.victimDone(key);
       this.event(Events.AssignedPodDelete, pod, undefined);
     } else this.queue.delete(key);
     this.queue.deleteNominated(key);
-    this.evicting.delete(key);
   }
 
   setNamespace(name: string, labels: Labels | undefined): void { this.cache.setNamespace(name, labels); }
@@ -209,7 +222,7 @@ export class Scheduler {
     if (this.cache.cleanupExpiredAssumedPods().length > 0) this.event(Events.AssignedPodDelete, undefined, undefined);
     const now = this.clock.now();
     // An eviction whose delete never showed up (e.g. a finalizer holds the pod) stops counting after a minute.
-    for (const [key, at] of this.evicting) if (now - at > EVICTION_TTL_MS) this.evicting.delete(key);
+    for (const [key, at] of this.evicting) if (now - at > EVICTION_TTL_MS) { this.evicting.delete(key); this.victimDone(key); }
     for (const [key, w] of this.waiting) {
       if (now >= w.deadline) { this.waiting.delete(key); w.resolve(Status.unschedulable(`rejected due to timeout after waiting at plugin ${[...w.pending].join(",")}`)); }
     }
@@ -490,14 +503,7 @@ export class Scheduler {
       for (const other of this.queue.nominatedPodsForNode(nominatedNodeName)) {
         if (other.priority < pod.priority) { this.queue.deleteNominated(other.key); this.o.statusWriter?.markUnschedulable(other.pod, "Unschedulable", "", ""); }
       }
-      const now = this.clock.now();
-      for (const v of victims) {
-        this.o.recorder?.event(v.pod, "Normal", "Preempted", "Preempting", `Preempted by pod ${pod.uid} on node ${nominatedNodeName}`, pod.pod);
-        const preemptor = this.o.preemptor;
-        if (!preemptor) continue;
-        this.evicting.set(v.key, now);
-        preemptor.preempt(v.pod, pod.pod, nominatedNodeName).catch(() => { this.evicting.delete(v.key); });
-      }
+      this.evict(pod, nominatedNodeName, victims);
       this.metrics.preemption(victims.length);
     } else if (nominatedNodeName === "") this.queue.deleteNominated(pod.key);
     return this.fail(fw, q, cycle, message, plugins, nominatedNodeName, victims);
@@ -519,6 +525,60 @@ export class Scheduler {
     return { kind: "error", pod: q.info, message };
   }
 
+  // ---- preemption bookkeeping ----
+
+  /**
+   * Issues the victims' evictions without waiting (upstream's async preemption) and tracks them:
+   * until each victim failed, was seen deleted or terminating, the preemptor stays gated by
+   * DefaultPreemption's PreEnqueue (`preemptionRunning`), so other pods' events do not requeue it
+   * into attempts that can only fail. Victims already terminating get no API call (as upstream).
+   */
+  private evict(pod: PodInfo, node: string, victims: readonly PodInfo[]): void {
+    const preemptor = this.o.preemptor;
+    const now = this.clock.now();
+    let running: Set<string> | undefined;
+    for (const v of victims) {
+      if (v.terminating) continue;
+      this.o.recorder?.event(v.pod, "Normal", "Preempted", "Preempting", `Preempted by pod ${pod.uid} on node ${node}`, pod.pod);
+      if (!preemptor) continue;
+      this.evicting.set(v.key, now);
+      (running ??= new Set()).add(v.key);
+      const waiting = this.victimOf.get(v.key);
+      if (waiting) { if (!waiting.includes(pod.key)) waiting.push(pod.key); } else this.victimOf.set(v.key, [pod.key]);
+      preemptor.preempt(v.pod, pod.pod, node).then(
+        // Gone already (404 before our delete): no delete event may follow.
+        () => { if (this.cache.podNode(v.key) === undefined) this.victimDone(v.key); },
+        () => { this.evicting.delete(v.key); this.victimDone(v.key); },
+      );
+    }
+    if (running) this.preempting.set(pod.key, running);
+    else this.preempting.delete(pod.key);
+  }
+
+  /** A victim's eviction finished (deleted, terminating, failed or expired): preemptors waiting only for it leave their gate. */
+  private victimDone(victimKey: string): void {
+    const waiting = this.victimOf.get(victimKey);
+    if (!waiting) return;
+    this.victimOf.delete(victimKey);
+    for (const pk of waiting) {
+      const set = this.preempting.get(pk);
+      if (!set || !set.delete(victimKey) || set.size > 0) continue;
+      this.preempting.delete(pk);
+      this.queue.regate(pk, PREEMPTION);
+    }
+  }
+
+  /** A deleted pod stops waiting for its victims. */
+  private preemptorGone(key: string): void {
+    const set = this.preempting.get(key);
+    if (!set) return;
+    this.preempting.delete(key);
+    for (const v of set) {
+      const w = this.victimOf.get(v)?.filter((k) => k !== key);
+      if (w && w.length > 0) this.victimOf.set(v, w); else this.victimOf.delete(v);
+    }
+  }
+
   // ---- helpers ----
 
   private event(e: ClusterEvent, oldObj: unknown, newObj: unknown): void {
@@ -530,7 +590,8 @@ export class Scheduler {
       const st = pl.preEnqueue(p);
       if (st && !st.isSuccess()) {
         st.withPlugin(pl.name);
-        this.o.statusWriter?.markUnschedulable(p.pod, "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates", undefined);
+        // A preemptor waiting for its evictions is not "gated" in the API's sense: no status write.
+        if (pl.name !== PREEMPTION) this.o.statusWriter?.markUnschedulable(p.pod, "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates", undefined);
         return st;
       }
     }

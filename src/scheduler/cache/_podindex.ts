@@ -9,8 +9,14 @@
 import type { LabelSelector } from "../../api/selectors/labels.ts";
 import type { AffinityTerm, PodInfo } from "../types.ts";
 
-export interface PodRef { readonly pod: PodInfo; readonly node: string }
-export interface TermRef { readonly pod: PodInfo; readonly term: AffinityTerm; readonly node: string }
+/**
+ * `labels` are the node's labels when the ref was made: refs are rebuilt whenever the snapshot
+ * replaces the node, so they are current (no node lookup per pod in the affinity passes).
+ */
+export interface PodRef { readonly pod: PodInfo; readonly node: string; readonly labels: Readonly<Record<string, string>> }
+export interface TermRef { readonly pod: PodInfo; readonly term: AffinityTerm; readonly node: string; readonly labels: Readonly<Record<string, string>> }
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 const lk = (k: string, v: string): string => `${k}=${v}`;
 
@@ -28,9 +34,9 @@ export class PodIndex {
   private readonly antiByLabel = new Map<string, Map<string, TermRef>>();
   private readonly antiGeneric = new Map<string, TermRef>();
 
-  add(node: string, pods: readonly PodInfo[]): void {
+  add(node: string, pods: readonly PodInfo[], labels: Readonly<Record<string, string>> = NO_LABELS): void {
     for (const p of pods) {
-      const ref: PodRef = { pod: p, node };
+      const ref: PodRef = { pod: p, node, labels };
       let ns = this.byNs.get(p.namespace);
       if (!ns) { ns = new Map(); this.byNs.set(p.namespace, ns); }
       ns.set(p.key, ref);
@@ -45,7 +51,7 @@ export class PodIndex {
       p.requiredAntiAffinity.forEach((term, i) => {
         const id = `${p.key}#${i}`;
         const pin = pinnedLabel(term.selector);
-        const t: TermRef = { pod: p, term, node };
+        const t: TermRef = { pod: p, term, node, labels };
         if (pin === undefined) { this.antiGeneric.set(id, t); return; }
         let m = this.antiByLabel.get(pin);
         if (!m) { m = new Map(); this.antiByLabel.set(pin, m); }
@@ -101,6 +107,21 @@ export class PodIndex {
     }
     if (pinned) return best?.values() ?? [];
     return this.byNs.get(namespace)?.values() ?? [];
+  }
+
+  /**
+   * The buckets holding every existing required anti-affinity term whose selector might match a
+   * pod with `labels` (iterate each map's values; a superset: callers still check the term).
+   */
+  antiAffinityBuckets(labels: Readonly<Record<string, string>>): ReadonlyMap<string, TermRef>[] {
+    const out: ReadonlyMap<string, TermRef>[] = [];
+    if (this.antiGeneric.size > 0) out.push(this.antiGeneric);
+    if (this.antiByLabel.size === 0) return out;
+    for (const k in labels) {
+      const m = this.antiByLabel.get(lk(k, labels[k] ?? ""));
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   /** Existing pods' required anti-affinity terms whose selector might match a pod with `labels`. */

@@ -112,12 +112,18 @@ export class SchedulerCache {
   }
 
   isAssumed(key: string): boolean { return this.assumed.has(key); }
+  /** The parsed pod the cache holds for `key` (assumed or added), if any. */
+  knownPodInfo(key: string): PodInfo | undefined { return this.podStates.get(key)?.info; }
   /** The node a known (assumed or added) pod is on. */
   podNode(key: string): string | undefined { return this.podStates.get(key)?.nodeName; }
 
   /** An assigned pod reported by the informer (confirms an assumption if there was one). */
   addPod(pod: Pod): void {
-    const info = this.podInfo(pod);
+    this.addPodInfo(this.podInfo(pod));
+  }
+
+  /** `addPod` with the pod already parsed (by this cache's `podInfo`). */
+  addPodInfo(info: PodInfo): void {
     const nodeName = info.nodeName;
     const s = this.podStates.get(info.key);
     if (s && this.assumed.has(info.key)) {

@@ -6,6 +6,7 @@
 import type { Labels } from "../../api/selectors/labels.ts";
 import { type Kernel, MAX_AMOUNT, type NodeState } from "../kernel/types.ts";
 import { NodeInfo } from "./node_info.ts";
+import type { PodInfo } from "../types.ts";
 import { PodIndex } from "./_podindex.ts";
 import { TaintInterner } from "./_taints.ts";
 
@@ -50,6 +51,29 @@ export class Snapshot {
 
   get size(): number { return this.nodes.length; }
 
+  /**
+   * Node slots by value of label `key` (nodes without the label are absent), rebuilt lazily after
+   * slots or labels changed. Lets a plugin visit only the nodes of the topology domains it counted
+   * instead of every node. Callers must not modify the result.
+   */
+  domainSlots(key: string): ReadonlyMap<string, readonly number[]> {
+    if (this.domainsEpoch !== this.labelsEpoch) { this.domains.clear(); this.domainsEpoch = this.labelsEpoch; }
+    let m = this.domains.get(key);
+    if (m) return m;
+    const built = new Map<string, number[]>();
+    for (let i = 0; i < this.nodes.length; i++) {
+      const v = this.nodes[i]?.labels[key];
+      if (v === undefined) continue;
+      const list = built.get(v);
+      if (list) list.push(i); else built.set(v, [i]);
+    }
+    m = built;
+    this.domains.set(key, m);
+    return m;
+  }
+  private readonly domains = new Map<string, ReadonlyMap<string, readonly number[]>>();
+  private domainsEpoch = -1;
+
   get(name: string): NodeInfo | undefined {
     const i = this.index.get(name);
     return i === undefined ? undefined : this.nodes[i];
@@ -75,8 +99,19 @@ export class Snapshot {
     }
     if (old) this.countImages(old, -1);
     this.countImages(ni, 1);
-    if (old) this.pods.remove(old.pods);
-    this.pods.add(ni.name, ni.pods);
+    if (old && old.labels === ni.labels) {
+      // Same labels: only the pods that came or went change the index (PodInfos are immutable, so
+      // identity tells them apart); index refs carry the labels, so a label change re-adds all.
+      const small = old.pods.length + ni.pods.length <= 32; // linear scans beat two Sets on small nodes
+      const before: { has(p: PodInfo): boolean } = small ? { has: (p) => old.pods.includes(p) } : new Set(old.pods);
+      const after: { has(p: PodInfo): boolean } = small ? { has: (p) => ni.pods.includes(p) } : new Set(ni.pods);
+      const gone = old.pods.filter((p) => !after.has(p)), come = ni.pods.filter((p) => !before.has(p));
+      if (gone.length > 0) this.pods.remove(gone);
+      if (come.length > 0) this.pods.add(ni.name, come, ni.labels);
+    } else {
+      if (old) this.pods.remove(old.pods);
+      this.pods.add(ni.name, ni.pods, ni.labels);
+    }
     this.track(ni);
     this.pushToKernel(i, ni, old === undefined || old.taints !== ni.taints);
   }

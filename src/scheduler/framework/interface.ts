@@ -31,6 +31,13 @@ export interface Handle {
    * eviction is asynchronous and this stands in for that state.
    */
   preemptionInFlight(podKey: string): boolean;
+  /**
+   * True while the evictions this pod's last preemption issued are still running: some victim's
+   * eviction has not failed and the victim has not been seen deleted or terminating. Upstream's
+   * async preemption (`IsPodRunningPreemption`) keeps the preemptor out of the active queue for
+   * that time through DefaultPreemption's PreEnqueue.
+   */
+  preemptionRunning(podKey: string): boolean;
   namespaceLabels(ns: string): Readonly<Record<string, string>> | undefined;
   /** Selectors of services / replica sets / stateful sets / RCs matching the pod (for default spreading). */
   workloadSelectorsFor(pod: PodInfo): readonly import("../../api/selectors/labels.ts").LabelSelector[];

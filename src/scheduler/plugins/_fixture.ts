@@ -30,6 +30,7 @@ export function fixture(nodes: readonly Node[], pods: readonly Pod[] = [], extra
     nominatedPodsForNode: () => [],
     nominatedNode: () => undefined,
     preemptionInFlight: () => false,
+    preemptionRunning: () => false,
     namespaceLabels: cache.namespaceLabels,
     workloadSelectorsFor: (p) => (extra.selectors ?? []).filter((s) => s.matches(p.labels)),
     pdbs: () => extra.pdbs ?? [],

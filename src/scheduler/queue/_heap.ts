@@ -44,33 +44,46 @@ export class KeyedHeap<T> {
     } else this.items.pop();
   }
   private fix(i: number): void { if (!this.up(i)) this.down(i); }
-  private swap(i: number, j: number): void {
-    const a = this.items[i], b = this.items[j];
-    if (a === undefined || b === undefined) return;
-    this.items[i] = b; this.items[j] = a;
-    this.pos.set(this.keyOf(b), i); this.pos.set(this.keyOf(a), j);
-  }
+  // Sifts move the item being placed and write each displaced one once (no swaps, no closures:
+  // these run for every pop of the active queue).
   private up(i: number): boolean {
-    let moved = false;
+    const items = this.items;
+    const x = items[i];
+    if (x === undefined) return false;
+    const start = i;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const a = this.items[i], b = this.items[p];
-      if (a === undefined || b === undefined || !this.less(a, b)) break;
-      this.swap(i, p); i = p; moved = true;
+      const y = items[p] as T; // 0 <= p < i < length
+      if (!this.less(x, y)) break;
+      items[i] = y;
+      this.pos.set(this.keyOf(y), i);
+      i = p;
     }
-    return moved;
+    if (i === start) return false;
+    items[i] = x;
+    this.pos.set(this.keyOf(x), i);
+    return true;
   }
   private down(i: number): void {
-    const n = this.items.length;
+    const items = this.items;
+    const n = items.length;
+    const x = items[i];
+    if (x === undefined) return;
+    const start = i;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      const at = (k: number): T | undefined => this.items[k];
-      const lm = at(l), rm = at(r);
-      if (l < n && lm !== undefined && this.less(lm, at(m) as T)) m = l;
-      if (r < n && rm !== undefined && this.less(rm, at(m) as T)) m = r;
-      if (m === i) return;
-      this.swap(i, m); i = m;
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let m = l;
+      let best = items[l] as T; // l < n
+      if (r < n) { const rv = items[r] as T; if (this.less(rv, best)) { m = r; best = rv; } } // r < n
+      if (!this.less(best, x)) break;
+      items[i] = best;
+      this.pos.set(this.keyOf(best), i);
+      i = m;
     }
+    if (i === start) return;
+    items[i] = x;
+    this.pos.set(this.keyOf(x), i);
   }
 }

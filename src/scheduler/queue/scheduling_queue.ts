@@ -143,6 +143,20 @@ export class SchedulingQueue {
     return moved;
   }
 
+  /**
+   * Re-runs PreEnqueue for a pod that `plugin` gated, because that plugin's gate may have opened
+   * (e.g. DefaultPreemption after the pod's evictions finished): it moves to backoffQ while still
+   * backing off, else to activeQ (or stays gated). Returns true when it left the gate.
+   */
+  regate(key: string, plugin: string): boolean {
+    const q = this.unschedulable.get(key);
+    if (!q || q.gatedBy !== plugin) return false;
+    this.unschedulable.delete(key);
+    if (this.isBackingOff(q)) { q.gatedBy = undefined; this.backoff.push(q); return true; }
+    this.toActiveOrGated(q);
+    return !this.unschedulable.has(key);
+  }
+
   /** Moves finished backoffs to activeQ and pods stuck longer than the limit out of the pool. */
   flush(): void {
     const now = this.o.clock.now();
@@ -232,7 +246,8 @@ export class SchedulingQueue {
     const st = this.o.preEnqueue(q.info);
     if (st) {
       q.gatedBy = st.plugin || "PreEnqueue";
-      q.timestamp = this.o.clock.now();
+      // A pod that already failed keeps its failure time: its backoff runs while it is gated.
+      if (q.attempts === 0) q.timestamp = this.o.clock.now();
       this.unschedulable.set(q.info.key, q);
       return;
     }

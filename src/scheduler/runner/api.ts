@@ -6,7 +6,6 @@
  */
 import type { Pod } from "../../api/generated/core_v1.ts";
 import { ApiError } from "../../api/errors.ts";
-import type { KubeObject } from "../../api/object.ts";
 import type { Client } from "../../client/client.ts";
 import type { Binder, PodPreemptor, PodStatusWriter } from "../ports.ts";
 import { Limiter } from "./_limiter.ts";
@@ -25,21 +24,34 @@ function podPath(namespace: string, name: string, sub?: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}${sub ? `/${sub}` : ""}`;
 }
 
-/** `PodApi` over the client (protobuf Binding bodies; patches and delete options are JSON). */
+/**
+ * `PodApi` over the client (protobuf Binding bodies; patches and delete options are JSON). The
+ * responses (the patched or deleted Pod, the binding's Status) are not decoded: the scheduler learns
+ * the outcome from its informers, and decoding a Pod per write cost as much as sending it.
+ * Non-2xx answers still become the server's `ApiError`.
+ */
 export function clientPodApi(client: Client): PodApi {
-  const pods = client.resourceFor<Pod & KubeObject>("v1", "Pod");
+  const rest = client.rest;
+  const send = async (req: Parameters<typeof rest.request>[0]): Promise<void> => {
+    const res = await rest.request(req);
+    if (res.status < 200 || res.status > 299) throw rest.errorOf(res);
+  };
   return {
-    async bind(namespace, name, uid, nodeName) {
-      await client.rest.object({
+    bind(namespace, name, uid, nodeName) {
+      return send({
         method: "POST", path: podPath(namespace, name, "binding"),
         body: { apiVersion: "v1", kind: "Binding", metadata: { name, namespace, ...(uid ? { uid } : {}) }, target: { apiVersion: "v1", kind: "Node", name: nodeName } },
       });
     },
-    async patchStatus(namespace, name, patch) {
-      await pods.namespace(namespace).patch(name, patch, "strategic", { subresource: "status" });
+    patchStatus(namespace, name, patch) {
+      return send({ method: "PATCH", path: podPath(namespace, name, "status"), body: JSON.stringify(patch), contentType: "application/strategic-merge-patch+json" });
     },
-    async deletePod(namespace, name, uid, gracePeriodSeconds) {
-      await pods.namespace(namespace).delete(name, { ...(uid ? { preconditions: { uid } } : {}), ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
+    deletePod(namespace, name, uid, gracePeriodSeconds) {
+      const opts = { ...(uid ? { preconditions: { uid } } : {}), ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) };
+      return send({
+        method: "DELETE", path: podPath(namespace, name),
+        ...(Object.keys(opts).length > 0 ? { body: JSON.stringify({ apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions", ...opts }), contentType: "application/json" } : {}),
+      });
     },
   };
 }

@@ -61,7 +61,20 @@ class Series {
   }
 }
 
+/** Escaped label sets by their raw `k\0v\0…` form: observations repeat a handful of label sets. */
+const labelTextMemo = new Map<string, string>();
+
 function labelText(labels: Readonly<Record<string, string>>): string {
+  let raw = "";
+  for (const k in labels) raw += `${k}\0${labels[k] ?? ""}\0`;
+  const hit = labelTextMemo.get(raw);
+  if (hit !== undefined) return hit;
+  const text = escapeLabels(labels);
+  if (labelTextMemo.size < 10_000) labelTextMemo.set(raw, text);
+  return text;
+}
+
+function escapeLabels(labels: Readonly<Record<string, string>>): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
   return parts.length ? `{${parts.join(",")}}` : "";
 }

@@ -160,6 +160,25 @@ describe("binding failures", () => {
   });
 });
 
+describe("clientPodApi", () => {
+  it("writes without decoding the answer and turns error answers into the server's ApiError", async () => {
+    const api = clientPodApi(client);
+    const code = async (p: Promise<void>): Promise<number | string> => { try { await p; return "ok"; } catch (e) { return e instanceof ApiError ? e.code : String(e); } };
+    await pods().create(podSpec("podapi", "10m", { schedulerName: "nobody" }));
+    const uid = (await pods().get("podapi")).metadata?.uid ?? "";
+    expect(await code(api.patchStatus("default", "podapi", { status: { nominatedNodeName: "n2" } }))).toBe("ok");
+    expect((await pods().get("podapi")).status?.nominatedNodeName).toBe("n2");
+    expect(await code(api.patchStatus("default", "absent", { status: { nominatedNodeName: "n2" } }))).toBe(404);
+    // (The binding's uid precondition is the apiserver's to check; this one does not yet.)
+    expect(await code(api.deletePod("default", "podapi", "wrong-uid", 0))).toBe(409);
+    expect(await code(api.bind("default", "podapi", uid, "n2"))).toBe("ok");
+    expect((await pods().get("podapi")).spec?.nodeName).toBe("n2");
+    expect(await code(api.bind("default", "podapi", uid, "n1"))).toBe(409); // already bound
+    expect(await code(api.deletePod("default", "podapi", uid, 0))).toBe("ok");
+    expect(await code(api.deletePod("default", "podapi", uid, 0))).toBe(404);
+  }, 30_000);
+});
+
 describe("leader election", () => {
   it("of two schedulers one leads on kube-system/kube-scheduler; the other takes over when it stops", async () => {
     const config = parseSchedulerConfig({ apiVersion: "kubescheduler.config.k8s.io/v1", kind: "KubeSchedulerConfiguration", profiles: [{ schedulerName: "le-scheduler" }] });

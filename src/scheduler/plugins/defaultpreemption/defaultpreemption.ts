@@ -22,7 +22,7 @@
 import type { NodeInfo } from "../../cache/node_info.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { fieldErr } from "../../framework/config.ts";
-import type { Handle, NodeStatusReader, PdbInfo, PostFilterPlugin, PostFilterResult } from "../../framework/interface.ts";
+import type { Handle, NodeStatusReader, PdbInfo, PostFilterPlugin, PostFilterResult, PreEnqueuePlugin } from "../../framework/interface.ts";
 import type { PluginContext } from "../../framework/registry.ts";
 import { type CycleState, Status } from "../../framework/status.ts";
 import type { PodInfo } from "../../types.ts";
@@ -35,6 +35,8 @@ export const MSG_NOT_HELPFUL = "Preemption is not helpful for scheduling";
 export const MSG_NO_VICTIMS = "No preemption victims found for incoming pod";
 export const MSG_NEVER = "not eligible due to preemptionPolicy=Never.";
 export const MSG_TERMINATING = "not eligible due to a terminating pod on the nominated node.";
+/** PreEnqueue's message while the pod's own evictions are running (upstream's async preemption). */
+export const MSG_WAITING = "waiting for the preemption for this pod to be finished";
 const MAX_INT32 = 2147483647;
 
 interface Candidate {
@@ -67,9 +69,15 @@ export interface DefaultPreemptionOptions {
    * true; false reproduces the earlier behaviour for before/after benchmarks).
    */
   readonly evictionsInFlightTerminate?: boolean;
+  /**
+   * PreEnqueue keeps a preemptor out of the active queue while its evictions run (default true,
+   * upstream's async preemption); false lets other pods' events requeue it meanwhile (the earlier
+   * behaviour, for before/after benchmarks).
+   */
+  readonly gateWhilePreempting?: boolean;
 }
 
-export interface DefaultPreemptionPlugin extends PostFilterPlugin {
+export interface DefaultPreemptionPlugin extends PostFilterPlugin, PreEnqueuePlugin {
   /** Dry runs by path, and confirmations of resource-only choices that failed (expected 0). */
   readonly stats: { generic: number; arithmetic: number; confirmFailed: number };
 }
@@ -159,6 +167,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
   const random = opts.random ?? seededRandom(0x5eed);
   const stats = { generic: 0, arithmetic: 0, confirmFailed: 0 };
   const inFlight = opts.evictionsInFlightTerminate ?? true;
+  const gate = opts.gateWhilePreempting ?? true;
 
   /** The generic dry run: `node` and `state` are copies it may change. */
   function selectVictims(state: CycleState, pod: PodInfo, node: NodeInfo, pdbs: readonly PdbInfo[]): { victims: PodInfo[]; violations: number } | Status {
@@ -258,31 +267,37 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
     return handle.runFilterPluginsWithNominatedPods(s, pod, n) === undefined;
   }
 
+  /**
+   * upstream's pickOneNodeForPreemption: a candidate without victims if any, else the lexicographic
+   * minimum of (PDB violations, highest victim priority, priority sum, victim count, −earliest start
+   * among the highest-priority victims); ties go to the earlier candidate. One pass, no closures.
+   */
   function pick(cands: readonly Candidate[]): Candidate | undefined {
-    let best = cands.filter((c) => c.victims.length === 0);
-    if (best.length > 0) return best[0];
-    best = cands.slice();
-    const narrow = (score: (c: Candidate) => number): void => {
-      if (best.length <= 1) return;
-      const min = Math.min(...best.map(score));
-      best = best.filter((c) => score(c) === min);
-    };
-    narrow((c) => c.pdbViolations);
-    narrow((c) => c.victims[0]?.priority ?? 0);
-    narrow((c) => c.victims.reduce((s, v) => s + v.priority + MAX_INT32 + 1, 0));
-    narrow((c) => c.victims.length);
-    narrow((c) => {
+    for (const c of cands) if (c.victims.length === 0) return c;
+    let best: Candidate | undefined;
+    let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;
+    for (const c of cands) {
       const top = c.victims[0]?.priority ?? 0;
-      let earliest = Infinity;
-      for (const v of c.victims) if (v.priority === top && v.startTime < earliest) earliest = v.startTime;
-      return -earliest;
-    });
-    return best[0];
+      let sum = 0, earliest = Infinity;
+      for (const v of c.victims) {
+        sum += v.priority + MAX_INT32 + 1;
+        if (v.priority === top && v.startTime < earliest) earliest = v.startTime;
+      }
+      const k0 = c.pdbViolations, k1 = top, k2 = sum, k3 = c.victims.length, k4 = -earliest;
+      if (best === undefined || k0 < b0 || (k0 === b0 && (k1 < b1 || (k1 === b1 && (k2 < b2 || (k2 === b2 && (k3 < b3 || (k3 === b3 && k4 < b4)))))))) {
+        best = c; b0 = k0; b1 = k1; b2 = k2; b3 = k3; b4 = k4;
+      }
+    }
+    return best;
   }
 
   return {
     name: NAME,
     stats,
+    // The scheduler re-runs PreEnqueue for the pod once its preemption finished (no event needed).
+    preEnqueue(pod: PodInfo) {
+      return gate && handle.preemptionRunning(pod.key) ? Status.unresolvable(MSG_WAITING) : undefined;
+    },
     postFilter(state: CycleState, pod: PodInfo, snap: Snapshot, statuses: NodeStatusReader) {
       const none = (msg: string, clear: boolean): { result: PostFilterResult | undefined; status: Status } => ({
         result: clear ? { nominatedNodeName: "", victims: [] } : undefined,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeNode, makePod, type PodSpecLite } from "../../testing.ts";
+import { CycleState } from "../../framework/status.ts";
 import { filterResults, fixture, scoreResults } from "../_fixture.ts";
 import { ERR_AFFINITY, ERR_ANTI, ERR_EXISTING_ANTI, NAME, newInterPodAffinity } from "./interpodaffinity.ts";
 
@@ -63,5 +64,40 @@ describe(`${NAME} score`, () => {
     const errors: string[] = [];
     newInterPodAffinity({ hardPodAffinityWeight: 101 }, fixture([]).ctx(errors));
     expect(errors).toEqual(["args.hardPodAffinityWeight: Invalid value: 101: not in valid range [0, 100]"]);
+  });
+});
+
+describe(`${NAME} batched filter`, () => {
+  it("rejects exactly the nodes (and with the same first reason) as the per-node filter on random clusters", () => {
+    let seed = 424242;
+    const rnd = (n: number): number => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+    const keys = ["zone", "rack", "kubernetes.io/hostname"];
+    const apps = ["web", "db", "cache"];
+    let rejected = 0;
+    for (let c = 0; c < 40; c++) {
+      const ns = Array.from({ length: 3 + rnd(10) }, (_, i) => makeNode(`n${i}`, {
+        labels: { ...(rnd(4) > 0 ? { zone: `z${rnd(3)}` } : {}), ...(rnd(3) > 0 ? { rack: `r${rnd(4)}` } : {}) },
+      }));
+      const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)] as T;
+      const anti = (): Record<string, unknown> => ({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution:
+        Array.from({ length: 1 + rnd(2) }, () => term(pick(apps), pick(keys))) } } });
+      const existing = Array.from({ length: rnd(12) }, (_, i) => makePod(`e${i}`, {
+        nodeName: pick(ns).metadata?.name ?? "n0", labels: { app: pick(apps) }, ...(rnd(3) === 0 ? { spec: anti() } : {}),
+      }));
+      const f = fixture(ns, existing);
+      const pod = f.info(makePod("p", { labels: { app: pick(apps) }, ...(rnd(4) > 0 ? { spec: anti() } : {}) }));
+      const plugin = newInterPodAffinity(undefined, f.ctx());
+      const perNode = filterResults(plugin, f, pod);
+      // The batched form, first rejection per node winning (as the scheduler's sink does).
+      const state = new CycleState();
+      plugin.preFilter(state, pod, f.snap);
+      const batch: Record<string, string> = Object.fromEntries(f.snap.nodes.map((n) => [n.name, ""]));
+      if (!state.skipFilter.has(NAME)) {
+        plugin.filterAll?.(state, pod, f.snap, { reject: (i, st) => { const n = f.snap.nodes[i]; if (n && batch[n.name] === "") batch[n.name] = st.reasons[0] ?? ""; } });
+      }
+      expect(batch).toEqual(perNode);
+      rejected += Object.values(perNode).filter((v) => v !== "").length;
+    }
+    expect(rejected).toBeGreaterThan(20);
   });
 });

@@ -7,7 +7,7 @@ import type { NodeInfo } from "../../cache/node_info.ts";
 import type { PodRef } from "../../cache/_podindex.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { ActionType } from "../../framework/events.ts";
-import type { EnqueueExtensions, FilterPlugin, Handle, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
+import type { EnqueueExtensions, FilterPlugin, FilterSink, Handle, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
 import type { PluginContext } from "../../framework/registry.ts";
 import { type CycleState, StateKey, Status } from "../../framework/status.ts";
 import { type AffinityTerm, type PodInfo, termMatches, type WeightedAffinityTerm } from "../../types.ts";
@@ -86,18 +86,40 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     }
   }
 
-  /** Pods a term may match: its namespaces (or those its namespaceSelector admits) via the label index. */
-  function* candidates(snap: Snapshot, t: AffinityTerm): Iterable<PodRef> {
+  /**
+   * Pods a term may match, as label-index buckets: its namespaces (or those its namespaceSelector
+   * admits). Buckets, not a generator: these loops run over every matching pod for every pod scheduled.
+   */
+  function candidates(snap: Snapshot, t: AffinityTerm): Iterable<PodRef>[] {
+    const out: Iterable<PodRef>[] = [];
     if (t.namespaceSelector === undefined) {
-      for (const ns of t.namespaces) yield* snap.pods.candidates(ns, t.selector);
-      return;
+      for (const ns of t.namespaces) out.push(snap.pods.candidates(ns, t.selector));
+      return out;
     }
     for (const ns of [...snap.pods.namespaces()]) {
       if (!t.namespaces.has(ns)) {
         const l = nsl(ns);
         if (!t.namespaceSelector.empty && (l === undefined || !t.namespaceSelector.matches(l))) continue;
       }
-      yield* snap.pods.candidates(ns, t.selector);
+      out.push(snap.pods.candidates(ns, t.selector));
+    }
+    return out;
+  }
+
+  /**
+   * Rejects the nodes of every domain with a positive count in `c` with `st`, except nodes that
+   * `before` (checked first by filterNode) already rejects: O(nodes in those domains), not O(all nodes).
+   */
+  function rejectDomains(snap: Snapshot, c: Counts, st: Status, sink: FilterSink, before: Counts | undefined): void {
+    for (const [k, inner] of c.m) {
+      const slots = snap.domainSlots(k);
+      for (const [v, n] of inner) {
+        if (n <= 0) continue;
+        for (const i of slots.get(v) ?? []) {
+          if (before !== undefined && before.size > 0) { const node = snap.nodes[i]; if (node && before.anyOn(node.labels)) continue; }
+          sink.reject(i, st);
+        }
+      }
     }
   }
 
@@ -138,28 +160,30 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     preFilter(state: CycleState, pod: PodInfo, snap: Snapshot) {
       if (pod.parseError) return Status.unresolvable(pod.parseError);
       const s = new PreFilterState();
-      for (const ref of snap.pods.antiAffinityTermsFor(pod.labels)) {
-        const node = snap.get(ref.node);
-        const v = node?.labels[ref.term.topologyKey];
-        if (v !== undefined && termMatches(ref.term, pod, nsl)) s.existingAnti.bump(ref.term.topologyKey, v, 1);
+      for (const bucket of snap.pods.antiAffinityBuckets(pod.labels)) {
+        for (const ref of bucket.values()) {
+          const v = ref.labels[ref.term.topologyKey];
+          if (v !== undefined && termMatches(ref.term, pod, nsl)) s.existingAnti.bump(ref.term.topologyKey, v, 1);
+        }
       }
       const first = pod.requiredAffinity[0];
       if (first) {
-        for (const ref of candidates(snap, first)) {
-          if (!matchesAll(pod.requiredAffinity, ref.pod)) continue;
-          const node = snap.get(ref.node);
-          if (!node) continue;
-          for (const t of pod.requiredAffinity) {
-            const v = node.labels[t.topologyKey];
-            if (v !== undefined) s.affinity.bump(t.topologyKey, v, 1);
+        for (const bucket of candidates(snap, first)) {
+          for (const ref of bucket) {
+            if (!matchesAll(pod.requiredAffinity, ref.pod)) continue;
+            for (const t of pod.requiredAffinity) {
+              const v = ref.labels[t.topologyKey];
+              if (v !== undefined) s.affinity.bump(t.topologyKey, v, 1);
+            }
           }
         }
       }
       for (const t of pod.requiredAntiAffinity) {
-        for (const ref of candidates(snap, t)) {
-          if (!termMatches(t, ref.pod, nsl)) continue;
-          const v = snap.get(ref.node)?.labels[t.topologyKey];
-          if (v !== undefined) s.anti.bump(t.topologyKey, v, 1);
+        for (const bucket of candidates(snap, t)) {
+          for (const ref of bucket) {
+            const v = ref.labels[t.topologyKey];
+            if (v !== undefined && termMatches(t, ref.pod, nsl)) s.anti.bump(t.topologyKey, v, 1);
+          }
         }
       }
       if (s.existingAnti.size === 0 && pod.requiredAffinity.length === 0 && pod.requiredAntiAffinity.length === 0) {
@@ -185,6 +209,13 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     filterAll(state, pod, snap, sink) {
       const s = state.read(preFilterKey);
       if (!s) return;
+      if (pod.requiredAffinity.length === 0) {
+        // Only counted domains can reject: visit their nodes, in filterNode's order of checks.
+        // (Every key in s.anti is one of the pod's anti-affinity topology keys.)
+        if (s.existingAnti.size > 0) rejectDomains(snap, s.existingAnti, EXISTING_ANTI, sink, undefined);
+        if (s.anti.size > 0) rejectDomains(snap, s.anti, ANTI, sink, s.existingAnti);
+        return;
+      }
       for (let i = 0; i < snap.size; i++) {
         const n = snap.nodes[i];
         if (!n) continue;
@@ -200,9 +231,11 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
       const incoming = (terms: readonly WeightedAffinityTerm[], sign: number): void => {
         for (const t of terms) {
           if (t.weight === 0) continue;
-          for (const ref of candidates(snap, t)) {
-            const node = snap.get(ref.node);
-            if (node && Object.keys(node.labels).length > 0) processTerms(m, [t], undefined, ref.pod, node, sign);
+          for (const bucket of candidates(snap, t)) {
+            for (const ref of bucket) {
+              const node = snap.get(ref.node);
+              if (node && Object.keys(node.labels).length > 0) processTerms(m, [t], undefined, ref.pod, node, sign);
+            }
           }
         }
       };

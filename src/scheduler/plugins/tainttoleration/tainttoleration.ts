@@ -18,16 +18,27 @@ export function untoleratedMessage(key: string, value: string): string {
   return `node(s) had untolerated taint {${key}: ${value}}`;
 }
 
+/** JSON text of a tolerations list, per list object (a PodInfo keeps its list across cycles). */
+const tolKeys = new WeakMap<readonly Toleration[], string>();
+function tolKey(tols: readonly Toleration[]): string {
+  if (tols.length === 0) return "";
+  let k = tolKeys.get(tols);
+  if (k === undefined) { k = JSON.stringify(tols); tolKeys.set(tols, k); }
+  return k;
+}
+
+/** Tolerated-taint bits by the pod's whole tolerations list (`pick` selects the ones that apply). */
 class BitsMemo {
   private readonly m = new Map<string, Uint32Array>();
   private version = -1;
+  constructor(private readonly pick: (tols: readonly Toleration[]) => readonly Toleration[] = (t) => t) {}
   get(interner: TaintInterner, tols: readonly Toleration[]): Uint32Array {
     if (interner.version !== this.version) { this.m.clear(); this.version = interner.version; }
-    const key = tols.length === 0 ? "" : JSON.stringify(tols);
+    const key = tolKey(tols);
     let v = this.m.get(key);
     if (!v) {
       if (this.m.size > 256) this.m.clear();
-      v = interner.tolerated(tols, new Uint32Array(interner.words));
+      v = interner.tolerated(this.pick(tols), new Uint32Array(interner.words));
       this.m.set(key, v);
     }
     return v;
@@ -36,7 +47,8 @@ class BitsMemo {
 
 export function newTaintToleration(): KernelPlugin & FilterPlugin & EnqueueExtensions {
   const hardMemo = new BitsMemo();
-  const preferMemo = new BitsMemo();
+  // Score counts only tolerations that apply to PreferNoSchedule (effect empty or PreferNoSchedule).
+  const preferMemo = new BitsMemo((tols) => tols.filter((t) => !t.effect || t.effect === "PreferNoSchedule"));
   let allOnes = new Uint32Array(0);
   const plugin = {
     name: NAME,
@@ -47,9 +59,7 @@ export function newTaintToleration(): KernelPlugin & FilterPlugin & EnqueueExten
         if (allOnes.length !== snap.hardTaints.words) allOnes = new Uint32Array(snap.hardTaints.words).fill(0xffffffff);
         input.toleratedTaints = allOnes;
       }
-      // Score counts only tolerations that apply to PreferNoSchedule (effect empty or PreferNoSchedule).
-      const soft = pod.tolerations.filter((t) => !t.effect || t.effect === "PreferNoSchedule");
-      input.toleratedPreferTaints = preferMemo.get(snap.preferTaints, soft);
+      input.toleratedPreferTaints = preferMemo.get(snap.preferTaints, pod.tolerations);
       return undefined;
     },
     filter(_state, pod, node) {
