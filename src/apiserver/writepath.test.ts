@@ -74,6 +74,25 @@ describe("pods/binding (copy-on-write)", () => {
     expect((await bodyJson(await call("GET", "/api/v1/namespaces/default/pods/b"))).spec.nodeName).toBe("n1");
   });
 
+  it("a binding naming another uid, or a gated pod, is a 409 and leaves the pod unbound", async () => {
+    const created = await bodyJson(await call("POST", "/api/v1/namespaces/default/pods", pod("u")));
+    const b = binding("u", "n1") as { metadata: Record<string, unknown> };
+    b.metadata["uid"] = "00000000-0000-0000-0000-000000000000";
+    const r = await call("POST", "/api/v1/namespaces/default/pods/u/binding", b);
+    expect(r.status).toBe(409);
+    expect((await bodyJson(r)).message).toBe(`Operation cannot be fulfilled on pods "u": Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000, UID in object meta: ${created.metadata.uid}`);
+    expect((await bodyJson(await call("GET", "/api/v1/namespaces/default/pods/u"))).spec.nodeName).toBeUndefined();
+    b.metadata["uid"] = created.metadata.uid;
+    expect((await call("POST", "/api/v1/namespaces/default/pods/u/binding", b)).status).toBe(201);
+
+    const gated = pod("g") as { spec: Record<string, unknown> };
+    gated.spec["schedulingGates"] = [{ name: "example.com/wait" }];
+    await call("POST", "/api/v1/namespaces/default/pods", gated);
+    const g = await call("POST", "/api/v1/namespaces/default/pods/g/binding", binding("g", "n1"));
+    expect(g.status).toBe(409);
+    expect((await bodyJson(g)).message).toBe('Operation cannot be fulfilled on pods "g": pod g has non-empty .spec.schedulingGates');
+  });
+
   it("a pod being deleted cannot be bound (409)", async () => {
     await call("POST", "/api/v1/namespaces/default/pods", pod("c", { finalizers: ["x/keep"] }));
     expect((await call("DELETE", "/api/v1/namespaces/default/pods/c")).status).toBe(200);

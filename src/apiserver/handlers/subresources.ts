@@ -105,8 +105,9 @@ export async function handleBinding(ctx: RequestContext): Promise<HttpResponse> 
     throw invalid("", "Binding", info.name, [{ reason: "FieldValueNotSupported", field: "target.kind", message: `Unsupported value: "${String(target.kind)}": supported values: "Node"` }]);
   }
   const annotations = binding.metadata?.annotations;
+  const uid = binding.metadata?.uid;
   await updateObject(core, res, info.namespace, info.name,
-    (pod) => bindPod(pod, info.name, node, rfc3339(core.now()), annotations),
+    (pod) => bindPod(pod, info.name, node, rfc3339(core.now()), annotations, uid),
     { mode: "internal", dryRun: ctx.dryRun, copyOnWrite: true });
   return renderObject(201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, objectCtx(ctx));
 }
@@ -114,10 +115,15 @@ export async function handleBinding(ctx: RequestContext): Promise<HttpResponse> 
 /**
  * The bound pod: `spec.nodeName` set, the PodScheduled condition replaced by `True` at `now`, the
  * binding's annotations merged in. Copy-on-write: `pod` is not changed; the result shares every
- * part of it the binding does not touch. 409 when the pod is being deleted or already bound.
- * managedFields are left as they are (upstream's binding does not record a manager either).
+ * part of it the binding does not touch. 409 when the binding names another pod's `uid` (a pod
+ * deleted and re-created under the same name), when the pod is being deleted, already bound, or
+ * still has scheduling gates. managedFields are left as they are (upstream's binding does not
+ * record a manager either).
  */
-export function bindPod(pod: KubeObject, name: string, node: string, now: string, annotations?: Readonly<Record<string, string>>): KubeObject {
+export function bindPod(pod: KubeObject, name: string, node: string, now: string, annotations?: Readonly<Record<string, string>>, uid?: string): KubeObject {
+  if (uid !== undefined && uid !== "" && uid !== pod.metadata?.uid) {
+    throw conflict("", "pods", name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata?.uid ?? ""}`);
+  }
   if (pod.metadata?.deletionTimestamp) {
     throw conflict("", "pods", name, `pod ${name} is being deleted, cannot be assigned to a host`);
   }
@@ -125,6 +131,10 @@ export function bindPod(pod: KubeObject, name: string, node: string, now: string
   const cur = spec["nodeName"];
   if (typeof cur === "string" && cur !== "") {
     throw conflict("", "pods", name, `pod ${name} is already assigned to node "${cur}"`);
+  }
+  const gates = spec["schedulingGates"];
+  if (Array.isArray(gates) && gates.length > 0) {
+    throw conflict("", "pods", name, `pod ${name} has non-empty .spec.schedulingGates`);
   }
   const status = (pod["status"] ?? {}) as { conditions?: Record<string, unknown>[] };
   const conds = (status.conditions ?? []).filter((c) => c["type"] !== "PodScheduled");

@@ -169,7 +169,7 @@ describe("clientPodApi", () => {
     expect(await code(api.patchStatus("default", "podapi", { status: { nominatedNodeName: "n2" } }))).toBe("ok");
     expect((await pods().get("podapi")).status?.nominatedNodeName).toBe("n2");
     expect(await code(api.patchStatus("default", "absent", { status: { nominatedNodeName: "n2" } }))).toBe(404);
-    // (The binding's uid precondition is the apiserver's to check; this one does not yet.)
+    expect(await code(api.bind("default", "podapi", "wrong-uid", "n2"))).toBe(409); // another pod of the same name
     expect(await code(api.deletePod("default", "podapi", "wrong-uid", 0))).toBe(409);
     expect(await code(api.bind("default", "podapi", uid, "n2"))).toBe("ok");
     expect((await pods().get("podapi")).spec?.nodeName).toBe("n2");
