@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse } from "yaml";
+import { parseKubeconfigText } from "./_kubeconfig_yaml.ts";
 
 /** Everything a `RestClient` needs to reach and authenticate to one apiserver. */
 export interface ClientConfig {
@@ -94,7 +94,7 @@ export function parseKubeconfig(text: string, opts: KubeconfigOptions = {}): Cli
   const src = opts.source ?? "kubeconfig";
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseKubeconfigText(text);
   } catch (e) {
     throw new KubeconfigError(`${src}: not valid YAML: ${e instanceof Error ? e.message : String(e)}`);
   }

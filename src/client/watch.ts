@@ -7,7 +7,7 @@
  * Event types: ADDED, MODIFIED, DELETED, BOOKMARK (object carries only metadata.resourceVersion)
  * and ERROR (object is a Status; `watchErrorOf` turns it into an `ApiError`, e.g. 410 Expired).
  */
-import { decodeWatchEventMessage, PROTOBUF_CONTENT_TYPE } from "../api/codec/mod.ts";
+import { decodeWatchEventMessage, PROTOBUF_CONTENT_TYPE } from "../api/codec/wire.ts";
 import type { ApiError, Status } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import { apiErrorFromStatus, DecodeError, mediaType } from "./encoding.ts";
