@@ -205,7 +205,7 @@ export function createHandler(core: ServerCore, opts: HandlerOptions): Handler {
         // Flow control: wait for a seat of the request's priority level (or 429).
         const d = digestOf(a.ok ? a.user : ANONYMOUS, req.method, req.path, info);
         if (!isLongRunningStream(d)) {
-          const t = opts.gate.admit(d, req.signal);
+          const t = opts.gate.admit(d, () => req.signal);
           if (t instanceof Promise) {
             const q0 = performance.now();
             try {

@@ -3,7 +3,7 @@
  * encoded and how response bodies are decoded (by the response's Content-Type, whatever was asked).
  * Pure functions; no I/O.
  */
-import { decodeObject, encodeObject, hasProto, PROTOBUF_CONTENT_TYPE } from "../api/codec/mod.ts";
+import { decodeObject, encodeObject, hasProto, PROTOBUF_CONTENT_TYPE } from "../api/codec/wire.ts";
 import { ApiError, type Status, type StatusReason } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 
@@ -13,9 +13,11 @@ export type Encoding = "protobuf" | "json";
 export const JSON_CONTENT_TYPE = "application/json";
 export { PROTOBUF_CONTENT_TYPE };
 
+const PROTOBUF_ACCEPT = `${PROTOBUF_CONTENT_TYPE}, ${JSON_CONTENT_TYPE}`;
+
 /** Accept header per encoding. Protobuf clients also accept JSON (kinds without a message, errors). */
 export function acceptFor(encoding: Encoding): string {
-  return encoding === "protobuf" ? `${PROTOBUF_CONTENT_TYPE}, ${JSON_CONTENT_TYPE}` : JSON_CONTENT_TYPE;
+  return encoding === "protobuf" ? PROTOBUF_ACCEPT : JSON_CONTENT_TYPE;
 }
 
 /** Throws `TypeError` for anything but "protobuf" or "json" (config typos fail loudly). */
@@ -41,8 +43,18 @@ export function encodeBody(obj: KubeObject, encoding: Encoding): { bytes: Uint8A
 
 /** The media type without parameters, lower-cased: "application/json; charset=utf-8" -> "application/json". */
 export function mediaType(contentType: string | undefined): string {
-  return (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (contentType === undefined) return "";
+  let m = mediaTypes.get(contentType);
+  if (m === undefined) {
+    m = contentType.split(";", 1)[0]!.trim().toLowerCase();
+    if (mediaTypes.size >= 64) mediaTypes.clear(); // a server sends a handful of distinct values
+    mediaTypes.set(contentType, m);
+  }
+  return m;
 }
+
+/** Content-Type header value -> media type, memoized (every response is looked up). */
+const mediaTypes = new Map<string, string>();
 
 /** Thrown when a response body cannot be decoded: the server sent something this client cannot read. */
 export class DecodeError extends Error {

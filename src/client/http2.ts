@@ -12,8 +12,9 @@
  * The session is unref'd while no stream is open, so an idle client never keeps a process alive.
  */
 import * as http2 from "node:http2";
-import { pipeline } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { type Deadline, DeadlineSet, timeoutError } from "./_deadlines.ts";
 
 export interface ConnectionOptions {
   /** `https://host:port` or `http://host:port`. */
@@ -46,6 +47,12 @@ export interface RawRequest {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Uint8Array;
   readonly signal?: AbortSignal;
+  /**
+   * When the request (including reading its body) must be over, in `performance.now()` ms: then
+   * it fails with a `TimeoutError` (as `AbortSignal.timeout` would abort it) and its stream is
+   * cancelled. One shared timer serves all deadlines (no timer or signal per request).
+   */
+  readonly deadline?: number;
 }
 
 /** A response whose body is still streaming. Decompressed when the server sent gzip. */
@@ -73,12 +80,16 @@ function errCode(e: unknown): string {
 
 function headerRecord(h: http2.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (k.startsWith(":") || v === undefined) continue;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || k.charCodeAt(0) === 58 /* ':' */) continue;
     out[k] = Array.isArray(v) ? v.join(", ") : String(v);
   }
   return out;
 }
+
+/** Deadlines of all connections' requests (one timer for the process). */
+const deadlines = new DeadlineSet();
 
 /** Errors after which the request provably was not processed by the server. */
 function refused(e: unknown): boolean {
@@ -183,8 +194,13 @@ export class Http2Connection {
 
   private attempt(req: RawRequest): Promise<StreamingResponse> {
     return new Promise<StreamingResponse>((resolve, reject) => {
-      if (req.signal?.aborted) {
-        reject(abortError(req.signal));
+      const signal = req.signal;
+      if (signal?.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      if (req.deadline !== undefined && req.deadline <= performance.now()) {
+        reject(timeoutError());
         return;
       }
       let session: http2.ClientHttp2Session;
@@ -194,61 +210,49 @@ export class Http2Connection {
         reject(e);
         return;
       }
-      const headers: http2.OutgoingHttpHeaders = { ":method": req.method, ":path": req.path, ...req.headers };
+      const headers: http2.OutgoingHttpHeaders = req.headers === undefined ? {} : { ...req.headers };
+      headers[":method"] = req.method;
+      headers[":path"] = req.path;
+      const hasBody = req.body !== undefined && req.body.length > 0;
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = session.request(headers, { endStream: req.body === undefined || req.body.length === 0 });
+        stream = session.request(headers, { endStream: !hasBody });
       } catch (e) {
         if (this.session === session) this.session = undefined;
         reject(wrap(e, this.origin));
         return;
       }
       this.streamOpened(session);
-      let settled = false;
-      let onAbort: (() => void) | undefined;
+      const call = new Call(stream, req.deadline ?? Infinity, signal, reject);
       stream.once("close", () => {
         this.streamClosed();
-        if (onAbort && req.signal) req.signal.removeEventListener("abort", onAbort);
-        if (!settled) {
-          settled = true;
+        if (signal !== undefined) signal.removeEventListener("abort", call);
+        if (req.deadline !== undefined) deadlines.delete(call);
+        if (!call.settled) {
+          call.settled = true;
           const code = stream.rstCode;
           reject(new ConnectionError(`stream to ${this.origin} closed before a response (code ${code ?? "?"})`));
         }
       });
       stream.on("error", (e) => {
-        if (!settled) {
-          settled = true;
+        if (!call.settled) {
+          call.settled = true;
           reject(wrap(e, this.origin));
         }
       });
-      if (req.signal) {
-        onAbort = () => {
-          const reason = abortError(req.signal!);
-          if (!settled) {
-            settled = true;
-            reject(reason);
-          }
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-        };
-        req.signal.addEventListener("abort", onAbort, { once: true });
-      }
+      if (signal !== undefined) signal.addEventListener("abort", call, { once: true });
+      if (req.deadline !== undefined) deadlines.add(call);
       stream.once("response", (h) => {
-        if (settled) return;
-        settled = true;
+        if (call.settled) return;
+        call.settled = true;
         const status = Number(h[":status"] ?? 0);
         const rh = headerRecord(h);
-        const gz = (rh["content-encoding"] ?? "").toLowerCase() === "gzip";
+        const ce = rh["content-encoding"];
+        const gz = ce !== undefined && ce.toLowerCase() === "gzip";
         const source: AsyncIterable<Uint8Array> = gz ? pipeline(stream, createGunzip(), () => undefined) : stream;
-        resolve({
-          status,
-          headers: rh,
-          body: source,
-          cancel: () => {
-            if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
-          },
-        });
+        resolve({ status, headers: rh, body: source, cancel: cancelStream.bind(stream) });
       });
-      if (req.body !== undefined && req.body.length > 0) stream.end(req.body);
+      if (hasBody) stream.end(req.body);
     });
   }
 
@@ -259,6 +263,43 @@ export class Http2Connection {
     this.session = undefined;
     s?.destroy();
   }
+}
+
+/**
+ * One request's in-flight state. It is also the request's abort listener (`handleEvent`) and its
+ * deadline (`expire`): abort and deadline end the request the same way — reject if the response
+ * has not come yet, and cancel the stream.
+ */
+class Call implements Deadline {
+  settled = false;
+
+  constructor(
+    private readonly stream: http2.ClientHttp2Stream,
+    readonly at: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly reject: (e: Error) => void,
+  ) {}
+
+  handleEvent(): void {
+    if (this.signal !== undefined) this.fail(abortError(this.signal));
+  }
+
+  expire(): void {
+    this.fail(timeoutError());
+  }
+
+  private fail(reason: Error): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(reason);
+    }
+    this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+/** `StreamingResponse.cancel` (bound to the stream). */
+function cancelStream(this: http2.ClientHttp2Stream): void {
+  if (!this.closed) this.close(http2.constants.NGHTTP2_CANCEL);
 }
 
 function wrap(e: unknown, origin: string): Error {
@@ -279,7 +320,12 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /** Reads a whole body, failing with `ConnectionError` past `limit` bytes. */
-export async function readAll(body: AsyncIterable<Uint8Array>, limit = 2 ** 31 - 1): Promise<Uint8Array> {
+export function readAll(body: AsyncIterable<Uint8Array>, limit = 2 ** 31 - 1): Promise<Uint8Array> {
+  if (body instanceof Readable) return readStream(body, limit);
+  return readIterable(body, limit);
+}
+
+async function readIterable(body: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let n = 0;
   for await (const c of body) {
@@ -287,6 +333,89 @@ export async function readAll(body: AsyncIterable<Uint8Array>, limit = 2 ** 31 -
     if (n > limit) throw new ConnectionError(`response body exceeds ${limit} bytes`);
     chunks.push(c);
   }
+  return join(chunks, n);
+}
+
+/**
+ * `readIterable` for a node stream (a response body without gzip), with plain listeners: the
+ * stream's async iterator costs a finished() watcher and a promise per chunk for what is mostly a
+ * one-chunk body. Same outcomes: the stream's error, "Premature close" (ERR_STREAM_PREMATURE_CLOSE)
+ * when it closes before its end, `ConnectionError` past the limit (the stream is destroyed).
+ */
+function readStream(stream: Readable, limit: number): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    if (stream.errored) return reject(stream.errored);
+    if (stream.readableEnded) return resolve(new Uint8Array(0));
+    if (stream.destroyed) return reject(prematureClose());
+    // The read's state rides on the stream; the listeners are module-level functions (no
+    // closures per request).
+    (stream as Reading)[kRead] = { chunks: [], n: 0, limit, resolve, reject };
+    stream.on("data", onReadData);
+    stream.on("end", onReadEnd);
+    stream.on("error", onReadError);
+    stream.on("close", onReadClose);
+  });
+}
+
+const kRead = Symbol("tugboat.readAll");
+
+interface ReadState {
+  readonly chunks: Uint8Array[];
+  n: number;
+  readonly limit: number;
+  readonly resolve: (body: Uint8Array) => void;
+  readonly reject: (err: Error) => void;
+}
+
+type Reading = Readable & { [kRead]?: ReadState | undefined };
+
+function finishRead(s: Reading): ReadState | undefined {
+  const st = s[kRead];
+  if (st === undefined) return undefined;
+  s[kRead] = undefined;
+  s.off("data", onReadData);
+  s.off("end", onReadEnd);
+  s.off("error", onReadError);
+  s.off("close", onReadClose);
+  return st;
+}
+
+function onReadData(this: Reading, c: Uint8Array): void {
+  const st = this[kRead];
+  if (st === undefined) return;
+  st.n += c.length;
+  if (st.n > st.limit) {
+    finishRead(this);
+    st.reject(new ConnectionError(`response body exceeds ${st.limit} bytes`));
+    this.destroy();
+    return;
+  }
+  st.chunks.push(c);
+}
+
+function onReadEnd(this: Reading): void {
+  const st = finishRead(this);
+  st?.resolve(join(st.chunks, st.n));
+}
+
+function onReadError(this: Reading, e: Error): void {
+  finishRead(this)?.reject(e);
+}
+
+function onReadClose(this: Reading): void {
+  // 'end' comes before 'close' for a complete body; an error before 'close' too.
+  const errored = this.errored;
+  const st = finishRead(this);
+  if (st === undefined) return;
+  if (this.readableEnded) st.resolve(join(st.chunks, st.n));
+  else st.reject(errored ?? prematureClose());
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+}
+
+function join(chunks: Uint8Array[], n: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   return Buffer.concat(chunks, n);
 }

@@ -9,7 +9,7 @@ import type { ApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import { acceptFor, decodeObjectBody, encodeBody, errorFromResponse, type Encoding } from "./encoding.ts";
 import { sleep } from "./backoff.ts";
-import { Http2Connection, readAll, type StreamingResponse } from "./http2.ts";
+import { Http2Connection, readAll, type RawRequest, type StreamingResponse } from "./http2.ts";
 import type { ClientConfig } from "./kubeconfig.ts";
 
 export type QueryValue = string | number | boolean | undefined;
@@ -136,12 +136,9 @@ export class RestClient {
    */
   async request(req: RestRequest): Promise<RestResponse> {
     const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
-    const signals: AbortSignal[] = [];
-    if (req.signal) signals.push(req.signal);
-    if (timeoutMs > 0) signals.push(AbortSignal.timeout(timeoutMs));
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : undefined;
     const { headers, body } = this.headersFor(req);
-    const res = await this.send(req, headers, body, signal);
+    const res = await this.send(req, headers, body, deadline);
     const bytes = await readAll(res.body, this.opts.maxResponseBytes);
     return { status: res.status, headers: res.headers, body: bytes };
   }
@@ -163,11 +160,8 @@ export class RestClient {
    */
   async stream(req: RestRequest): Promise<StreamingResponse> {
     const { headers, body } = this.headersFor(req);
-    const signals: AbortSignal[] = [];
-    if (req.signal) signals.push(req.signal);
-    if (req.timeoutMs !== undefined && req.timeoutMs > 0) signals.push(AbortSignal.timeout(req.timeoutMs));
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-    const res = await this.send(req, headers, body, signal);
+    const deadline = req.timeoutMs !== undefined && req.timeoutMs > 0 ? performance.now() + req.timeoutMs : undefined;
+    const res = await this.send(req, headers, body, deadline);
     if (res.status < 200 || res.status > 299) {
       const bytes = await readAll(res.body, 1 << 20).catch(() => new Uint8Array(0));
       throw errorFromResponse(res.status, res.headers["content-type"], bytes);
@@ -175,18 +169,25 @@ export class RestClient {
     return res;
   }
 
-  /** Sends, retrying responses that carry a Retry-After (see `maxRetries`); returns the last response. */
-  private async send(req: RestRequest, headers: Record<string, string>, body: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<StreamingResponse> {
+  /**
+   * Sends, retrying responses that carry a Retry-After (see `maxRetries`); returns the last response.
+   * `deadline` (`performance.now()` ms) bounds the whole exchange, retries and waits included.
+   */
+  private async send(req: RestRequest, headers: Record<string, string>, body: Uint8Array | undefined, deadline: number | undefined): Promise<StreamingResponse> {
     const retries = this.opts.maxRetries ?? 10;
+    const raw: RawRequest = {
+      method: req.method, path: withQuery(req.path, req.query), headers,
+      ...(body !== undefined ? { body } : {}), ...(req.signal !== undefined ? { signal: req.signal } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+    };
     for (let attempt = 0; ; attempt++) {
-      const res = await this.conn.request({
-        method: req.method, path: withQuery(req.path, req.query), headers,
-        ...(body !== undefined ? { body } : {}), ...(signal !== undefined ? { signal } : {}),
-      });
+      const res = await this.conn.request(raw);
       const wait = attempt < retries ? retryAfterOf(res.status, res.headers) : undefined;
       if (wait === undefined) return res;
       await readAll(res.body, 1 << 20).catch(() => undefined);
-      await sleep(wait * 1000, signal);
+      // Past the deadline the next attempt fails at once with the TimeoutError.
+      const left = deadline === undefined ? Infinity : Math.max(0, deadline - performance.now());
+      await sleep(Math.min(wait * 1000, left), req.signal);
     }
   }
 

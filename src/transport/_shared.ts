@@ -153,6 +153,9 @@ export interface ChunkSink {
   waitWritable(): Promise<void>;
 }
 
+/** What a pending pump step resolves with when the signal aborted. */
+const ABORTED: unique symbol = Symbol("aborted");
+
 /**
  * Pulls a streaming body into `sink` one chunk at a time, waiting for the sink to drain before
  * asking for the next chunk. Returns true when the iterator finished, false when `signal` aborted
@@ -166,24 +169,36 @@ export async function pumpBody(
 ): Promise<boolean> {
   const it = body[Symbol.asyncIterator]();
   let finished = false;
-  let aborted: Promise<"aborted"> | undefined;
-  const abortedP = (): Promise<"aborted"> =>
-    (aborted ??= new Promise((resolve) => {
-      if (signal.aborted) resolve("aborted");
-      else signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-    }));
+  // One abort listener for the pump's life wakes whatever step is pending (no per-chunk
+  // Promise.race against a long-lived promise: each race would leave a reaction on it).
+  let wake: ((v: typeof ABORTED) => void) | undefined;
+  const onAbort = (): void => wake?.(ABORTED);
+  signal.addEventListener("abort", onAbort, { once: true });
   try {
     while (!signal.aborted) {
-      const r = await Promise.race([it.next(), abortedP()]);
-      if (r === "aborted") break;
+      const step = it.next();
+      const r = await new Promise<IteratorResult<Uint8Array> | typeof ABORTED>((resolve, reject) => {
+        wake = resolve;
+        step.then(resolve, reject);
+      });
+      if (r === ABORTED) break;
       if (r.done) {
         finished = true;
         break;
       }
       if (r.value.byteLength === 0) continue;
-      if (!sink.write(r.value)) await Promise.race([sink.waitWritable(), abortedP()]);
+      if (!sink.write(r.value)) {
+        const drained = sink.waitWritable();
+        const w = await new Promise<void | typeof ABORTED>((resolve, reject) => {
+          wake = resolve;
+          drained.then(resolve, reject);
+        });
+        if (w === ABORTED) break;
+      }
     }
   } finally {
+    wake = undefined;
+    signal.removeEventListener("abort", onAbort);
     if (!finished && typeof it.return === "function") {
       // A pending next() may never settle (e.g. an idle watch): do not wait for return() either.
       it.return().then(undefined, () => undefined);

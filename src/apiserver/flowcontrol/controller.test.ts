@@ -138,6 +138,23 @@ describe("FlowController", () => {
     expect(fc.metrics.rejectedCount("global-default", "global-default", "cancelled")).toBe(1);
     expect(fc.metrics.gauge("inqueue", "global-default", "global-default")).toBe(0);
   });
+
+  it("a signal given as a function is asked for only by a request that waits", async () => {
+    const fc = make();
+    let asked = 0;
+    const ac = new AbortController();
+    const lazy = (): AbortSignal => {
+      asked++;
+      return ac.signal;
+    };
+    now(fc.admit(alice(0), lazy));
+    expect(asked).toBe(0);
+    const p = fc.admit(alice(1), lazy);
+    expect(asked).toBe(1);
+    ac.abort();
+    expect((await rejection(() => p)).code).toBe(429);
+    expect(fc.metrics.rejectedCount("global-default", "global-default", "cancelled")).toBe(1);
+  });
 });
 
 describe("MaxInFlightGate and createRequestGate", () => {

@@ -3,7 +3,7 @@
  * priority levels by their shares, and runs one `QueueSet` per level. It owns the clock and the
  * queue-wait timers; everything it decides comes from the pure parts (classify.ts, queueset.ts).
  *
- *   const ticket = await flow.admit(digest, req.signal);   // may throw TooManyRequestsError
+ *   const ticket = await flow.admit(digest, () => req.signal);   // may throw TooManyRequestsError
  *   try { resp = await serve(); } finally { ticket.done(); }
  *   // add ticket.headers (X-Kubernetes-PF-*) to resp
  *
@@ -43,8 +43,12 @@ export interface Ticket {
 
 /** What the handler calls for every request it gates (APF or the plain max-in-flight limiter). */
 export interface RequestGate {
-  /** Admits a request, possibly after waiting; throws/rejects with `TooManyRequestsError`. */
-  admit(d: RequestDigest, signal?: AbortSignal): Ticket | Promise<Ticket>;
+  /**
+   * Admits a request, possibly after waiting; throws/rejects with `TooManyRequestsError`. `signal`
+   * (the client going away) may be given as a function: it is called only for a request that has
+   * to wait, so requests admitted at once never make their transport build an AbortSignal.
+   */
+  admit(d: RequestDigest, signal?: AbortSignal | (() => AbortSignal)): Ticket | Promise<Ticket>;
   /** Prometheus text for `/metrics`. */
   renderMetrics(): string;
 }
@@ -181,7 +185,7 @@ export class FlowController implements RequestGate {
     }
   }
 
-  admit(d: RequestDigest, signal?: AbortSignal): Ticket | Promise<Ticket> {
+  admit(d: RequestDigest, lazySignal?: AbortSignal | (() => AbortSignal)): Ticket | Promise<Ticket> {
     const c = this.classifier.classify(d);
     const st = this.levels.get(c.level.name) as LevelState;
     const w: Waiter = { c, headers: this.headersOf(c) };
@@ -204,6 +208,7 @@ export class FlowController implements RequestGate {
         reject(this.rejection(w, reason));
       };
       w.timer = setTimeout(() => drop("time-out"), this.waitMs);
+      const signal = typeof lazySignal === "function" ? lazySignal() : lazySignal;
       if (signal !== undefined) {
         if (signal.aborted) {
           drop("cancelled");

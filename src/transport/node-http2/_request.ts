@@ -84,39 +84,63 @@ export function readBody(req: Readable, limit: number, contentLength: number | u
       return reject(new BodyTooLargeError(limit));
     }
     if (req.readableEnded) return resolve(new Uint8Array(0));
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    const cleanup = (): void => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      total += chunk.byteLength;
-      if (total > limit) {
-        cleanup();
-        stopReading();
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      parts.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(concat(parts, total));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error("the client closed the request before its body was complete"));
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
+    // The read's state rides on the stream; the listeners are module-level functions (no
+    // closures per request).
+    (req as Reading)[kBodyRead] = { parts: [], total: 0, limit, stopReading, resolve, reject };
+    req.on("data", onBodyData);
+    req.on("end", onBodyEnd);
+    req.on("error", onBodyError);
+    req.on("close", onBodyClose);
   });
+}
+
+const kBodyRead = Symbol("tugboat.bodyRead");
+
+interface BodyRead {
+  readonly parts: Uint8Array[];
+  total: number;
+  readonly limit: number;
+  readonly stopReading: () => void;
+  readonly resolve: (body: Uint8Array) => void;
+  readonly reject: (err: Error) => void;
+}
+
+type Reading = Readable & { [kBodyRead]?: BodyRead | undefined };
+
+/** Detaches the listeners and returns the read's state (undefined when it already finished). */
+function finishBodyRead(s: Reading): BodyRead | undefined {
+  const st = s[kBodyRead];
+  if (st === undefined) return undefined;
+  s[kBodyRead] = undefined;
+  s.off("data", onBodyData);
+  s.off("end", onBodyEnd);
+  s.off("error", onBodyError);
+  s.off("close", onBodyClose);
+  return st;
+}
+
+function onBodyData(this: Reading, chunk: Buffer): void {
+  const st = this[kBodyRead];
+  if (st === undefined) return;
+  st.total += chunk.byteLength;
+  if (st.total > st.limit) {
+    finishBodyRead(this);
+    st.stopReading();
+    st.reject(new BodyTooLargeError(st.limit));
+    return;
+  }
+  st.parts.push(chunk);
+}
+
+function onBodyEnd(this: Reading): void {
+  const st = finishBodyRead(this);
+  st?.resolve(concat(st.parts, st.total));
+}
+
+function onBodyError(this: Reading, err: Error): void {
+  finishBodyRead(this)?.reject(err);
+}
+
+function onBodyClose(this: Reading): void {
+  finishBodyRead(this)?.reject(new Error("the client closed the request before its body was complete"));
 }

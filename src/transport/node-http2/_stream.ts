@@ -244,11 +244,25 @@ async function respond(
   }
   // streaming: watch for the client going away, pull chunks with backpressure
   const signal = request !== undefined ? request.signal : new AbortController().signal;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    if (!stream.destroyed) stream.uncork();
+  };
   try {
     await pumpBody(
       res.body as AsyncIterable<Uint8Array>,
       {
-        write: (chunk) => stream.write(chunk),
+        write: (chunk) => {
+          // Chunks produced in the same tick (a watch's events from one batch of writes) go out
+          // in one writev: the stream is corked at the first and uncorked after the tick.
+          if (!corked) {
+            corked = true;
+            stream.cork();
+            process.nextTick(uncork);
+          }
+          return stream.write(chunk);
+        },
         waitWritable: () =>
           new Promise<void>((resolve) => {
             const done = (): void => {
