@@ -4,26 +4,9 @@
  * `k8s\0` + Unknown{1: typeMeta, 2: raw = <item message>, ...}. So the list body is the envelope
  * around ListMeta plus each item's `raw` bytes, copied once into one buffer.
  */
+import { putVarint, varintLength } from "../api/codec/varint.ts";
 
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
-
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function putVarint(buf: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    buf[at++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
-}
 
 function readVarint(buf: Uint8Array, at: number): [number, number] {
   let n = 0;
@@ -68,10 +51,10 @@ export function encodeProtoList(apiVersion: string, listKind: string, listMeta: 
   const av = enc.encode(apiVersion);
   const kd = enc.encode(listKind);
   const raws = itemEnvelopes.map(unknownRaw);
-  let listLen = 1 + varintLen(listMeta.length) + listMeta.length;
-  for (const r of raws) listLen += 1 + varintLen(r.length) + r.length;
-  const tmLen = 1 + varintLen(av.length) + av.length + 1 + varintLen(kd.length) + kd.length;
-  const total = 4 + 1 + varintLen(tmLen) + tmLen + 1 + varintLen(listLen) + listLen + 4;
+  let listLen = 1 + varintLength(listMeta.length) + listMeta.length;
+  for (const r of raws) listLen += 1 + varintLength(r.length) + r.length;
+  const tmLen = 1 + varintLength(av.length) + av.length + 1 + varintLength(kd.length) + kd.length;
+  const total = 4 + 1 + varintLength(tmLen) + tmLen + 1 + varintLength(listLen) + listLen + 4;
   const out = new Uint8Array(total);
   out.set(MAGIC, 0);
   let at = 4;

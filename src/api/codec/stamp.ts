@@ -17,6 +17,8 @@
 import { ApiError } from "../errors.ts";
 import { Reader } from "./reader.ts";
 import { messageForKind, messageSchema } from "./schema.ts";
+import { putVarint, varintLength } from "./varint.ts";
+
 
 const OBJECT_META = "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 /** ObjectMeta.resourceVersion: field 6, length-delimited. */
@@ -49,19 +51,6 @@ function hasObjectMeta1(apiVersion: string, kind: string): boolean {
     metaIsField1.set(k, v);
   }
   return v;
-}
-
-export function varintLength(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-function putVarint(out: Uint8Array, at: number, n: number): number {
-  while (n > 127) {
-    out[at++] = (n & 127) | 128;
-    n >>>= 7;
-  }
-  out[at++] = n;
-  return at;
 }
 
 /**

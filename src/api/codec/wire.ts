@@ -18,6 +18,7 @@
 import { ApiError, badRequest } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
 import { CODECS, GVK_MESSAGES } from "../generated/codecs.ts";
+import { putVarint, varintLength } from "./varint.ts";
 import { Reader, malformed } from "./reader.ts";
 import { setNestedDecoder, parseRawJson } from "./special.ts";
 import { EncodeTypeError, Writer } from "./writer.ts";
@@ -226,27 +227,14 @@ export function decodeMessage(fqMessageName: string, bytes: Uint8Array): object 
 
 const utf8 = new TextEncoder();
 
-function varintLen(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-function putVarint(out: Uint8Array, p: number, v: number): number {
-  while (v > 127) {
-    out[p++] = (v & 127) | 128;
-    v >>>= 7;
-  }
-  out[p++] = v;
-  return p;
-}
-
 /**
  * One protobuf watch frame: 4-byte big-endian length, then metav1.WatchEvent {1: type, 2: {1: object}}
  * where `object` is an already encoded "k8s\0" body (encode it once, frame it per event type).
  */
 export function encodeWatchEvent(type: string, object: Uint8Array): Uint8Array {
   const typeBytes = utf8.encode(type);
-  const rawExt = 1 + varintLen(object.length) + object.length;
-  const body = 1 + varintLen(typeBytes.length) + typeBytes.length + 1 + varintLen(rawExt) + rawExt;
+  const rawExt = 1 + varintLength(object.length) + object.length;
+  const body = 1 + varintLength(typeBytes.length) + typeBytes.length + 1 + varintLength(rawExt) + rawExt;
   const out = new Uint8Array(4 + body);
   new DataView(out.buffer).setUint32(0, body, false);
   let p = 4;

@@ -17,6 +17,7 @@ import type { StampPlan } from "../../api/codec/stamp.ts";
 import { unknownRaw } from "../protolist.ts";
 import { CachedObjectImpl } from "./cached.ts";
 import type { CachedObject } from "./types.ts";
+import { putVarint, varintLength } from "../../api/codec/varint.ts";
 
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
@@ -33,19 +34,6 @@ const utf8 = new TextEncoder();
 function alloc(n: number): Uint8Array {
   const b = Buffer.allocUnsafeSlow(n);
   return new Uint8Array(b.buffer, b.byteOffset, n);
-}
-
-function varintLen(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-function putVarint(out: Uint8Array, at: number, n: number): number {
-  while (n > 127) {
-    out[at++] = (n & 127) | 128;
-    n = Math.floor(n / 128);
-  }
-  out[at++] = n;
-  return at;
 }
 
 function jsonOf(it: CachedObject): Uint8Array {
@@ -116,7 +104,7 @@ function digits(n: number): number {
 function layout(head: ListHead, listMeta: Uint8Array, items: readonly CachedObject[]): ProtoLayout {
   const sources = new Array<ItemSource>(items.length);
   const lengths = new Float64Array(items.length);
-  let listLen = 1 + varintLen(listMeta.length) + listMeta.length;
+  let listLen = 1 + varintLength(listMeta.length) + listMeta.length;
   for (let i = 0; i < items.length; i++) {
     const it = items[i] as CachedObject;
     let len: number;
@@ -130,12 +118,12 @@ function layout(head: ListHead, listMeta: Uint8Array, items: readonly CachedObje
       len = raw.length;
     }
     lengths[i] = len;
-    listLen += 1 + varintLen(len) + len;
+    listLen += 1 + varintLength(len) + len;
   }
   const av = utf8.encode(head.apiVersion);
   const kd = utf8.encode(head.listKind);
-  const tmLen = 1 + varintLen(av.length) + av.length + 1 + varintLen(kd.length) + kd.length;
-  const total = 4 + 1 + varintLen(tmLen) + tmLen + 1 + varintLen(listLen) + listLen + 4;
+  const tmLen = 1 + varintLength(av.length) + av.length + 1 + varintLength(kd.length) + kd.length;
+  const total = 4 + 1 + varintLength(tmLen) + tmLen + 1 + varintLength(listLen) + listLen + 4;
   return { sources, lengths, listLen, total, av, kd, tmLen };
 }
 
@@ -188,7 +176,7 @@ function* writeProto(l: ProtoLayout, listMeta: Uint8Array, items: readonly Cache
   at += listMeta.length;
   for (let i = 0; i < items.length; i++) {
     const len = l.lengths[i] as number;
-    const need = 1 + varintLen(len) + len;
+    const need = 1 + varintLength(len) + len;
     if (at + need > buf.length) {
       left -= at;
       yield buf.subarray(0, at);
