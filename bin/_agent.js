@@ -24,8 +24,13 @@
 //   never stay in the agent process, and neither do the V8 optimizing compilers' code pages (~3.5 MB
 //   of the node binary), which a loop of ~150 statSync calls in the agent itself was enough to
 //   bring in.
+// - JavaScript runs in V8's interpreter and baseline compiler only (`--max-opt=1`): the agent's
+//   work is light, but after a few minutes of idling (lease renewals, node status) V8 tiered a few
+//   functions up to TurboFan anyway, which paged in its code and grew the heap: idle RSS went
+//   53 -> 60 MiB within 5 minutes; with the flag it stays at 53-55 MiB (8-minute runs).
 //
-// `TUG_AGENT_V8_FLAGS` (diagnostics) passes V8 flags NODE_OPTIONS refuses, e.g. `--trace-opt`.
+// `TUG_AGENT_V8_FLAGS` passes V8 flags NODE_OPTIONS refuses, after the defaults above (so
+// `--max-opt=999` brings the optimizing compiler back), e.g. `--trace-opt` for diagnostics.
 //
 // `runBundledAgent()` returns false (after one line on stderr) when the bundle cannot be built or
 // written (e.g. a read-only install); bin/tug.js then runs the TypeScript sources through tsx.
@@ -149,7 +154,8 @@ async function build() {
 /** Runs `tug agent` from the bundle; false when the bundle is not usable (the caller falls back to tsx). */
 export async function runBundledAgent() {
   v8.setFlagsFromString("--semi-space-growth-factor=1");
-  // Diagnostics: V8 flags NODE_OPTIONS does not take (e.g. TUG_AGENT_V8_FLAGS=--trace-opt).
+  v8.setFlagsFromString("--max-opt=1");
+  // Overrides and diagnostics: V8 flags NODE_OPTIONS does not take (e.g. TUG_AGENT_V8_FLAGS=--trace-opt).
   for (const flag of (process.env.TUG_AGENT_V8_FLAGS ?? "").split(/\s+/)) if (flag !== "") v8.setFlagsFromString(flag);
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--ensure"], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 120_000 });
   if (r.status !== 0) {
