@@ -1,7 +1,7 @@
 /**
  * A small in-process measure of the scheduling core (no API, no binding I/O): 5,000 nodes, 1,000
  * initial pods, then N pods scheduled through `scheduleOne` with every node filtered and scored.
- * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|nodeaffinity|antiaffinity|spread] [pods]`.
+ * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|nodeaffinity|antiaffinity|antiaffinity-green|spread] [pods]`.
  * `… preemption [pods] [legacy]`: upstream's PreemptionBasic shape in process (5,000 4-cpu nodes
  * filled by 20,000 low-priority 900m pods; each high-priority 3-cpu pod preempts 3); victims are
  * deleted at once and time is simulated, so the figure is the core's CPU per preempting pod
@@ -69,6 +69,10 @@ async function main(): Promise<void> {
     const base = { requests: { cpu: "100m", memory: "128Mi" }, labels: { app: "bench" } };
     if (workload === "antiaffinity") {
       return makePod(`p-${i}`, { ...base, labels: { app: `anti-${i % 50}` }, spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: `anti-${i % 50}` } }, topologyKey: "kubernetes.io/hostname" }] } } } });
+    }
+    if (workload === "antiaffinity-green") {
+      // bench/scheduler.ts PodAntiAffinity: every pod is green and anti-affine to every green pod by hostname.
+      return makePod(`p-${i}`, { ...base, labels: { color: "green" }, spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "green" } }, topologyKey: "kubernetes.io/hostname" }] } } } });
     }
     if (workload === "nodeaffinity") {
       return makePod(`p-${i}`, { ...base, spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["zone-1", "zone-3", "zone-5"] }] }] } } } } });

@@ -2,9 +2,19 @@
  * Label indexes over the pods in a snapshot, so inter-pod affinity and topology spreading look at
  * the pods a selector can match instead of every pod in the cluster:
  *  - pods by namespace and by `key=value` label;
- *  - existing pods' required anti-affinity terms by one `key=value` their selector pins (terms
- *    pinning nothing are kept in a generic list and always checked).
- * Maintained per node as the snapshot copies changed nodes (O(pods on the node)).
+ *  - existing pods' required anti-affinity terms, grouped by term (`AntiGroup`: equal terms from
+ *    many pods share one group holding how many of its pods sit in each topology domain), indexed
+ *    by one `key=value` their selector pins (groups pinning nothing are always checked);
+ *  - registered term lookups (`MatchGroup`): for a list of affinity terms, how many pods matching
+ *    all of them sit in each topology domain — registered on first use by a scheduling cycle and
+ *    then kept current on every add/remove, so a cycle reads the counts instead of walking every
+ *    matching pod.
+ * Maintained per node as the snapshot copies changed nodes (O(pods on the node × groups their
+ * labels pin)).
+ *
+ * Invariant (tested against a from-scratch count): after any sequence of `add`/`remove`, every
+ * group's counts equal what walking the indexed pods would give. Domain counts hold positive
+ * entries only.
  */
 import type { LabelSelector } from "../../api/selectors/labels.ts";
 import type { AffinityTerm, PodInfo } from "../types.ts";
@@ -14,7 +24,23 @@ import type { AffinityTerm, PodInfo } from "../types.ts";
  * replaces the node, so they are current (no node lookup per pod in the affinity passes).
  */
 export interface PodRef { readonly pod: PodInfo; readonly node: string; readonly labels: Readonly<Record<string, string>> }
-export interface TermRef { readonly pod: PodInfo; readonly term: AffinityTerm; readonly node: string; readonly labels: Readonly<Record<string, string>> }
+
+/** Topology value → count of pods (positive entries only). Read-only for callers. */
+export type DomainCounts = ReadonlyMap<string, number>;
+
+/** Existing pods' required anti-affinity terms equal to `term`: where those pods are. */
+export interface AntiGroup {
+  readonly term: AffinityTerm;
+  /** Value of `term.topologyKey` → pods carrying the term on nodes with that value. */
+  readonly domains: DomainCounts;
+}
+
+/** Pods matching every term of `terms`, counted per (term topology key, value). */
+export interface MatchGroup {
+  readonly terms: readonly AffinityTerm[];
+  /** Topology key → value → count; a pod is counted once per term (twice for a key two terms share). */
+  readonly counts: ReadonlyMap<string, DomainCounts>;
+}
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -28,12 +54,58 @@ function pinnedLabel(sel: LabelSelector): string | undefined {
   return undefined;
 }
 
+/** Equal signatures ⇔ terms that match exactly the same pods over the same topology key. */
+export function termSignature(t: AffinityTerm): string {
+  const ns = t.namespaces.size === 1 ? t.namespaces.values().next().value ?? "" : [...t.namespaces].sort().join(",");
+  return `${t.topologyKey}\u0000${t.selector.toString()}\u0000${ns}\u0000${t.namespaceSelector === undefined ? "-" : `+${t.namespaceSelector.toString()}`}`;
+}
+
+function bump(m: Map<string, number>, v: string, d: number): void {
+  const n = (m.get(v) ?? 0) + d;
+  if (n > 0) m.set(v, n); else m.delete(v);
+}
+
+class AntiGroupImpl implements AntiGroup {
+  readonly domains = new Map<string, number>();
+  /** Term refs in the group (the group goes when this reaches 0). */
+  refs = 0;
+  constructor(readonly term: AffinityTerm, readonly sig: string, readonly pin: string | undefined) {}
+}
+
+class MatchGroupImpl implements MatchGroup {
+  readonly counts = new Map<string, Map<string, number>>();
+  lastUsed = 0;
+  constructor(readonly terms: readonly AffinityTerm[], readonly sig: string, readonly pin: string | undefined) {}
+  matches(p: PodInfo): boolean {
+    for (const t of this.terms) if (!t.namespaces.has(p.namespace) || !t.selector.matches(p.labels)) return false;
+    return true;
+  }
+  account(labels: Readonly<Record<string, string>>, d: number): void {
+    for (const t of this.terms) {
+      const v = labels[t.topologyKey];
+      if (v === undefined) continue;
+      let m = this.counts.get(t.topologyKey);
+      if (!m) { m = new Map(); this.counts.set(t.topologyKey, m); }
+      bump(m, v, d);
+    }
+  }
+}
+
+/** Registered match groups kept at most (least recently used go first). */
+export const MAX_MATCH_GROUPS = 64;
+
 export class PodIndex {
   private readonly byNs = new Map<string, Map<string, PodRef>>();
   private readonly byLabel = new Map<string, Map<string, Map<string, PodRef>>>();
-  private readonly antiByLabel = new Map<string, Map<string, TermRef>>();
-  private readonly antiGeneric = new Map<string, TermRef>();
+  private readonly antiGroups = new Map<string, AntiGroupImpl>();
+  private readonly antiByPin = new Map<string, Set<AntiGroupImpl>>();
+  private readonly antiGeneric = new Set<AntiGroupImpl>();
+  private readonly matchGroups = new Map<string, MatchGroupImpl>();
+  private readonly matchByPin = new Map<string, Set<MatchGroupImpl>>();
+  private readonly matchGeneric = new Set<MatchGroupImpl>();
+  private useTick = 0;
 
+  /** Indexes `pods` as running on `node`, whose labels are `labels`. */
   add(node: string, pods: readonly PodInfo[], labels: Readonly<Record<string, string>> = NO_LABELS): void {
     for (const p of pods) {
       const ref: PodRef = { pod: p, node, labels };
@@ -42,47 +114,77 @@ export class PodIndex {
       ns.set(p.key, ref);
       let lbl = this.byLabel.get(p.namespace);
       if (!lbl) { lbl = new Map(); this.byLabel.set(p.namespace, lbl); }
-      for (const [k, v] of Object.entries(p.labels)) {
-        const key = lk(k, v);
+      for (const k in p.labels) {
+        const key = lk(k, p.labels[k] ?? "");
         let m = lbl.get(key);
         if (!m) { m = new Map(); lbl.set(key, m); }
         m.set(p.key, ref);
       }
-      p.requiredAntiAffinity.forEach((term, i) => {
-        const id = `${p.key}#${i}`;
-        const pin = pinnedLabel(term.selector);
-        const t: TermRef = { pod: p, term, node, labels };
-        if (pin === undefined) { this.antiGeneric.set(id, t); return; }
-        let m = this.antiByLabel.get(pin);
-        if (!m) { m = new Map(); this.antiByLabel.set(pin, m); }
-        m.set(id, t);
-      });
+      for (const term of p.requiredAntiAffinity) this.antiTerm(term, labels, 1);
+      if (this.matchGroups.size > 0) this.accountMatches(p, labels, 1);
     }
   }
 
-  remove(pods: readonly PodInfo[]): void {
+  /** Drops `pods`, which were indexed on `node`, whose labels were `labels`. */
+  remove(node: string, pods: readonly PodInfo[], labels: Readonly<Record<string, string>> = NO_LABELS): void {
     for (const p of pods) {
       const ns = this.byNs.get(p.namespace);
-      ns?.delete(p.key);
-      if (ns?.size === 0) this.byNs.delete(p.namespace);
+      // The pod may already be indexed on another node (it moved and the snapshot copied the new
+      // node first): only this node's entries go.
+      if (ns?.get(p.key)?.node === node) {
+        ns.delete(p.key);
+        if (ns.size === 0) this.byNs.delete(p.namespace);
+      }
       const lbl = this.byLabel.get(p.namespace);
       if (lbl) {
-        for (const [k, v] of Object.entries(p.labels)) {
-          const key = lk(k, v);
+        for (const k in p.labels) {
+          const key = lk(k, p.labels[k] ?? "");
           const m = lbl.get(key);
-          m?.delete(p.key);
+          if (m?.get(p.key)?.node === node) m.delete(p.key);
           if (m?.size === 0) lbl.delete(key);
         }
         if (lbl.size === 0) this.byLabel.delete(p.namespace);
       }
-      p.requiredAntiAffinity.forEach((term, i) => {
-        const id = `${p.key}#${i}`;
-        const pin = pinnedLabel(term.selector);
-        if (pin === undefined) { this.antiGeneric.delete(id); return; }
-        const m = this.antiByLabel.get(pin);
-        m?.delete(id);
-        if (m?.size === 0) this.antiByLabel.delete(pin);
-      });
+      for (const term of p.requiredAntiAffinity) this.antiTerm(term, labels, -1);
+      if (this.matchGroups.size > 0) this.accountMatches(p, labels, -1);
+    }
+  }
+
+  private antiTerm(term: AffinityTerm, labels: Readonly<Record<string, string>>, d: number): void {
+    const sig = termSignature(term);
+    let g = this.antiGroups.get(sig);
+    if (!g) {
+      if (d < 0) return;
+      const pin = pinnedLabel(term.selector);
+      g = new AntiGroupImpl(term, sig, pin);
+      this.antiGroups.set(sig, g);
+      if (pin === undefined) this.antiGeneric.add(g);
+      else {
+        let set = this.antiByPin.get(pin);
+        if (!set) { set = new Set(); this.antiByPin.set(pin, set); }
+        set.add(g);
+      }
+    }
+    g.refs += d;
+    const v = labels[term.topologyKey];
+    if (v !== undefined) bump(g.domains, v, d);
+    if (g.refs <= 0) {
+      this.antiGroups.delete(sig);
+      if (g.pin === undefined) this.antiGeneric.delete(g);
+      else {
+        const set = this.antiByPin.get(g.pin);
+        set?.delete(g);
+        if (set?.size === 0) this.antiByPin.delete(g.pin);
+      }
+    }
+  }
+
+  private accountMatches(p: PodInfo, labels: Readonly<Record<string, string>>, d: number): void {
+    for (const g of this.matchGeneric) if (g.matches(p)) g.account(labels, d);
+    if (this.matchByPin.size === 0) return;
+    for (const k in p.labels) {
+      const set = this.matchByPin.get(lk(k, p.labels[k] ?? ""));
+      if (set) for (const g of set) if (g.matches(p)) g.account(labels, d);
     }
   }
 
@@ -110,26 +212,60 @@ export class PodIndex {
   }
 
   /**
-   * The buckets holding every existing required anti-affinity term whose selector might match a
-   * pod with `labels` (iterate each map's values; a superset: callers still check the term).
+   * The groups of existing required anti-affinity terms whose selector might match a pod with
+   * `labels` (a superset: callers still check `termMatches(group.term, pod)`), each group once.
    */
-  antiAffinityBuckets(labels: Readonly<Record<string, string>>): ReadonlyMap<string, TermRef>[] {
-    const out: ReadonlyMap<string, TermRef>[] = [];
-    if (this.antiGeneric.size > 0) out.push(this.antiGeneric);
-    if (this.antiByLabel.size === 0) return out;
+  antiGroupsFor(labels: Readonly<Record<string, string>>): AntiGroup[] {
+    const out: AntiGroup[] = [];
+    for (const g of this.antiGeneric) out.push(g);
+    if (this.antiByPin.size === 0) return out;
     for (const k in labels) {
-      const m = this.antiByLabel.get(lk(k, labels[k] ?? ""));
-      if (m) out.push(m);
+      const set = this.antiByPin.get(lk(k, labels[k] ?? ""));
+      if (set) for (const g of set) out.push(g);
     }
     return out;
   }
 
-  /** Existing pods' required anti-affinity terms whose selector might match a pod with `labels`. */
-  *antiAffinityTermsFor(labels: Readonly<Record<string, string>>): Iterable<TermRef> {
-    yield* this.antiGeneric.values();
-    for (const [k, v] of Object.entries(labels)) {
-      const m = this.antiByLabel.get(lk(k, v));
-      if (m) yield* m.values();
+  /**
+   * Counts of the pods matching all of `terms`, per topology domain, kept current from now on.
+   * Undefined for terms whose namespaces come from a namespaceSelector (namespace labels can
+   * change without any pod changing): callers count those by walking `candidates`.
+   * At most MAX_MATCH_GROUPS stay registered; the least recently used one goes first.
+   */
+  matchGroup(terms: readonly AffinityTerm[]): MatchGroup | undefined {
+    if (terms.length === 0) return undefined;
+    for (const t of terms) if (t.namespaceSelector !== undefined) return undefined;
+    const sig = terms.length === 1 ? termSignature(terms[0]!) : terms.map(termSignature).join("\u0001");
+    let g = this.matchGroups.get(sig);
+    if (!g) {
+      if (this.matchGroups.size >= MAX_MATCH_GROUPS) this.evictMatchGroup();
+      const first = terms[0]!;
+      g = new MatchGroupImpl(terms, sig, pinnedLabel(first.selector));
+      for (const ns of first.namespaces) {
+        for (const ref of this.candidates(ns, first.selector)) if (g.matches(ref.pod)) g.account(ref.labels, 1);
+      }
+      this.matchGroups.set(sig, g);
+      if (g.pin === undefined) this.matchGeneric.add(g);
+      else {
+        let set = this.matchByPin.get(g.pin);
+        if (!set) { set = new Set(); this.matchByPin.set(g.pin, set); }
+        set.add(g);
+      }
+    }
+    g.lastUsed = ++this.useTick;
+    return g;
+  }
+
+  private evictMatchGroup(): void {
+    let victim: MatchGroupImpl | undefined;
+    for (const g of this.matchGroups.values()) if (!victim || g.lastUsed < victim.lastUsed) victim = g;
+    if (!victim) return;
+    this.matchGroups.delete(victim.sig);
+    if (victim.pin === undefined) this.matchGeneric.delete(victim);
+    else {
+      const set = this.matchByPin.get(victim.pin);
+      set?.delete(victim);
+      if (set?.size === 0) this.matchByPin.delete(victim.pin);
     }
   }
 }

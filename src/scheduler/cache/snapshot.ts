@@ -106,10 +106,10 @@ export class Snapshot {
       const before: { has(p: PodInfo): boolean } = small ? { has: (p) => old.pods.includes(p) } : new Set(old.pods);
       const after: { has(p: PodInfo): boolean } = small ? { has: (p) => ni.pods.includes(p) } : new Set(ni.pods);
       const gone = old.pods.filter((p) => !after.has(p)), come = ni.pods.filter((p) => !before.has(p));
-      if (gone.length > 0) this.pods.remove(gone);
+      if (gone.length > 0) this.pods.remove(ni.name, gone, old.labels);
       if (come.length > 0) this.pods.add(ni.name, come, ni.labels);
     } else {
-      if (old) this.pods.remove(old.pods);
+      if (old) this.pods.remove(ni.name, old.pods, old.labels);
       this.pods.add(ni.name, ni.pods, ni.labels);
     }
     this.track(ni);
@@ -140,7 +140,7 @@ export class Snapshot {
     this.preferBits.pop();
     this.index.delete(name);
     this.kernel.setNodeCount(this.nodes.length);
-    if (gone) { this.countImages(gone, -1); this.pods.remove(gone.pods); }
+    if (gone) { this.countImages(gone, -1); this.pods.remove(name, gone.pods, gone.labels); }
     this.overflowTaintNodes.delete(name);
     this.nodesWithAffinityPods.delete(name);
     this.nodesWithRequiredAntiAffinityPods.delete(name);

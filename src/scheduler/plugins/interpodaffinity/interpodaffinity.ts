@@ -1,7 +1,8 @@
 /**
  * InterPodAffinity: required and preferred pod affinity / anti-affinity, including existing pods'
- * anti-affinity against the incoming pod. PreFilter counts matching pods once per topology
- * domain (a map keyed by topology key + value), so Filter and Score are O(terms) per node.
+ * anti-affinity against the incoming pod. PreFilter reads per-domain counts the snapshot's pod index
+ * keeps current (grouped existing anti-affinity terms, registered term lookups), so it costs O(terms),
+ * not O(matching pods); Filter and Score are O(terms) per node.
  */
 import type { NodeInfo } from "../../cache/node_info.ts";
 import type { PodRef } from "../../cache/_podindex.ts";
@@ -22,32 +23,103 @@ const EXISTING_ANTI = Status.unschedulable(ERR_EXISTING_ANTI).withPlugin("InterP
 const AFFINITY = Status.unresolvable(ERR_AFFINITY).withPlugin("InterPodAffinity");
 const ANTI = Status.unschedulable(ERR_ANTI).withPlugin("InterPodAffinity");
 
-/** Matching-pod counts per topology domain: topology key → value → count (zero entries removed). */
+/**
+ * Matching-pod counts per topology domain: topology key → value → count.
+ *
+ * A cycle's counts usually come straight from the snapshot's pod index (`layers`: live, shared,
+ * read-only maps of non-negative counts the index keeps current), so PreFilter costs O(terms),
+ * not O(matching pods). The first `bump` (preemption dry runs and nominated pods add or remove
+ * pods from a cycle's view) copies the layers into `own` and works on the copy.
+ */
 class Counts {
-  readonly m = new Map<string, Map<string, number>>();
-  size = 0;
+  private layers: { readonly key: string; readonly map: ReadonlyMap<string, number> }[] = [];
+  private own: Map<string, Map<string, number>> | undefined;
+  /** Positive entries in `own` (while materialized). */
+  private ownSize = 0;
+
+  /** Adds the live counts `map` for `key` (no copy). Only before the first bump. */
+  addLayer(key: string, map: ReadonlyMap<string, number> | undefined): void {
+    if (map === undefined || map.size === 0) return;
+    if (this.own) { for (const [v, n] of map) this.bump(key, v, n); return; }
+    this.layers.push({ key, map });
+  }
+
+  private materialize(): Map<string, Map<string, number>> {
+    if (this.own) return this.own;
+    const own = new Map<string, Map<string, number>>();
+    this.own = own;
+    const layers = this.layers;
+    this.layers = [];
+    for (const { key, map } of layers) for (const [v, n] of map) this.bump(key, v, n);
+    return own;
+  }
+
   bump(key: string, value: string, d: number): void {
-    let inner = this.m.get(key);
-    if (!inner) { inner = new Map(); this.m.set(key, inner); }
+    const own = this.own ?? this.materialize();
+    let inner = own.get(key);
+    if (!inner) { inner = new Map(); own.set(key, inner); }
     const before = inner.get(value) ?? 0;
     const n = before + d;
     if (n === 0) inner.delete(value); else inner.set(value, n);
-    if (before === 0 && n !== 0) this.size++; else if (before !== 0 && n === 0) this.size--;
-    if (inner.size === 0) this.m.delete(key);
+    if (before <= 0 && n > 0) this.ownSize++; else if (before > 0 && n <= 0) this.ownSize--;
+    if (inner.size === 0) own.delete(key);
   }
-  get(key: string, value: string): number { return this.m.get(key)?.get(value) ?? 0; }
+
+  get(key: string, value: string): number {
+    if (this.own) return this.own.get(key)?.get(value) ?? 0;
+    let n = 0;
+    for (const l of this.layers) if (l.key === key) n += l.map.get(value) ?? 0;
+    return n;
+  }
+
+  /** Some domain has a positive count. */
+  get nonEmpty(): boolean {
+    if (this.own) return this.ownSize > 0;
+    for (const l of this.layers) if (l.map.size > 0) return true;
+    return false;
+  }
+
   /** Any positive count in a domain the node belongs to. */
   anyOn(labels: Readonly<Record<string, string>>): boolean {
-    for (const [k, inner] of this.m) {
-      const v = labels[k];
-      if (v !== undefined && (inner.get(v) ?? 0) > 0) return true;
+    if (this.own) {
+      for (const [k, inner] of this.own) {
+        const v = labels[k];
+        if (v !== undefined && (inner.get(v) ?? 0) > 0) return true;
+      }
+      return false;
+    }
+    for (const l of this.layers) {
+      const v = labels[l.key];
+      if (v !== undefined && (l.map.get(v) ?? 0) > 0) return true;
     }
     return false;
   }
+
+  /** True when every positive count is under topology key `key` (so a domain check decides a node). */
+  onlyKey(key: string): boolean {
+    if (this.own) { for (const k of this.own.keys()) if (k !== key) return false; return true; }
+    for (const l of this.layers) if (l.key !== key) return false;
+    return true;
+  }
+
+  /**
+   * The counts as (key, value → count) maps; counts may be ≤ 0 in materialized maps and a key may
+   * repeat across layers. Read-only.
+   */
+  maps(): Iterable<readonly [string, ReadonlyMap<string, number>]> {
+    if (this.own) return this.own;
+    return this.layers.map((l) => [l.key, l.map] as const);
+  }
+
   clone(): Counts {
     const c = new Counts();
-    for (const [k, inner] of this.m) c.m.set(k, new Map(inner));
-    c.size = this.size;
+    if (this.own) {
+      c.own = new Map();
+      for (const [k, inner] of this.own) c.own.set(k, new Map(inner));
+      c.ownSize = this.ownSize;
+    } else {
+      c.layers = this.layers.slice();
+    }
     return c;
   }
 }
@@ -108,15 +180,28 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
 
   /**
    * Rejects the nodes of every domain with a positive count in `c` with `st`, except nodes that
-   * `before` (checked first by filterNode) already rejects: O(nodes in those domains), not O(all nodes).
+   * `before` (checked first by filterNode) already rejects: O(nodes in those domains), not O(all
+   * nodes). A domain `before` counts itself is skipped whole; when `before` counts under this
+   * domain's key only, no node of an uncounted domain is rejected by it.
    */
   function rejectDomains(snap: Snapshot, c: Counts, st: Status, sink: FilterSink, before: Counts | undefined): void {
-    for (const [k, inner] of c.m) {
-      const slots = snap.domainSlots(k);
-      for (const [v, n] of inner) {
+    const prior = before !== undefined && before.nonEmpty ? before : undefined;
+    for (const [k, counts] of c.maps()) {
+      const slotsByValue = snap.domainSlots(k);
+      // A domain decides its nodes when `prior` counts under this key only (or not at all).
+      const byDomain = prior === undefined || prior.onlyKey(k);
+      for (const [v, n] of counts) {
         if (n <= 0) continue;
-        for (const i of slots.get(v) ?? []) {
-          if (before !== undefined && before.size > 0) { const node = snap.nodes[i]; if (node && before.anyOn(node.labels)) continue; }
+        const slots = slotsByValue.get(v);
+        if (slots === undefined) continue;
+        if (byDomain) {
+          if (prior !== undefined && prior.get(k, v) > 0) continue;
+          for (const i of slots) sink.reject(i, st);
+          continue;
+        }
+        for (const i of slots) {
+          const node = snap.nodes[i];
+          if (node && prior.anyOn(node.labels)) continue;
           sink.reject(i, st);
         }
       }
@@ -125,7 +210,7 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
 
   function filterNode(s: PreFilterState, pod: PodInfo, node: NodeInfo): Status | undefined {
     const labels = node.labels;
-    if (s.existingAnti.size > 0 && s.existingAnti.anyOn(labels)) return EXISTING_ANTI;
+    if (s.existingAnti.nonEmpty && s.existingAnti.anyOn(labels)) return EXISTING_ANTI;
     if (pod.requiredAffinity.length > 0) {
       let exist = true;
       for (const t of pod.requiredAffinity) {
@@ -133,7 +218,7 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
         if (v === undefined) return AFFINITY;
         if (s.affinity.get(t.topologyKey, v) <= 0) exist = false;
       }
-      if (!exist && !(s.affinity.size === 0 && matchesAll(pod.requiredAffinity, pod))) return AFFINITY;
+      if (!exist && !(!s.affinity.nonEmpty && matchesAll(pod.requiredAffinity, pod))) return AFFINITY;
     }
     for (const t of pod.requiredAntiAffinity) {
       const v = labels[t.topologyKey];
@@ -160,25 +245,30 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
     preFilter(state: CycleState, pod: PodInfo, snap: Snapshot) {
       if (pod.parseError) return Status.unresolvable(pod.parseError);
       const s = new PreFilterState();
-      for (const bucket of snap.pods.antiAffinityBuckets(pod.labels)) {
-        for (const ref of bucket.values()) {
-          const v = ref.labels[ref.term.topologyKey];
-          if (v !== undefined && termMatches(ref.term, pod, nsl)) s.existingAnti.bump(ref.term.topologyKey, v, 1);
-        }
+      // Existing pods' anti-affinity: one check per group of equal terms, counts read in place.
+      for (const g of snap.pods.antiGroupsFor(pod.labels)) {
+        if (termMatches(g.term, pod, nsl)) s.existingAnti.addLayer(g.term.topologyKey, g.domains);
       }
       const first = pod.requiredAffinity[0];
       if (first) {
-        for (const bucket of candidates(snap, first)) {
-          for (const ref of bucket) {
-            if (!matchesAll(pod.requiredAffinity, ref.pod)) continue;
-            for (const t of pod.requiredAffinity) {
-              const v = ref.labels[t.topologyKey];
-              if (v !== undefined) s.affinity.bump(t.topologyKey, v, 1);
+        const g = snap.pods.matchGroup(pod.requiredAffinity);
+        if (g) {
+          for (const [key, map] of g.counts) s.affinity.addLayer(key, map);
+        } else {
+          for (const bucket of candidates(snap, first)) {
+            for (const ref of bucket) {
+              if (!matchesAll(pod.requiredAffinity, ref.pod)) continue;
+              for (const t of pod.requiredAffinity) {
+                const v = ref.labels[t.topologyKey];
+                if (v !== undefined) s.affinity.bump(t.topologyKey, v, 1);
+              }
             }
           }
         }
       }
       for (const t of pod.requiredAntiAffinity) {
+        const g = snap.pods.matchGroup([t]);
+        if (g) { s.anti.addLayer(t.topologyKey, g.counts.get(t.topologyKey)); continue; }
         for (const bucket of candidates(snap, t)) {
           for (const ref of bucket) {
             const v = ref.labels[t.topologyKey];
@@ -186,7 +276,7 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
           }
         }
       }
-      if (s.existingAnti.size === 0 && pod.requiredAffinity.length === 0 && pod.requiredAntiAffinity.length === 0) {
+      if (!s.existingAnti.nonEmpty && pod.requiredAffinity.length === 0 && pod.requiredAntiAffinity.length === 0) {
         state.skipFilter.add(NAME);
       }
       state.write(preFilterKey, s);
@@ -212,8 +302,8 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
       if (pod.requiredAffinity.length === 0) {
         // Only counted domains can reject: visit their nodes, in filterNode's order of checks.
         // (Every key in s.anti is one of the pod's anti-affinity topology keys.)
-        if (s.existingAnti.size > 0) rejectDomains(snap, s.existingAnti, EXISTING_ANTI, sink, undefined);
-        if (s.anti.size > 0) rejectDomains(snap, s.anti, ANTI, sink, s.existingAnti);
+        if (s.existingAnti.nonEmpty) rejectDomains(snap, s.existingAnti, EXISTING_ANTI, sink, undefined);
+        if (s.anti.nonEmpty) rejectDomains(snap, s.anti, ANTI, sink, s.existingAnti);
         return;
       }
       for (let i = 0; i < snap.size; i++) {
