@@ -3,10 +3,12 @@
  * no kubelets, nodes and pods created through the API, binding through the API (pods/binding),
  * `Scheduled` events written as in production. Every node is filtered and scored.
  *
- * Processes: the **child** runs the control plane (apiserver only, memory store, h2c on loopback)
- * and the workload driver (creates nodes and pods through its own client, watches pods to time
- * creation → bound). The **parent** runs the scheduler (`SchedulerRunner`, WASM SIMD kernel) and
- * nothing else, so its CPU is the scheduler's own.
+ * Processes: the **apiserver** process runs the control plane (apiserver only, memory store, h2c
+ * on loopback); the **driver** process creates nodes and pods through its own client and watches
+ * pods to time creation → bound; the **parent** runs the scheduler (`SchedulerRunner`, WASM SIMD
+ * kernel) and nothing else. Each CPU figure is one process's own. (Upstream runs apiserver,
+ * scheduler and driver in one multi-threaded Go process; a Node process uses one core, so the
+ * test driver gets its own instead of taking the apiserver's.)
  *
  * Per workload: fresh child; create nodes (then drop the admission's not-ready taint: there is no
  * node lifecycle controller); create the initial pods and wait until they are bound; then the
@@ -20,6 +22,9 @@
  *
  * `npm run bench -- scheduler [--workloads SchedulingBasic,NodeAffinity,…] [--scale 0.2] [--budget-s 600] [--timeout-s 3600]`
  * (--budget-s bounds each wait — setup, creates, all bound —, --timeout-s the whole run).
+ * Profiles: `TUG_BENCH_APISERVER_PROF=DIR` / `TUG_BENCH_CHILD_PROF=DIR` write `--cpu-prof` files of the
+ * apiserver / driver process to DIR (run bench/scheduler.ts itself with `node --cpu-prof` for the
+ * scheduler's).
  *
  * Preemption workloads follow upstream's PreemptionBasic: "Preemption" is 5000Nodes (20,000 low +
  * 5,000 high; the published floor of 570 pods/s is for this one), "Preemption500" is 500Nodes
@@ -149,7 +154,59 @@ type ToParent =
   | { type: "bound"; phase: string; stats: PhaseStats }
   | { type: "error"; message: string };
 
-interface PhaseStats { n: number; bound: number; firstCreate: number; lastCreate: number; lastBound: number; p50: number; p99: number; childCpuMs: number }
+interface PhaseStats { n: number; bound: number; firstCreate: number; lastCreate: number; lastBound: number; p50: number; p99: number; childCpuMs: number; apiserverCpuMs: number }
+
+/** Messages between the driver and its apiserver process. */
+type ToApiserver = { cmd: "cpu" } | { cmd: "stop" };
+type FromApiserver = { type: "ready"; kubeconfig: string } | { type: "cpu"; ms: number };
+
+/** The apiserver process: control plane only; reports its CPU on request. */
+async function apiserverProcess(): Promise<void> {
+  const { startControlPlane, defaultDeps } = await import("../src/server/control-plane.ts");
+  const { createMemoryStore } = await import("../src/store/memory.ts");
+  const { COMPONENTS } = await import("../src/server/components.ts");
+  const dir = mkdtempSync(join(tmpdir(), "tug-bench-sched-"));
+  const cp = await startControlPlane({
+    dataDir: dir, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(dir, "kubeconfig"), insecurePlaintext: true,
+    disable: COMPONENTS.filter((c) => !c.required).map((c) => c.name),
+  }, { ...defaultDeps, openStore: async () => createMemoryStore() });
+  const send = (m: FromApiserver): void => { process.send?.(m); };
+  process.on("message", (raw: unknown) => {
+    const m = raw as ToApiserver;
+    if (m.cmd === "cpu") {
+      const c = process.cpuUsage();
+      send({ type: "cpu", ms: (c.user + c.system) / 1000 });
+    } else if (m.cmd === "stop") {
+      void cp.stop().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(0); });
+    }
+  });
+  process.on("disconnect", () => process.exit(0)); // the driver is gone
+  send({ type: "ready", kubeconfig: cp.kubeconfigPath });
+}
+
+/** Forks the apiserver process; resolves with its kubeconfig and a CPU probe. */
+async function forkApiserver(): Promise<{ proc: ChildProcess; kubeconfig: string; cpuMs(): Promise<number> }> {
+  const prof = process.env["TUG_BENCH_APISERVER_PROF"];
+  const proc = fork(self, ["--apiserver"], { execArgv: ["--import", "tsx", "--max-old-space-size=4096", ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const waiters: ((m: FromApiserver) => void)[] = [];
+  proc.on("message", (m) => { waiters.shift()?.(m as FromApiserver); });
+  const next = (): Promise<FromApiserver> => new Promise((resolve, reject) => {
+    waiters.push(resolve);
+    proc.once("exit", () => reject(new Error("the apiserver process exited")));
+  });
+  const ready = await next();
+  if (ready.type !== "ready") throw new Error("apiserver process: unexpected first message");
+  return {
+    proc, kubeconfig: ready.kubeconfig,
+    async cpuMs() {
+      const p = next();
+      proc.send({ cmd: "cpu" } satisfies ToApiserver);
+      const m = await p;
+      if (m.type !== "cpu") throw new Error("apiserver process: unexpected reply");
+      return m.ms;
+    },
+  };
+}
 
 function pct(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -169,19 +226,12 @@ async function pool(n: number, inflight: number, op: (i: number) => Promise<unkn
 }
 
 async function child(): Promise<void> {
-  const { startControlPlane, defaultDeps } = await import("../src/server/control-plane.ts");
-  const { createMemoryStore } = await import("../src/store/memory.ts");
-  const { COMPONENTS } = await import("../src/server/components.ts");
   const { createClient } = await import("../src/client/client.ts");
   const { loadKubeconfig } = await import("../src/client/kubeconfig.ts");
   const { createInformer } = await import("../src/client/informer.ts");
-  const dir = mkdtempSync(join(tmpdir(), "tug-bench-sched-"));
   const send = (m: ToParent): void => { process.send?.(m); };
-  const cp = await startControlPlane({
-    dataDir: dir, listen: { host: "127.0.0.1", port: 0 }, kubeconfigOut: join(dir, "kubeconfig"), insecurePlaintext: true, transport: "node-http2",
-    disable: COMPONENTS.filter((c) => !c.required).map((c) => c.name),
-  }, { ...defaultDeps, openStore: async () => createMemoryStore() });
-  const client = createClient(loadKubeconfig(cp.kubeconfigPath));
+  const api = await forkApiserver();
+  const client = createClient(loadKubeconfig(api.kubeconfig));
   let wl: Workload | undefined;
   const created = new Map<string, number>();
   const bound = new Map<string, number>();
@@ -194,7 +244,7 @@ async function child(): Promise<void> {
     boundIn.set(ns, (boundIn.get(ns) ?? 0) + 1);
     check();
   };
-  let waiting: { phase: string; ns: string; n: number; cpu0: NodeJS.CpuUsage } | undefined;
+  let waiting: { phase: string; ns: string; n: number; cpu0: NodeJS.CpuUsage; apiCpu0: number } | undefined;
   let resumedAt = 0;
   const check = (): void => {
     if (!waiting) return;
@@ -213,7 +263,11 @@ async function child(): Promise<void> {
     }
     lat.sort((a, b) => a - b);
     const cpu = process.cpuUsage(w.cpu0);
-    send({ type: "bound", phase: w.phase, stats: { n: w.n, bound: cnt, firstCreate: first, lastCreate: lastC, lastBound: lastB, p50: pct(lat, 0.5), p99: pct(lat, 0.99), childCpuMs: (cpu.user + cpu.system) / 1000 } });
+    const stats = { n: w.n, bound: cnt, firstCreate: first, lastCreate: lastC, lastBound: lastB, p50: pct(lat, 0.5), p99: pct(lat, 0.99), childCpuMs: (cpu.user + cpu.system) / 1000 };
+    void api.cpuMs().then(
+      (ms) => send({ type: "bound", phase: w.phase, stats: { ...stats, apiserverCpuMs: ms - w.apiCpu0 } }),
+      (e: unknown) => send({ type: "error", message: String(e) }),
+    );
   };
   const podsInf = createInformer(client.resourceFor("v1", "Pod"));
   podsInf.addEventHandler({
@@ -248,7 +302,7 @@ async function child(): Promise<void> {
           const n = m.phase === "init" ? w.initPods : w.measuredPods;
           for (const k of [...created.keys()]) if (k.startsWith(`${ns}/`)) { created.delete(k); bound.delete(k); }
           boundIn.set(ns, 0);
-          waiting = { phase: m.phase, ns, n, cpu0: process.cpuUsage() };
+          waiting = { phase: m.phase, ns, n, cpu0: process.cpuUsage(), apiCpu0: await api.cpuMs() };
           const pods = client.resourceFor("v1", "Pod").namespace(ns);
           const t0 = Date.now();
           await pool(n, 128, async (i) => {
@@ -263,8 +317,8 @@ async function child(): Promise<void> {
         } else if (m.cmd === "stop") {
           await podsInf.stop();
           client.close();
-          await cp.stop();
-          rmSync(dir, { recursive: true, force: true });
+          api.proc.send({ cmd: "stop" } satisfies ToApiserver);
+          await new Promise((r) => { api.proc.once("exit", r); setTimeout(r, 10_000); });
           process.exit(0);
         }
       } catch (e) {
@@ -272,7 +326,7 @@ async function child(): Promise<void> {
       }
     })();
   });
-  send({ type: "ready", kubeconfig: cp.kubeconfigPath });
+  send({ type: "ready", kubeconfig: api.kubeconfig });
 }
 
 // ---- parent: the scheduler -------------------------------------------------------------------------
@@ -309,7 +363,7 @@ class Child {
 interface Row {
   name: string; nodes: number; init: number; measured: number; floor: number | undefined; goal: number | undefined; note: string;
   concurrent: PhaseStats; concurrentPodsPerS: number; precreatedPodsPerS: number; precreated: PhaseStats;
-  schedMsPerPod: number; informerMsPerPod: number; parentCpuMsPerPod: number; childCpuMsPerPod: number; bindP50: number; bindP99: number;
+  schedMsPerPod: number; informerMsPerPod: number; parentCpuMsPerPod: number; childCpuMsPerPod: number; apiserverCpuMsPerPod: number; bindP50: number; bindP99: number;
   createPodsPerS: number; kernel: string;
   /** Scheduling attempts during the measured phase, failed ones, preemptions and victims. */
   attempts: number; failedAttempts: number; preemptions: number; victims: number;
@@ -385,7 +439,7 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
       concurrent: conc, concurrentPodsPerS: n / ((conc.lastBound - conc.firstCreate) / 1000),
       precreated: prePods.stats, precreatedPodsPerS: prePods.rate,
       schedMsPerPod: (s1.scheduleMs - s0.scheduleMs) / n, informerMsPerPod: (s1.informerMs - s0.informerMs) / n,
-      parentCpuMsPerPod: (cpu.user + cpu.system) / 1000 / n, childCpuMsPerPod: conc.childCpuMs / n,
+      parentCpuMsPerPod: (cpu.user + cpu.system) / 1000 / n, childCpuMsPerPod: conc.childCpuMs / n, apiserverCpuMsPerPod: conc.apiserverCpuMs / n,
       bindP50: (bindSeries?.quantile(0.5) ?? NaN) * 1000, bindP99: (bindSeries?.quantile(0.99) ?? NaN) * 1000,
       createPodsPerS: n / (created.ms / 1000), kernel: sched.kernel.impl,
       attempts: s1.scheduled + s1.unschedulable + s1.errors - (s0.scheduled + s0.unschedulable + s0.errors),
@@ -461,13 +515,13 @@ async function main(): Promise<void> {
     process.stderr.write(`scheduler bench: ${n}…\n`);
     rows.push(await runWorkload(n, scale, budgetS * 1000));
   }
-  console.log("| workload | nodes | init / measured pods | pods/s (upstream shape) | upstream floor | ratio | goal | pods/s (pre-created) | ratio | latency p50 / p99 ms | sched ms/pod | bind p50 / p99 ms | scheduler CPU ms/pod | apiserver+driver CPU ms/pod | create pods/s |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| workload | nodes | init / measured pods | pods/s (upstream shape) | upstream floor | ratio | goal | pods/s (pre-created) | ratio | latency p50 / p99 ms | sched ms/pod | bind p50 / p99 ms | scheduler CPU ms/pod | apiserver CPU ms/pod | driver CPU ms/pod | create pods/s |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const kv: string[] = [];
   for (const r of rows) {
     const ratio = r.floor ? r.concurrentPodsPerS / r.floor : NaN;
     const ratioPre = r.floor ? r.precreatedPodsPerS / r.floor : NaN;
-    console.log(`| ${r.name} | ${fmt(r.nodes)} | ${fmt(r.init)} / ${fmt(r.measured)} | ${fmt(r.concurrentPodsPerS)} | ${r.floor ?? "no published floor"} | ${r.floor ? `${fmt(ratio, 2)}x` : "-"} | ${r.goal ?? "-"} | ${fmt(r.precreatedPodsPerS)} | ${r.floor ? `${fmt(ratioPre, 2)}x` : "-"} | ${fmt(r.concurrent.p50)} / ${fmt(r.concurrent.p99)} | ${fmt(r.schedMsPerPod, 3)} | ${fmt(r.bindP50, 1)} / ${fmt(r.bindP99, 1)} | ${fmt(r.parentCpuMsPerPod, 2)} | ${fmt(r.childCpuMsPerPod, 2)} | ${fmt(r.createPodsPerS)} |`);
+    console.log(`| ${r.name} | ${fmt(r.nodes)} | ${fmt(r.init)} / ${fmt(r.measured)} | ${fmt(r.concurrentPodsPerS)} | ${r.floor ?? "no published floor"} | ${r.floor ? `${fmt(ratio, 2)}x` : "-"} | ${r.goal ?? "-"} | ${fmt(r.precreatedPodsPerS)} | ${r.floor ? `${fmt(ratioPre, 2)}x` : "-"} | ${fmt(r.concurrent.p50)} / ${fmt(r.concurrent.p99)} | ${fmt(r.schedMsPerPod, 3)} | ${fmt(r.bindP50, 1)} / ${fmt(r.bindP99, 1)} | ${fmt(r.parentCpuMsPerPod, 2)} | ${fmt(r.apiserverCpuMsPerPod, 2)} | ${fmt(r.childCpuMsPerPod, 2)} | ${fmt(r.createPodsPerS)} |`);
     const k = r.name;
     kv.push(`${k}_pods_per_s=${fmt(r.concurrentPodsPerS).replace(/,/g, "")}`, `${k}_precreated_pods_per_s=${fmt(r.precreatedPodsPerS).replace(/,/g, "")}`, `${k}_p99_ms=${fmt(r.concurrent.p99).replace(/,/g, "")}`);
     if (r.floor) kv.push(`${k}_ratio=${fmt(ratio, 2)}`);
@@ -482,5 +536,6 @@ async function main(): Promise<void> {
   console.log(`RESULT scale=${scale} ${kv.join(" ")} goal_basic=6800 goal_basic_met=${basic ? basic.concurrentPodsPerS >= 6800 : "n/a"}`);
 }
 
-if (process.argv.includes("--child")) await child();
+if (process.argv.includes("--apiserver")) await apiserverProcess();
+else if (process.argv.includes("--child")) await child();
 else await main();
