@@ -87,6 +87,8 @@ export class Scheduler {
   private extStatus: (Status | undefined)[] = [];
   private reject = new Uint32Array(0);
   private readonly touched: number[] = [];
+  /** Bulk rejections of this cycle, in order (statuses of their nodes are resolved on failure only). */
+  private readonly masks: { readonly mask: Uint32Array; readonly st: Status }[] = [];
   private lastProfile: ScoringProfile | undefined;
   private seed: number;
   /** Undefined in the `per-cycle` reference mode. */
@@ -287,26 +289,40 @@ export class Scheduler {
     // Reset only what the previous cycle touched: no O(nodes) work for pods no external filter rejects.
     for (const i of this.touched) { this.extStatus[i] = undefined; this.reject[i >>> 5] = 0; }
     this.touched.length = 0;
+    if (this.masks.length > 0) { this.reject.fill(0); this.masks.length = 0; }
     if (this.extStatus.length < n) this.extStatus = new Array<Status | undefined>(n).fill(undefined);
     const words = (n + 31) >>> 5;
     if (this.reject.length < words) this.reject = new Uint32Array(words);
     let anyReject = false;
-    const ext = this.extStatus, reject = this.reject, touched = this.touched;
-    const sink: FilterSink = {
+    const ext = this.extStatus, reject = this.reject, touched = this.touched, masks = this.masks;
+    // A node's first rejection wins: a set bit in `reject` means "already rejected".
+    const sink: Required<FilterSink> = {
       reject(i, st) {
-        if (ext[i] !== undefined) return;
+        const bit = 1 << (i & 31);
+        if (((reject[i >>> 5] ?? 0) & bit) !== 0) return;
         ext[i] = st;
         touched.push(i);
-        reject[i >>> 5] = (reject[i >>> 5] ?? 0) | (1 << (i & 31));
+        reject[i >>> 5] = (reject[i >>> 5] ?? 0) | bit;
+        anyReject = true;
+      },
+      rejectMask(mask, st) {
+        const w = Math.min(words, mask.length);
+        const own = mask.slice(0, w);
+        if (w > 0 && (n & 31) !== 0 && w === words) own[w - 1] = (own[w - 1] ?? 0) & ((1 << (n & 31)) - 1);
+        for (let k = 0; k < w; k++) reject[k] = (reject[k] ?? 0) | (own[k] ?? 0);
+        masks.push({ mask: own, st });
         anyReject = true;
       },
     };
     for (const p of fw.externalFilter) {
       if (state.skipFilter.has(p.name)) continue;
-      if (p.filterAll) { p.filterAll(state, pod, snap, { reject: (i, st) => sink.reject(i, st.withPlugin(p.name)) }); continue; }
+      if (p.filterAll) {
+        p.filterAll(state, pod, snap, { reject: (i, st) => sink.reject(i, st.withPlugin(p.name)), rejectMask: (m, st) => sink.rejectMask(m, st.withPlugin(p.name)) });
+        continue;
+      }
       for (let i = 0; i < n; i++) {
         const node = snap.nodes[i];
-        if (!node || ext[i] !== undefined) continue;
+        if (!node || ((reject[i >>> 5] ?? 0) & (1 << (i & 31))) !== 0) continue;
         const st = p.filter(state, pod, node);
         if (st && !st.isSuccess()) sink.reject(i, st.withPlugin(p.name));
       }
@@ -333,6 +349,7 @@ export class Scheduler {
     }
     const out = this.out;
     if (out.feasible === 0) {
+      this.resolveMaskStatuses(n);
       const statuses = new NodeStatuses(fw, state, pod, snap, out.status, ext, this.kernel.extendedResources, undefined);
       const plugins = new Set<string>();
       for (let i = 0; i < n; i++) {
@@ -351,6 +368,25 @@ export class Scheduler {
     const node = snap.nodes[best];
     if (!node) return this.error(fw, q, cycle, "internal error: no node at selected index");
     return this.assumeAndReserve(fw, q, cycle, state, node.name, out.feasible, n);
+  }
+
+  /**
+   * Gives every node rejected only by a bulk mask its status (the first mask holding it, in order),
+   * so diagnosis and preemption see per-node statuses as if each node had been rejected alone.
+   */
+  private resolveMaskStatuses(n: number): void {
+    const ext = this.extStatus;
+    for (const { mask, st } of this.masks) {
+      for (let k = 0; k < mask.length; k++) {
+        let bits = mask[k] ?? 0;
+        while (bits !== 0) {
+          const b = 31 - Math.clz32(bits & -bits);
+          bits &= bits - 1;
+          const i = (k << 5) + b;
+          if (i < n && ext[i] === undefined) { ext[i] = st; this.touched.push(i); }
+        }
+      }
+    }
   }
 
   /** Reference mode: adds (+1) or removes (−1) nominated pods of ≥ priority to kernel node state; returns what was applied. */

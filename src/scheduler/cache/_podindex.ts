@@ -25,21 +25,46 @@ import type { AffinityTerm, PodInfo } from "../types.ts";
  */
 export interface PodRef { readonly pod: PodInfo; readonly node: string; readonly labels: Readonly<Record<string, string>> }
 
-/** Topology value → count of pods (positive entries only). Read-only for callers. */
-export type DomainCounts = ReadonlyMap<string, number>;
+/**
+ * Topology value → count of pods, positive entries only, plus a log of the values whose count
+ * crossed zero, so a consumer that derived something from the positive set (a node bitmask) can
+ * catch up with the changes instead of rebuilding. Read-only for callers.
+ */
+export class DomainTally {
+  readonly counts = new Map<string, number>();
+  /** Values whose count went from 0 to positive or back, oldest first (a value may repeat). */
+  readonly flips: string[] = [];
+  /** Sequence number of `flips[0]`; older entries were dropped. */
+  flipBase = 0;
+  /** Sequence number of the next flip: a consumer that has seen everything before it is current. */
+  get version(): number { return this.flipBase + this.flips.length; }
+
+  bump(v: string, d: number): void {
+    const before = this.counts.get(v) ?? 0;
+    const n = before + d;
+    if (n > 0) this.counts.set(v, n); else this.counts.delete(v);
+    if ((before > 0) !== (n > 0)) {
+      this.flips.push(v);
+      if (this.flips.length > MAX_FLIPS) { this.flips.splice(0, MAX_FLIPS / 2); this.flipBase += MAX_FLIPS / 2; }
+    }
+  }
+}
+
+/** Flip log entries kept per tally (consumers further behind rebuild from the counts). */
+const MAX_FLIPS = 8192;
 
 /** Existing pods' required anti-affinity terms equal to `term`: where those pods are. */
 export interface AntiGroup {
   readonly term: AffinityTerm;
   /** Value of `term.topologyKey` → pods carrying the term on nodes with that value. */
-  readonly domains: DomainCounts;
+  readonly domains: DomainTally;
 }
 
 /** Pods matching every term of `terms`, counted per (term topology key, value). */
 export interface MatchGroup {
   readonly terms: readonly AffinityTerm[];
   /** Topology key → value → count; a pod is counted once per term (twice for a key two terms share). */
-  readonly counts: ReadonlyMap<string, DomainCounts>;
+  readonly counts: ReadonlyMap<string, DomainTally>;
 }
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
@@ -60,20 +85,15 @@ export function termSignature(t: AffinityTerm): string {
   return `${t.topologyKey}\u0000${t.selector.toString()}\u0000${ns}\u0000${t.namespaceSelector === undefined ? "-" : `+${t.namespaceSelector.toString()}`}`;
 }
 
-function bump(m: Map<string, number>, v: string, d: number): void {
-  const n = (m.get(v) ?? 0) + d;
-  if (n > 0) m.set(v, n); else m.delete(v);
-}
-
 class AntiGroupImpl implements AntiGroup {
-  readonly domains = new Map<string, number>();
+  readonly domains = new DomainTally();
   /** Term refs in the group (the group goes when this reaches 0). */
   refs = 0;
   constructor(readonly term: AffinityTerm, readonly sig: string, readonly pin: string | undefined) {}
 }
 
 class MatchGroupImpl implements MatchGroup {
-  readonly counts = new Map<string, Map<string, number>>();
+  readonly counts = new Map<string, DomainTally>();
   lastUsed = 0;
   constructor(readonly terms: readonly AffinityTerm[], readonly sig: string, readonly pin: string | undefined) {}
   matches(p: PodInfo): boolean {
@@ -85,8 +105,8 @@ class MatchGroupImpl implements MatchGroup {
       const v = labels[t.topologyKey];
       if (v === undefined) continue;
       let m = this.counts.get(t.topologyKey);
-      if (!m) { m = new Map(); this.counts.set(t.topologyKey, m); }
-      bump(m, v, d);
+      if (!m) { m = new DomainTally(); this.counts.set(t.topologyKey, m); }
+      m.bump(v, d);
     }
   }
 }
@@ -167,7 +187,7 @@ export class PodIndex {
     }
     g.refs += d;
     const v = labels[term.topologyKey];
-    if (v !== undefined) bump(g.domains, v, d);
+    if (v !== undefined) g.domains.bump(v, d);
     if (g.refs <= 0) {
       this.antiGroups.delete(sig);
       if (g.pin === undefined) this.antiGeneric.delete(g);

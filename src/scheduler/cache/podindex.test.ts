@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PodAffinityTerm } from "../../api/generated/core_v1.ts";
 import { makePod } from "../testing.ts";
 import { newPodInfo, type AffinityTerm, type PodInfo } from "../types.ts";
-import { MAX_MATCH_GROUPS, PodIndex, termSignature } from "./_podindex.ts";
+import { DomainTally, MAX_MATCH_GROUPS, PodIndex, termSignature } from "./_podindex.ts";
 
 /** A small deterministic PRNG (mulberry32) so failures replay. */
 function rng(seed: number): () => number {
@@ -70,8 +70,8 @@ function matchFromScratch(placed: Iterable<Placed>, terms: readonly AffinityTerm
   return out;
 }
 
-const plain = (m: ReadonlyMap<string, ReadonlyMap<string, number>>): Record<string, Record<string, number>> =>
-  Object.fromEntries([...m].filter(([, inner]) => inner.size > 0).map(([k, inner]) => [k, Object.fromEntries([...inner].sort())]));
+const plain = (m: ReadonlyMap<string, ReadonlyMap<string, number> | DomainTally>): Record<string, Record<string, number>> =>
+  Object.fromEntries([...m].map(([k, inner]) => [k, inner instanceof DomainTally ? inner.counts : inner] as const).filter(([, inner]) => inner.size > 0).map(([k, inner]) => [k, Object.fromEntries([...inner].sort())]));
 
 describe("PodIndex incremental counts", () => {
   it("equal a from-scratch count after random adds, removes, moves and node relabels", () => {
@@ -120,7 +120,7 @@ describe("PodIndex incremental counts", () => {
         const want = antiFromScratch(placed());
         const got = new Map<string, Map<string, number>>();
         for (const g of idx.antiGroupsFor({ color: "green" }).concat(idx.antiGroupsFor({ color: "blue" }), idx.antiGroupsFor({ color: "red" }))) {
-          got.set(termSignature(g.term), new Map(g.domains));
+          got.set(termSignature(g.term), new Map(g.domains.counts));
         }
         for (const [sig, m] of want) expect(Object.fromEntries([...(got.get(sig) ?? new Map<string, number>())].sort()), `seed ${seed} step ${step} ${sig}`).toEqual(Object.fromEntries([...m].sort()));
         for (const q of queries) {
@@ -139,7 +139,7 @@ describe("PodIndex incremental counts", () => {
     pods.forEach((p, i) => idx.add(`n${i}`, [p], { "kubernetes.io/hostname": `n${i}` }));
     const groups = idx.antiGroupsFor({ color: "green" });
     expect(groups).toHaveLength(1);
-    expect(Object.fromEntries(groups[0]!.domains)).toEqual({ n0: 1, n1: 1, n2: 1 });
+    expect(Object.fromEntries(groups[0]!.domains.counts)).toEqual({ n0: 1, n1: 1, n2: 1 });
     expect(idx.antiGroupsFor({ color: "blue" })).toHaveLength(0);
     pods.forEach((p, i) => idx.remove(`n${i}`, [p], { "kubernetes.io/hostname": `n${i}` }));
     expect(idx.antiGroupsFor({ color: "green" })).toHaveLength(0);
@@ -154,12 +154,12 @@ describe("PodIndex incremental counts", () => {
     idx.add("n0", [p], { zone: "z" });
     const termFor = (i: number): AffinityTerm[] => newPodInfo(makePod(`t${i}`, { spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "zone", labelSelector: { matchLabels: { color: `c${i}` } } }] } } } }), []).requiredAntiAffinity.slice();
     const first = idx.matchGroup(termFor(0))!;
-    expect(Object.fromEntries(first.counts.get("zone")!)).toEqual({ z: 1 });
+    expect(Object.fromEntries(first.counts.get("zone")!.counts)).toEqual({ z: 1 });
     for (let i = 1; i <= MAX_MATCH_GROUPS; i++) idx.matchGroup(termFor(i));
     // the first lookup was the least recently used: evicted, so a new pod no longer updates it …
     idx.add("n1", [newPodInfo(makePod("y", { labels: { color: "c0" } }), [])], { zone: "z" });
-    expect(Object.fromEntries(first.counts.get("zone")!)).toEqual({ z: 1 });
+    expect(Object.fromEntries(first.counts.get("zone")!.counts)).toEqual({ z: 1 });
     // … and asking again registers it afresh from the index
-    expect(Object.fromEntries(idx.matchGroup(termFor(0))!.counts.get("zone")!)).toEqual({ z: 2 });
+    expect(Object.fromEntries(idx.matchGroup(termFor(0))!.counts.get("zone")!.counts)).toEqual({ z: 2 });
   });
 });

@@ -102,7 +102,14 @@ export interface PreFilterPlugin extends Plugin {
 
 /** Where batched filters record rejections (first rejection per node wins). */
 export interface FilterSink {
+  /** Rejects one node. A node keeps the first status it is rejected with. */
   reject(nodeIndex: number, status: Status): void;
+  /**
+   * Optional bulk form: rejects every node whose bit is set in `mask` (bit i & 31 of word i >>> 5;
+   * bits past the snapshot's nodes are ignored), with the same first-status-wins rule. The sink
+   * reads `mask` during the call only.
+   */
+  rejectMask?(mask: Uint32Array, status: Status): void;
 }
 
 export interface FilterPlugin extends Plugin {

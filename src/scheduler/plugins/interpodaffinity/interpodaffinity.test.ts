@@ -96,6 +96,16 @@ describe(`${NAME} batched filter`, () => {
         plugin.filterAll?.(state, pod, f.snap, { reject: (i, st) => { const n = f.snap.nodes[i]; if (n && batch[n.name] === "") batch[n.name] = st.reasons[0] ?? ""; } });
       }
       expect(batch).toEqual(perNode);
+      // The same with a sink taking whole-domain masks (the scheduler's), first rejection winning.
+      const masked: Record<string, string> = Object.fromEntries(f.snap.nodes.map((n) => [n.name, ""]));
+      const first = (i: number, reason: string): void => { const n = f.snap.nodes[i]; if (n && masked[n.name] === "") masked[n.name] = reason; };
+      if (!state.skipFilter.has(NAME)) {
+        plugin.filterAll?.(state, pod, f.snap, {
+          reject: (i, st) => first(i, st.reasons[0] ?? ""),
+          rejectMask: (m, st) => { for (let i = 0; i < f.snap.nodes.length; i++) if (((m[i >>> 5] ?? 0) >>> (i & 31)) & 1) first(i, st.reasons[0] ?? ""); },
+        });
+      }
+      expect(masked).toEqual(perNode);
       rejected += Object.values(perNode).filter((v) => v !== "").length;
     }
     expect(rejected).toBeGreaterThan(20);

@@ -5,7 +5,7 @@
  * not O(matching pods); Filter and Score are O(terms) per node.
  */
 import type { NodeInfo } from "../../cache/node_info.ts";
-import type { PodRef } from "../../cache/_podindex.ts";
+import type { DomainTally, PodRef } from "../../cache/_podindex.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { ActionType } from "../../framework/events.ts";
 import type { EnqueueExtensions, FilterPlugin, FilterSink, Handle, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
@@ -31,17 +31,24 @@ const ANTI = Status.unschedulable(ERR_ANTI).withPlugin("InterPodAffinity");
  * not O(matching pods). The first `bump` (preemption dry runs and nominated pods add or remove
  * pods from a cycle's view) copies the layers into `own` and works on the copy.
  */
+interface Layer { readonly key: string; readonly tally: DomainTally }
+
 class Counts {
-  private layers: { readonly key: string; readonly map: ReadonlyMap<string, number> }[] = [];
+  private layers: Layer[] = [];
   private own: Map<string, Map<string, number>> | undefined;
   /** Positive entries in `own` (while materialized). */
   private ownSize = 0;
 
-  /** Adds the live counts `map` for `key` (no copy). Only before the first bump. */
-  addLayer(key: string, map: ReadonlyMap<string, number> | undefined): void {
-    if (map === undefined || map.size === 0) return;
-    if (this.own) { for (const [v, n] of map) this.bump(key, v, n); return; }
-    this.layers.push({ key, map });
+  /** Adds the live counts of `tally` under `key` (no copy). */
+  addLayer(key: string, tally: DomainTally | undefined): void {
+    if (tally === undefined || tally.counts.size === 0) return;
+    if (this.own) { for (const [v, n] of tally.counts) this.bump(key, v, n); return; }
+    this.layers.push({ key, tally });
+  }
+
+  /** The shared layers, while no bump has copied them (undefined after). */
+  get liveLayers(): readonly Layer[] | undefined {
+    return this.own ? undefined : this.layers;
   }
 
   private materialize(): Map<string, Map<string, number>> {
@@ -50,7 +57,7 @@ class Counts {
     this.own = own;
     const layers = this.layers;
     this.layers = [];
-    for (const { key, map } of layers) for (const [v, n] of map) this.bump(key, v, n);
+    for (const { key, tally } of layers) for (const [v, n] of tally.counts) this.bump(key, v, n);
     return own;
   }
 
@@ -68,14 +75,14 @@ class Counts {
   get(key: string, value: string): number {
     if (this.own) return this.own.get(key)?.get(value) ?? 0;
     let n = 0;
-    for (const l of this.layers) if (l.key === key) n += l.map.get(value) ?? 0;
+    for (const l of this.layers) if (l.key === key) n += l.tally.counts.get(value) ?? 0;
     return n;
   }
 
   /** Some domain has a positive count. */
   get nonEmpty(): boolean {
     if (this.own) return this.ownSize > 0;
-    for (const l of this.layers) if (l.map.size > 0) return true;
+    for (const l of this.layers) if (l.tally.counts.size > 0) return true;
     return false;
   }
 
@@ -90,7 +97,7 @@ class Counts {
     }
     for (const l of this.layers) {
       const v = labels[l.key];
-      if (v !== undefined && (l.map.get(v) ?? 0) > 0) return true;
+      if (v !== undefined && (l.tally.counts.get(v) ?? 0) > 0) return true;
     }
     return false;
   }
@@ -108,7 +115,7 @@ class Counts {
    */
   maps(): Iterable<readonly [string, ReadonlyMap<string, number>]> {
     if (this.own) return this.own;
-    return this.layers.map((l) => [l.key, l.map] as const);
+    return this.layers.map((l) => [l.key, l.tally.counts] as const);
   }
 
   clone(): Counts {
@@ -121,6 +128,38 @@ class Counts {
       c.layers = this.layers.slice();
     }
     return c;
+  }
+}
+
+/**
+ * Node bitmasks (bit i = snapshot slot i) of the domains a tally counts positive, per tally, kept
+ * in step with the tally's flip log: a cycle pays for the domains that changed since the last one,
+ * not for every counted domain. Rebuilt when slots or labels changed (`labelsEpoch`) or the log
+ * no longer reaches back far enough.
+ */
+class DomainMasks {
+  private readonly byTally = new WeakMap<DomainTally, { epoch: number; version: number; mask: Uint32Array }>();
+
+  maskFor(snap: Snapshot, key: string, tally: DomainTally): Uint32Array {
+    let e = this.byTally.get(tally);
+    const slotsByValue = snap.domainSlots(key);
+    if (e === undefined || e.epoch !== snap.labelsEpoch || e.version < tally.flipBase) {
+      const mask = new Uint32Array((snap.size + 31) >>> 5);
+      for (const v of tally.counts.keys()) for (const i of slotsByValue.get(v) ?? []) mask[i >>> 5]! |= 1 << (i & 31);
+      e = { epoch: snap.labelsEpoch, version: tally.version, mask };
+      this.byTally.set(tally, e);
+      return mask;
+    }
+    const { mask } = e;
+    for (let k = e.version - tally.flipBase; k < tally.flips.length; k++) {
+      const v = tally.flips[k]!;
+      const on = tally.counts.has(v);
+      for (const i of slotsByValue.get(v) ?? []) {
+        if (on) mask[i >>> 5]! |= 1 << (i & 31); else mask[i >>> 5]! &= ~(1 << (i & 31));
+      }
+    }
+    e.version = tally.version;
+    return mask;
   }
 }
 
@@ -138,6 +177,7 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
   const handle: Handle = ctx.handle;
   const nsl = (ns: string): Readonly<Record<string, string>> | undefined => handle.namespaceLabels(ns);
   const matchesAll = (terms: readonly AffinityTerm[], p: PodInfo): boolean => terms.every((t) => termMatches(t, p, nsl));
+  const masks = new DomainMasks();
 
   /** Applies `other` (on `node`) to the counts with sign `d`. */
   function account(s: PreFilterState, pod: PodInfo, other: PodInfo, node: NodeInfo, d: number): void {
@@ -253,7 +293,7 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
       if (first) {
         const g = snap.pods.matchGroup(pod.requiredAffinity);
         if (g) {
-          for (const [key, map] of g.counts) s.affinity.addLayer(key, map);
+          for (const [key, tally] of g.counts) s.affinity.addLayer(key, tally);
         } else {
           for (const bucket of candidates(snap, first)) {
             for (const ref of bucket) {
@@ -300,6 +340,14 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
       const s = state.read(preFilterKey);
       if (!s) return;
       if (pod.requiredAffinity.length === 0) {
+        // Counts read straight from the index: whole-domain node masks, first rejection winning
+        // (the sink keeps a node's first status), so existing pods' anti-affinity goes first.
+        const existing = s.existingAnti.liveLayers, own = s.anti.liveLayers;
+        if (sink.rejectMask !== undefined && existing !== undefined && own !== undefined) {
+          for (const l of existing) sink.rejectMask(masks.maskFor(snap, l.key, l.tally), EXISTING_ANTI);
+          for (const l of own) sink.rejectMask(masks.maskFor(snap, l.key, l.tally), ANTI);
+          return;
+        }
         // Only counted domains can reject: visit their nodes, in filterNode's order of checks.
         // (Every key in s.anti is one of the pod's anti-affinity topology keys.)
         if (s.existingAnti.nonEmpty) rejectDomains(snap, s.existingAnti, EXISTING_ANTI, sink, undefined);
