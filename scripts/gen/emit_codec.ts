@@ -168,7 +168,7 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
         else if (sp) valueWrite = `w.byte(18); const s2 = w.fork(); ${spFn("write", f)}(w, m[k]); w.ldelim(s2);`;
         else valueWrite = `w.byte(18); const s2 = w.fork(); ${fnRef("encode", f.ref!)}(w, C.obj(m[k]!)); w.ldelim(s2);`;
         enc.push(`  if (${p} != null) {`);
-        enc.push(`    const m = C.map(${p}); const keys = Object.keys(m).sort();`);
+        enc.push(`    const m = C.map(${p}); const keys = C.sortedKeys(m);`);
         enc.push(`    for (let i = 0; i < keys.length; i++) {`);
         enc.push(`      const k = keys[i]!; ${tag} const s = w.fork(); w.byte(10); w.string(k); ${valueWrite} w.ldelim(s);`);
         enc.push(`    }`);

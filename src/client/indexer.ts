@@ -39,6 +39,8 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
   private readonly indexFns = new Map<string, IndexFunc<T>>();
   /** index name -> value -> keys */
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
+  /** The same indexes as a list, for the per-object paths (no Map iteration per upsert). */
+  private readonly indexList: Array<{ readonly fn: IndexFunc<T>; readonly idx: Map<string, Set<string>> }> = [];
 
   constructor(indexers: Readonly<Record<string, IndexFunc<T>>> = {}) {
     this.addIndexer("namespace", (o) => [o.metadata?.namespace ?? ""]);
@@ -51,6 +53,7 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
     this.indexFns.set(name, fn);
     const idx = new Map<string, Set<string>>();
     this.indexes.set(name, idx);
+    this.indexList.push({ fn, idx });
     for (const [k, o] of this.items) for (const v of fn(o)) addTo(idx, v, k);
   }
 
@@ -87,15 +90,24 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
     return out;
   }
 
-  /** Inserts or replaces; returns the previous object. */
+  /**
+   * Inserts or replaces; returns the previous object. An index whose values did not change (an
+   * update of the same object: same namespace, same node) is left as it is.
+   */
   upsert(obj: T): T | undefined {
     const key = keyOf(obj);
     const old = this.items.get(key);
-    if (old) this.unindex(key, old);
     this.items.set(key, obj);
-    for (const [name, fn] of this.indexFns) {
-      const idx = this.indexes.get(name)!;
-      for (const v of fn(obj)) addTo(idx, v, key);
+    const list = this.indexList;
+    for (let i = 0; i < list.length; i++) {
+      const { fn, idx } = list[i]!;
+      const vals = fn(obj);
+      if (old !== undefined) {
+        const was = fn(old);
+        if (sameValues(was, vals)) continue;
+        for (const v of was) removeFrom(idx, v, key);
+      }
+      for (const v of vals) addTo(idx, v, key);
     }
     return old;
   }
@@ -110,16 +122,25 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
   }
 
   private unindex(key: string, obj: T): void {
-    for (const [name, fn] of this.indexFns) {
-      const idx = this.indexes.get(name)!;
-      for (const v of fn(obj)) {
-        const s = idx.get(v);
-        if (!s) continue;
-        s.delete(key);
-        if (s.size === 0) idx.delete(v);
-      }
+    const list = this.indexList;
+    for (let i = 0; i < list.length; i++) {
+      const { fn, idx } = list[i]!;
+      for (const v of fn(obj)) removeFrom(idx, v, key);
     }
   }
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function removeFrom(idx: Map<string, Set<string>>, v: string, key: string): void {
+  const s = idx.get(v);
+  if (!s) return;
+  s.delete(key);
+  if (s.size === 0) idx.delete(v);
 }
 
 function addTo(idx: Map<string, Set<string>>, v: string, key: string): void {

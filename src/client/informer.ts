@@ -232,11 +232,19 @@ class InformerImpl<T extends KubeObject> implements Informer<T> {
   }
 
   private dispatch(changes: readonly Change<T>[]): void {
-    for (const c of changes) {
-      for (const h of this.handlers) {
-        if (c.type === "add") { if (h.onAdd) this.call(() => h.onAdd!(c.obj, c.initialList)); }
-        else if (c.type === "update") { if (h.onUpdate) this.call(() => h.onUpdate!(c.old, c.obj)); }
-        else if (h.onDelete) this.call(() => h.onDelete!(c.obj, c.finalStateUnknown));
+    for (const c of changes) this.dispatchOne(c);
+  }
+
+  /** One change to every handler (no closure or array per event: this runs for every watch event). */
+  private dispatchOne(c: Change<T>): void {
+    for (const h of this.handlers) {
+      try {
+        if (c.type === "add") h.onAdd?.(c.obj, c.initialList);
+        else if (c.type === "update") h.onUpdate?.(c.old, c.obj);
+        else h.onDelete?.(c.obj, c.finalStateUnknown);
+      } catch (e) {
+        // A failing handler must not stop the informer or starve other handlers.
+        this.opts.onError?.(e);
       }
     }
   }
@@ -280,7 +288,7 @@ class InformerImpl<T extends KubeObject> implements Informer<T> {
         if (rv !== undefined && rv !== "") this.rv = rv;
         if (ev.type === "BOOKMARK") this.stats.bookmarks++;
         else this.stats.events++;
-        if (change) this.dispatch([change]);
+        if (change) this.dispatchOne(change);
         n++;
       }
     } finally {

@@ -7,7 +7,7 @@
  * Event types: ADDED, MODIFIED, DELETED, BOOKMARK (object carries only metadata.resourceVersion)
  * and ERROR (object is a Status; `watchErrorOf` turns it into an `ApiError`, e.g. 410 Expired).
  */
-import { decodeWatchEventMessage, PROTOBUF_CONTENT_TYPE } from "../api/codec/wire.ts";
+import { decodeWatchEventMessage, PROTOBUF_CONTENT_TYPE, type DecodedWatchEvent } from "../api/codec/wire.ts";
 import type { ApiError, Status } from "../api/errors.ts";
 import type { KubeObject } from "../api/object.ts";
 import { apiErrorFromStatus, DecodeError, mediaType } from "./encoding.ts";
@@ -31,6 +31,13 @@ function checkEvent(type: unknown, object: unknown): WatchEvent {
     throw new DecodeError(`watch event ${type} has no object`);
   }
   return { type: type as WatchEventType, object: object as KubeObject }; // both checked above
+}
+
+/** `checkEvent` for the codec's decoded event, which already has the event's shape: no copy. */
+function checkDecoded(ev: DecodedWatchEvent): WatchEvent {
+  if (!TYPES.has(ev.type)) return checkEvent(ev.type, ev.object); // throws
+  if (typeof ev.object !== "object" || ev.object === null || Array.isArray(ev.object)) return checkEvent(ev.type, ev.object);
+  return ev as WatchEvent; // type checked against TYPES just above
 }
 
 /** Incremental decoder of a JSON-lines watch body. Tolerates lines and UTF-8 sequences split across chunks. */
@@ -135,7 +142,7 @@ export class ProtobufFrameDecoder {
       } catch (e) {
         throw new DecodeError(`bad protobuf watch frame: ${e instanceof Error ? e.message : String(e)}`);
       }
-      out.push(checkEvent(ev.type, ev.object));
+      out.push(checkDecoded(ev));
       p += 4 + len;
     }
     if (p < data.length) {
@@ -200,25 +207,135 @@ export class WatchStream<T extends KubeObject = KubeObject> implements AsyncIter
     return this.stopped;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
-    if (this.iterated) throw new Error("a WatchStream can be iterated only once");
+  /**
+   * The events, in order. Only the first iteration to start gets them; a later one rejects.
+   * Hand-written rather than an async generator: an event of a chunk that carried several is handed
+   * out as an already resolved promise, without the generator's per-yield await and resumption.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<WatchEvent<T>> {
+    return new WatchIterator<T>(this, this.decoder);
+  }
+
+  /** @internal The body's iterator for the first iteration to start; undefined for any later one. */
+  openBody(): AsyncIterator<Uint8Array> | undefined {
+    if (this.iterated) return undefined;
     this.iterated = true;
-    try {
-      for await (const chunk of this.body) {
-        if (this.stopped) return;
-        for (const ev of this.decoder.push(chunk)) {
-          yield ev as WatchEvent<T>; // the decoder checked the shape; T is the caller's claim
-          if (this.stopped) return;
-        }
-      }
-      if (!this.stopped) for (const ev of this.decoder.end()) yield ev as WatchEvent<T>;
-    } catch (e) {
-      if (!this.stopped) throw e;
-    } finally {
-      this.stop();
-    }
+    return this.body[Symbol.asyncIterator]();
   }
 }
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+const NO_EVENTS: WatchEvent[] = [];
+
+/**
+ * The iteration of one WatchStream: pulls body chunks, decodes them, hands out their events one at
+ * a time. Same outcomes as a generator looping over the body: stop() ends it (before the next
+ * event is handed out), an error from the body or the decoder rejects (unless stopped), and ending
+ * it in any way stops the stream and closes the body's iterator if it is still open.
+ */
+class WatchIterator<T extends KubeObject> implements AsyncIterator<WatchEvent<T>> {
+  /** The body's iterator, taken at the first next() (as the generator did): undefined before. */
+  private src: AsyncIterator<Uint8Array> | undefined;
+  private events: WatchEvent[] = NO_EVENTS;
+  private i = 0;
+  /** The body has ended (or failed): nothing left to pull, nothing to close. */
+  private srcDone = false;
+  private finished = false;
+  /** The pull in flight, if any (concurrent next() calls are served in order). */
+  private busy: Promise<IteratorResult<WatchEvent<T>>> | undefined;
+
+  constructor(
+    private readonly stream: WatchStream<T>,
+    private readonly decoder: JsonLinesDecoder | ProtobufFrameDecoder,
+  ) {}
+
+  next(): Promise<IteratorResult<WatchEvent<T>>> {
+    if (this.busy !== undefined) return this.busy.then(() => this.next(), () => this.next());
+    if (this.finished) return Promise.resolve(DONE);
+    if (this.src === undefined) {
+      this.src = this.stream.openBody();
+      if (this.src === undefined) {
+        // Not the iteration: the running one (and the stream) are left alone.
+        this.finished = true;
+        return Promise.reject(new Error("a WatchStream can be iterated only once"));
+      }
+    }
+    if (this.stream.isStopped) {
+      this.finish();
+      return Promise.resolve(DONE);
+    }
+    const i = this.i;
+    if (i < this.events.length) {
+      this.i = i + 1;
+      // The decoder checked the shape; T is the caller's claim.
+      return Promise.resolve({ value: this.events[i] as WatchEvent<T>, done: false });
+    }
+    if (this.srcDone) {
+      this.finish();
+      return Promise.resolve(DONE);
+    }
+    const p = this.pull();
+    this.busy = p;
+    return p;
+  }
+
+  return(): Promise<IteratorResult<WatchEvent<T>>> {
+    if (this.src === undefined) this.finished = true; // never started: nothing to end (as a generator)
+    else this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  private async pull(): Promise<IteratorResult<WatchEvent<T>>> {
+    try {
+      for (;;) {
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await this.src!.next(); // set by next() before any pull
+        } catch (e) {
+          this.srcDone = true;
+          throw e;
+        }
+        if (this.stream.isStopped) {
+          if (r.done) this.srcDone = true;
+          this.finish();
+          return DONE;
+        }
+        const evs = r.done ? this.decoder.end() : this.decoder.push(r.value);
+        if (r.done) this.srcDone = true;
+        if (evs.length > 0) {
+          this.events = evs;
+          this.i = 1;
+          return { value: evs[0] as WatchEvent<T>, done: false }; // as in next()
+        }
+        if (r.done) {
+          this.finish();
+          return DONE;
+        }
+      }
+    } catch (e) {
+      const stopped = this.stream.isStopped;
+      this.finish();
+      if (stopped) return DONE;
+      throw e;
+    } finally {
+      this.busy = undefined;
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.events = NO_EVENTS;
+    if (!this.srcDone && this.src !== undefined) {
+      this.srcDone = true;
+      const ret = this.src.return?.();
+      if (ret !== undefined) ret.then(undefined, ignore); // closing a failed body may reject; nothing to do
+    }
+    this.stream.stop();
+  }
+}
+
+function ignore(): void {}
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);

@@ -3,25 +3,50 @@
  * reads past it, so a length that lies cannot pull bytes from a sibling field or the buffer's tail.
  * All malformed input throws `ApiError` 400 (BadRequest) with the offset.
  */
+import { Buffer } from "node:buffer";
 import { ApiError, badRequest } from "../errors.ts";
 
 const decoder = new TextDecoder("utf-8");
+
 /**
- * Strings shorter than this are decoded by hand when ASCII; longer ones use TextDecoder, whose fixed
- * call cost (~130 ns here) beats per-character concatenation from about 12 characters on.
+ * Node's (and Deno's node:buffer) native one-byte-per-char slice, called on a plain Uint8Array.
+ * Used only for bytes already checked to be ASCII, where latin1 and UTF-8 agree. ~70 ns flat per
+ * call against TextDecoder's ~130 ns; absent (a runtime without node:buffer's internals) ->
+ * TextDecoder.
  */
-const MANUAL_ASCII_MAX = 12;
+const latin1Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
+  // `latin1Slice` is not in @types/node's Buffer declaration; narrowed by the typeof check below.
+  const fn = (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice;
+  if (typeof fn !== "function") return undefined;
+  try {
+    const f = fn as (this: Uint8Array, start: number, end: number) => string;
+    return f.call(Uint8Array.of(0x6b, 0x38, 0x73), 0, 3) === "k8s" ? f : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * ASCII strings up to this length are built by hand (String.fromCharCode per byte, a flat string);
+ * longer ones by `latin1Slice`. Measured (Node 20, ns per string): by hand 10/30/62/100 at 1/4/8/12
+ * bytes, latin1Slice 59–76 at any length up to 64, TextDecoder 121–136.
+ */
+const MANUAL_ASCII_MAX = latin1Slice ? 8 : 11;
 
 /**
  * Short ASCII strings (enum-like values, label keys, image names, paths) repeat across objects:
  * decoded objects kept by the watch cache would hold one copy per occurrence (JSON.parse shares
- * strings of up to 10 characters through V8's string table). A direct-mapped table of recently
- * decoded strings, probed by a hash of the bytes and confirmed by comparing characters, returns
- * the same string instance for the same bytes (no allocation on a hit). Unique strings simply
- * replace their slot's occupant.
+ * strings of up to 10 characters through V8's string table). A table of recently decoded strings,
+ * two-way set associative, probed by a hash of the length and five sampled bytes (first, last,
+ * middle and the two quarter points) and confirmed by comparing every character, returns the same
+ * string instance for the same bytes (no allocation on a hit). A new string takes its set's newer
+ * way and the previous newer one moves to the older way, so two hot strings that share a set do
+ * not evict each other. Sampling instead of hashing every byte (FNV-1a before)
+ * took 1.8 µs off a ~6.6 µs Pod decode: the confirmation already reads every byte once.
  */
 const INTERN_MAX = 48;
 const INTERN_BITS = 13;
+/** 2^INTERN_BITS strings in sets of two (even index: the newer). */
 const internTable: string[] = new Array<string>(1 << INTERN_BITS).fill("");
 
 export function malformed(what: string, offset: number): ApiError {
@@ -126,33 +151,41 @@ export class Reader {
   string(end: number): string {
     const e = this.ldEnd(end);
     const buf = this.buf;
-    let p = this.pos;
+    const p = this.pos;
     const len = e - p;
     this.pos = e;
     if (len === 0) return "";
     if (len > INTERN_MAX) return decoder.decode(buf.subarray(p, e));
-    // FNV-1a over the bytes, checking for ASCII on the way.
-    let h = 0x811c9dc5;
-    for (let i = p; i < e; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return decoder.decode(buf.subarray(p, e));
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const slot = (h ^ (h >>> INTERN_BITS)) & ((1 << INTERN_BITS) - 1);
-    const seen = internTable[slot]!;
+    const q = len >> 2;
+    const x = (buf[p]! | (buf[p + (len >> 1)]! << 8) | (buf[e - 1]! << 16) | (len << 24)) ^ (buf[p + q]! << 4) ^ (buf[e - 1 - q]! << 12);
+    // Two ways per set: the set's two most recently added strings (hot strings that share a set do
+    // not evict each other).
+    const way0 = (Math.imul(x, 0x9e3779b1) >>> (32 - INTERN_BITS)) & ~1;
+    const seen = internTable[way0]!;
     if (seen.length === len) {
+      // The table holds ASCII strings only, so equal characters mean the bytes are that ASCII string.
       let j = 0;
       while (j < len && seen.charCodeAt(j) === buf[p + j]) j++;
       if (j === len) return seen;
     }
+    const older = internTable[way0 + 1]!;
+    if (older.length === len) {
+      let j = 0;
+      while (j < len && older.charCodeAt(j) === buf[p + j]) j++;
+      if (j === len) return older;
+    }
+    for (let i = p; i < e; i++) if (buf[i]! >= 0x80) return decoder.decode(buf.subarray(p, e));
     let s: string;
-    if (len < MANUAL_ASCII_MAX) {
+    if (len <= MANUAL_ASCII_MAX) {
       s = "";
       for (let i = p; i < e; i++) s += String.fromCharCode(buf[i]!);
+    } else if (latin1Slice !== undefined) {
+      s = latin1Slice.call(buf, p, e);
     } else {
       s = decoder.decode(buf.subarray(p, e));
     }
-    internTable[slot] = s;
+    internTable[way0 + 1] = seen;
+    internTable[way0] = s;
     return s;
   }
 

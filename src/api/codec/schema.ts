@@ -66,6 +66,48 @@ export function jsonFields(fqName: string): ReadonlyMap<string, FieldSchema> {
   return m;
 }
 
+/** A message as the walks use it: its schema and, per JSON field name, the field and its message. */
+export interface MessageNode {
+  readonly fq: string;
+  readonly schema: MessageSchema;
+  /** JSON name -> field (inline messages' fields merged in) and the field's message node (undefined: scalar). */
+  readonly fields: ReadonlyMap<string, FieldEdge>;
+}
+
+export interface FieldEdge {
+  readonly f: FieldSchema;
+  /** The field's message, or undefined for a scalar type. */
+  readonly msg: MessageNode | undefined;
+}
+
+const nodes = new Map<string, MessageNode>();
+
+/**
+ * The node of a message (undefined for an unknown name). Nodes link to their fields' nodes, built on
+ * first use, so a walk follows object references instead of looking names up in the schema table
+ * per field.
+ */
+export function messageNode(fq: string): MessageNode | undefined {
+  const hit = nodes.get(fq);
+  if (hit !== undefined) return hit;
+  const schema = MESSAGES[fq];
+  if (!schema) return undefined;
+  let edges: Map<string, FieldEdge> | undefined;
+  const node: MessageNode = {
+    fq,
+    schema,
+    get fields(): ReadonlyMap<string, FieldEdge> {
+      if (edges === undefined) {
+        edges = new Map();
+        for (const [json, f] of jsonFields(fq)) edges.set(json, { f, msg: messageNode(f.type) });
+      }
+      return edges;
+    },
+  };
+  nodes.set(fq, node);
+  return node;
+}
+
 /**
  * Field paths in `obj` that the schema of apiVersion/kind does not know, in kube-apiserver's strict
  * decoding notation: `spec.foo`, `spec.template.spec.containers[0].bad`, `metadata.labels` entries
@@ -76,15 +118,17 @@ export function jsonFields(fqName: string): ReadonlyMap<string, FieldSchema> {
 export function unknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
   const fq = messageForKind(apiVersion, kind);
   if (!fq) return [];
+  const node = messageNode(fq);
   const out: string[] = [];
-  walk(fq, obj, "", out, true, 0);
+  if (node !== undefined) walk(node, obj, new FieldPath(), out, true, 0);
   return out;
 }
 
 /** Like `unknownFields`, for any message by fully-qualified name. */
 export function unknownFieldsOf(fqName: string, obj: unknown): string[] {
+  const node = messageNode(fqName);
   const out: string[] = [];
-  walk(fqName, obj, "", out, false, 0);
+  if (node !== undefined) walk(node, obj, new FieldPath(), out, false, 0);
   return out;
 }
 
@@ -94,25 +138,81 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function walk(fq: string, value: unknown, path: string, out: string[], top: boolean, depth: number): void {
-  const schema = MESSAGES[fq];
-  if (!schema || schema.special || !isPlainObject(value) || depth > MAX_DEPTH) return;
-  const fields = jsonFields(fq);
+function walk(node: MessageNode, value: unknown, path: FieldPath, out: string[], top: boolean, depth: number): void {
+  if (node.schema.special || !isPlainObject(value) || depth > MAX_DEPTH) return;
+  const fields = node.fields;
   for (const key of Object.keys(value)) {
-    const p = path === "" ? key : `${path}.${key}`;
-    const f = fields.get(key);
-    if (!f) {
-      if (!(top && (key === "apiVersion" || key === "kind"))) out.push(p);
+    const e = fields.get(key);
+    if (!e) {
+      if (!(top && (key === "apiVersion" || key === "kind"))) {
+        path.field(key);
+        out.push(path.text());
+        path.pop();
+      }
       continue;
     }
-    if (!MESSAGES[f.type]) continue; // scalar
+    const msg = e.msg;
+    if (msg === undefined) continue; // scalar
     const v = value[key];
-    if (f.map) {
-      if (isPlainObject(v)) for (const k of Object.keys(v)) walk(f.type, v[k], `${p}[${k}]`, out, false, depth + 1);
-    } else if (f.repeated) {
-      if (Array.isArray(v)) for (let i = 0; i < v.length; i++) walk(f.type, v[i], `${p}[${i}]`, out, false, depth + 1);
+    path.field(key);
+    if (e.f.map) {
+      if (isPlainObject(v)) {
+        for (const k of Object.keys(v)) {
+          path.index(k);
+          walk(msg, v[k], path, out, false, depth + 1);
+          path.pop();
+        }
+      }
+    } else if (e.f.repeated) {
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          path.index(i);
+          walk(msg, v[i], path, out, false, depth + 1);
+          path.pop();
+        }
+      }
     } else {
-      walk(f.type, v, p, out, false, depth + 1);
+      walk(msg, v, path, out, false, depth + 1);
     }
+    path.pop();
+  }
+}
+
+/**
+ * A field path in strict-decoding notation (`spec.containers[0].image`, `data[key]`), kept as a
+ * stack of segments during a walk and turned into text only when a path is reported: the walks run
+ * over every field of every written object, and almost never report anything.
+ */
+export class FieldPath {
+  private readonly parts: Array<string | number> = [];
+  private readonly bracketed: boolean[] = [];
+
+  constructor(private readonly base = "") {}
+
+  /** Enters a field: `.name` (or `name` at the start). */
+  field(name: string): void {
+    this.parts.push(name);
+    this.bracketed.push(false);
+  }
+
+  /** Enters a map entry or list element: `[key]` / `[i]`. */
+  index(k: string | number): void {
+    this.parts.push(k);
+    this.bracketed.push(true);
+  }
+
+  pop(): void {
+    this.parts.pop();
+    this.bracketed.pop();
+  }
+
+  text(): string {
+    let s = this.base;
+    for (let i = 0; i < this.parts.length; i++) {
+      const p = this.parts[i]!;
+      if (this.bracketed[i]) s = `${s}[${p}]`;
+      else s = s === "" ? String(p) : `${s}.${p}`;
+    }
+    return s;
   }
 }

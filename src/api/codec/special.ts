@@ -4,6 +4,7 @@
  * Generated codecs call these for fields of those types; each `read*` consumes the message body up to
  * `end`, each `write*` writes a message body (the caller wraps it in fork/ldelim).
  */
+import { Buffer } from "node:buffer";
 import { badRequest } from "../errors.ts";
 import { Reader, malformed } from "./reader.ts";
 import { EncodeTypeError, Writer } from "./writer.ts";
@@ -304,19 +305,39 @@ export function writeRawExtension(w: Writer, v: unknown): void {
 // Both tables are bounded or weak; a miss just parses / serializes as before.
 
 const FIELDS_MEMO_MAX = 2048;
-/** Recently decoded FieldsV1 payloads by FNV-1a hash (one per hash; the bytes are compared). */
-const fieldsByHash = new Map<number, { readonly bytes: Uint8Array; readonly value: object }>();
+/** Entries kept per probe key, so two hot sets that share a key do not evict each other. */
+const FIELDS_BUCKET_MAX = 4;
+interface FieldsMemo {
+  readonly bytes: Uint8Array;
+  readonly value: object;
+}
+/**
+ * Recently decoded FieldsV1 payloads by a probe key: the length and 16 sampled bytes (hashing all
+ * ~0.5–2 KB with FNV-1a per decode cost more than the rest of decoding a ManagedFieldsEntry). The
+ * bytes of a candidate are always compared in full (natively), so the key only has to be cheap.
+ */
+const fieldsByKey = new Map<number, FieldsMemo[]>();
+let fieldsMemoCount = 0;
 /** The JSON bytes of FieldsV1 values read or written before. */
 const fieldsJson = new WeakMap<object, Uint8Array>();
 
-function fnv1a(b: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
-  return h >>> 0;
+function probeKey(b: Uint8Array): number {
+  const n = b.length;
+  let h = Math.imul(n, 0x9e3779b1);
+  // 16 bytes at evenly spaced offsets (all of them when shorter), ends included.
+  const step = n > 16 ? (n - 1) / 15 : 1;
+  const m = n < 16 ? n : 16;
+  for (let i = 0; i < m; i++) h = Math.imul(h ^ b[Math.floor(i * step)]!, 0x01000193);
+  return h;
 }
+
+/** Native byte comparison when node:buffer is there (memcmp), else a loop. */
+const bufferCompare: ((a: Uint8Array, b: Uint8Array) => number) | undefined =
+  typeof Buffer === "function" && typeof Buffer.compare === "function" ? Buffer.compare : undefined;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  if (bufferCompare !== undefined && a.length > 32) return bufferCompare(a, b) === 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -324,15 +345,32 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function readFieldsV1(r: Reader, end: number): unknown {
   const { raw, at } = readRawField(r, end);
   if (raw === undefined || raw.length === 0 || isMagic(raw)) return raw ? parseRawJson(raw, at) : undefined;
-  const h = fnv1a(raw);
-  const hit = fieldsByHash.get(h);
-  if (hit !== undefined && sameBytes(hit.bytes, raw)) return hit.value;
+  const key = probeKey(raw);
+  const bucket = fieldsByKey.get(key);
+  if (bucket !== undefined) {
+    for (let i = 0; i < bucket.length; i++) {
+      const hit = bucket[i]!;
+      if (sameBytes(hit.bytes, raw)) return hit.value;
+    }
+  }
   const v = parseRawJson(raw, at);
   if (typeof v === "object" && v !== null && !Array.isArray(v)) {
     const bytes = raw.slice(); // `raw` is a view into the whole message
     fieldsJson.set(v, bytes);
-    if (fieldsByHash.size >= FIELDS_MEMO_MAX) fieldsByHash.clear();
-    fieldsByHash.set(h, { bytes, value: v });
+    if (fieldsMemoCount >= FIELDS_MEMO_MAX) {
+      fieldsByKey.clear();
+      fieldsMemoCount = 0;
+    }
+    const memo: FieldsMemo = { bytes, value: v };
+    const b = fieldsByKey.get(key);
+    if (b === undefined) fieldsByKey.set(key, [memo]);
+    else if (b.length < FIELDS_BUCKET_MAX) b.push(memo);
+    else {
+      b.shift();
+      b.push(memo);
+      fieldsMemoCount--;
+    }
+    fieldsMemoCount++;
   }
   return v;
 }

@@ -2,8 +2,7 @@
  * Slow path for encode errors: finds the first field whose JSON value does not have its schema type,
  * so a 400 can name the path (`spec.replicas: expected int32, got string "3"`).
  */
-import { MESSAGES } from "../generated/schema.ts";
-import { jsonFields, type FieldSchema } from "./schema.ts";
+import { FieldPath, messageNode, type FieldSchema, type MessageNode } from "./schema.ts";
 import { base64Decode, parseDuration, parseTime } from "./special.ts";
 import { describe } from "./writer.ts";
 
@@ -37,59 +36,76 @@ function scalarOk(type: string, v: unknown): string | undefined {
   }
 }
 
-function valueProblem(f: FieldSchema, v: unknown, path: string, depth: number): string | undefined {
-  const msg = MESSAGES[f.type];
-  if (!msg) {
+function valueProblem(f: FieldSchema, msg: MessageNode | undefined, v: unknown, path: FieldPath, depth: number): string | undefined {
+  if (msg === undefined) {
     const want = scalarOk(f.type, v);
-    return want ? `${path}: expected ${want}, got ${describe(v)}` : undefined;
+    return want ? `${path.text()}: expected ${want}, got ${describe(v)}` : undefined;
   }
-  switch (msg.special) {
+  switch (msg.schema.special) {
     case "raw":
     case "union": // apiextensions schema-or-X unions: checked by the CRD validation
       return undefined;
     case "intorstring":
-      return typeof v === "number" || typeof v === "string" ? undefined : `${path}: expected integer or string, got ${describe(v)}`;
+      return typeof v === "number" || typeof v === "string" ? undefined : `${path.text()}: expected integer or string, got ${describe(v)}`;
     case "quantity":
-      return typeof v === "number" || typeof v === "string" ? undefined : `${path}: expected quantity string, got ${describe(v)}`;
+      return typeof v === "number" || typeof v === "string" ? undefined : `${path.text()}: expected quantity string, got ${describe(v)}`;
     case "fieldsv1":
-      return isObj(v) ? undefined : `${path}: expected object, got ${describe(v)}`;
+      return isObj(v) ? undefined : `${path.text()}: expected object, got ${describe(v)}`;
     case "strings":
-      return Array.isArray(v) && v.every((x) => typeof x === "string") ? undefined : `${path}: expected array of strings, got ${describe(v)}`;
+      return Array.isArray(v) && v.every((x) => typeof x === "string") ? undefined : `${path.text()}: expected array of strings, got ${describe(v)}`;
     case undefined:
-      if (!isObj(v)) return `${path}: expected object, got ${describe(v)}`;
-      return findTypeError(f.type, v, path, depth + 1);
+      if (!isObj(v)) return `${path.text()}: expected object, got ${describe(v)}`;
+      return typeErrorAt(msg, v, path, depth + 1);
     case "duration":
-      return parses(parseDuration, v) ? undefined : `${path}: expected duration string, got ${describe(v)}`;
+      return parses(parseDuration, v) ? undefined : `${path.text()}: expected duration string, got ${describe(v)}`;
     default:
-      return parses(parseTime, v) ? undefined : `${path}: expected RFC 3339 time string, got ${describe(v)}`;
+      return parses(parseTime, v) ? undefined : `${path.text()}: expected RFC 3339 time string, got ${describe(v)}`;
   }
 }
 
 /** The first type problem in `obj` against message `fq`, as "path: expected X, got Y"; undefined if none found. */
 export function findTypeError(fq: string, obj: unknown, path = "", depth = 0): string | undefined {
+  const node = messageNode(fq);
+  if (node === undefined) return undefined;
+  return typeErrorAt(node, obj, new FieldPath(path), depth);
+}
+
+function typeErrorAt(node: MessageNode, obj: unknown, path: FieldPath, depth: number): string | undefined {
   if (!isObj(obj) || depth > 64) return undefined;
-  const fields = jsonFields(fq);
+  const fields = node.fields;
   for (const key of Object.keys(obj)) {
-    const f = fields.get(key);
+    const edge = fields.get(key);
     const v = obj[key];
-    if (!f || v === null || v === undefined) continue;
-    const p = path ? `${path}.${key}` : key;
+    if (!edge || v === null || v === undefined) continue;
+    const f = edge.f;
+    const msg = edge.msg;
+    path.field(key);
+    let e: string | undefined;
     if (f.map) {
-      if (!isObj(v)) return `${p}: expected object, got ${describe(v)}`;
-      for (const k of Object.keys(v)) {
-        const e = valueProblem(f, v[k], `${p}[${k}]`, depth);
-        if (e) return e;
+      if (!isObj(v)) e = `${path.text()}: expected object, got ${describe(v)}`;
+      else {
+        for (const k of Object.keys(v)) {
+          path.index(k);
+          e = valueProblem(f, msg, v[k], path, depth);
+          path.pop();
+          if (e) break;
+        }
       }
     } else if (f.repeated) {
-      if (!Array.isArray(v)) return `${p}: expected array, got ${describe(v)}`;
-      for (let i = 0; i < v.length; i++) {
-        const e = valueProblem(f, v[i], `${p}[${i}]`, depth);
-        if (e) return e;
+      if (!Array.isArray(v)) e = `${path.text()}: expected array, got ${describe(v)}`;
+      else {
+        for (let i = 0; i < v.length; i++) {
+          path.index(i);
+          e = valueProblem(f, msg, v[i], path, depth);
+          path.pop();
+          if (e) break;
+        }
       }
     } else {
-      const e = valueProblem(f, v, p, depth);
-      if (e) return e;
+      e = valueProblem(f, msg, v, path, depth);
     }
+    path.pop();
+    if (e) return e;
   }
   return undefined;
 }

@@ -17,7 +17,7 @@
  */
 import { ApiError, badRequest } from "../errors.ts";
 import type { KubeObject } from "../object.ts";
-import { CODECS, GVK_MESSAGES } from "../generated/codecs.ts";
+import { CODECS, GVK_MESSAGES, type MessageCodec } from "../generated/codecs.ts";
 import { putVarint, varintLength } from "./varint.ts";
 import { Reader, malformed } from "./reader.ts";
 import { setNestedDecoder, parseRawJson } from "./special.ts";
@@ -56,9 +56,30 @@ function withWriter<T>(fn: (w: Writer) => T): T {
   }
 }
 
+/**
+ * apiVersion -> kind -> message name and codec, built from GVK_MESSAGES on first use. Looked up
+ * with the decoded (interned) strings, whose hashes V8 caches, instead of building the
+ * "apiVersion kind" key string per object.
+ */
+let byGvk: Map<string, Map<string, { readonly fq: string; readonly codec: MessageCodec }>> | undefined;
+
+function lookupGvk(apiVersion: string, kind: string): { readonly fq: string; readonly codec: MessageCodec } | undefined {
+  if (byGvk === undefined) {
+    byGvk = new Map();
+    for (const [gvk, fq] of GVK_MESSAGES) {
+      const sp = gvk.indexOf(" ");
+      const av = gvk.slice(0, sp);
+      let kinds = byGvk.get(av);
+      if (kinds === undefined) byGvk.set(av, (kinds = new Map()));
+      kinds.set(gvk.slice(sp + 1), { fq, codec: CODECS.get(fq)! });
+    }
+  }
+  return byGvk.get(apiVersion)?.get(kind);
+}
+
 /** True when apiVersion/kind (a kind, its list, or a body kind) has a protobuf message. */
 export function hasProto(apiVersion: string, kind: string): boolean {
-  return GVK_MESSAGES.has(`${apiVersion} ${kind}`);
+  return lookupGvk(apiVersion, kind) !== undefined;
 }
 
 function encodeFailure(e: unknown, what: string, fq: string, obj: unknown): ApiError {
@@ -81,9 +102,9 @@ export function encodeObject(obj: KubeObject): Uint8Array {
   if (typeof apiVersion !== "string" || typeof kind !== "string" || apiVersion === "" || kind === "") {
     throw badRequest("cannot encode object as protobuf: apiVersion and kind must be set");
   }
-  const fq = GVK_MESSAGES.get(`${apiVersion} ${kind}`);
-  if (fq === undefined) throw badRequest(`no protobuf message for kind "${kind}" in version "${apiVersion}"`);
-  const codec = CODECS.get(fq)!;
+  const found = lookupGvk(apiVersion, kind);
+  if (found === undefined) throw badRequest(`no protobuf message for kind "${kind}" in version "${apiVersion}"`);
+  const { fq, codec } = found;
   try {
     return withWriter((w) => {
       w.byte(0x6b);
@@ -183,9 +204,9 @@ function decodeEnvelope(bytes: Uint8Array): KubeObject {
   if (contentType !== "" && contentType !== PROTOBUF_CONTENT_TYPE) {
     throw badRequest(`invalid protobuf body: unsupported embedded content type "${contentType}"`);
   }
-  const fq = GVK_MESSAGES.get(`${apiVersion} ${kind}`);
-  if (fq === undefined) throw badRequest(`no kind "${kind}" is registered for version "${apiVersion}"`);
-  const codec = CODECS.get(fq)!;
+  const found = lookupGvk(apiVersion, kind);
+  if (found === undefined) throw badRequest(`no kind "${kind}" is registered for version "${apiVersion}"`);
+  const codec = found.codec;
   // The message's own allocator (compact, see emit_codec.ts); apiVersion and kind stay first.
   const obj = codec.create() as KubeObject;
   obj.apiVersion = apiVersion;
@@ -226,13 +247,19 @@ export function decodeMessage(fqMessageName: string, bytes: Uint8Array): object 
 // ---- watch events ---------------------------------------------------------------------------
 
 const utf8 = new TextEncoder();
+/** UTF-8 of the event types seen (ADDED, MODIFIED, …): one encode per type, not per event. */
+const typeBytesCache = new Map<string, Uint8Array>();
 
 /**
  * One protobuf watch frame: 4-byte big-endian length, then metav1.WatchEvent {1: type, 2: {1: object}}
  * where `object` is an already encoded "k8s\0" body (encode it once, frame it per event type).
  */
 export function encodeWatchEvent(type: string, object: Uint8Array): Uint8Array {
-  const typeBytes = utf8.encode(type);
+  let typeBytes = typeBytesCache.get(type);
+  if (typeBytes === undefined) {
+    typeBytes = utf8.encode(type);
+    if (typeBytesCache.size < 16) typeBytesCache.set(type, typeBytes); // the five event types
+  }
   const rawExt = 1 + varintLength(object.length) + object.length;
   const body = 1 + varintLength(typeBytes.length) + typeBytes.length + 1 + varintLength(rawExt) + rawExt;
   const out = new Uint8Array(4 + body);
