@@ -1,7 +1,10 @@
 /**
  * A small in-process measure of the scheduling core (no API, no binding I/O): 5,000 nodes, 1,000
  * initial pods, then N pods scheduled through `scheduleOne` with every node filtered and scored.
- * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|nodeaffinity|antiaffinity|antiaffinity-green|spread] [pods]`.
+ * Run: `npx tsx src/scheduler/bench_core.ts [ts|wasm-scalar|wasm-simd] [basic|nodeaffinity|antiaffinity|antiaffinity-green|antiaffinity-bench|spread|spread-bench] [pods]`.
+ * `antiaffinity-bench` / `spread-bench` mirror bench/scheduler.ts's PodAntiAffinity / TopologySpread
+ * (4-cpu nodes, init pods in namespace "init" scheduled first, measured pods in "measured", every
+ * binding confirmed by an informer-style `updatePod` as the runner does).
  * `… preemption [pods] [legacy]`: upstream's PreemptionBasic shape in process (5,000 4-cpu nodes
  * filled by 20,000 low-priority 900m pods; each high-priority 3-cpu pod preempts 3); victims are
  * deleted at once and time is simulated, so the figure is the core's CPU per preempting pod
@@ -51,6 +54,44 @@ function preemption(kernel: Kernel, impl: string, pods: number, legacy: boolean)
   return `${impl} preemption${legacy ? " (legacy)" : ""}: ${bound}/${pods} preemptors bound in ${secs.toFixed(2)} s = ${(bound / secs).toFixed(0)} pods/s; ${(secs * 1000 / pods).toFixed(2)} ms/pod; ${attempts} attempts, ${victims} victims`;
 }
 
+/** bench/scheduler.ts's shapes: init pods scheduled (not pre-placed), bindings confirmed through updatePod. */
+function benchRun(sched: Scheduler, workload: string, pods: number): void {
+  const podOf = (name: string, ns: string, init: boolean): Pod => {
+    const base = { namespace: ns, requests: { cpu: "100m", memory: "500Mi" } };
+    if (workload === "antiaffinity-bench") {
+      return makePod(name, { ...base, labels: { color: "green" }, spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "green" } }, topologyKey: "kubernetes.io/hostname", namespaces: ["init", "measured"] }] } } } });
+    }
+    if (init) return makePod(name, { ...base, labels: { app: "init" } });
+    return makePod(name, { ...base, labels: { app: "spread" }, spec: { topologySpreadConstraints: [{ maxSkew: 5, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "spread" } } }] } });
+  };
+  const run = (n: number, prefix: string, ns: string, init: boolean): { secs: number; cpuMs: number; lat: number[] } => {
+    const byKey = new Map<string, Pod>();
+    for (let i = 0; i < n; i++) { const p = podOf(`${prefix}-${i}`, ns, init); byKey.set(`${ns}/${prefix}-${i}`, p); sched.addPod(p); }
+    const lat: number[] = [];
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (;;) {
+      const s = performance.now();
+      const r = sched.scheduleOne();
+      if (!r) break;
+      lat.push(performance.now() - s);
+      if (r.kind !== "scheduled") continue;
+      sched.cache.finishBinding(r.pod.key);
+      sched.queue.done(r.pod.key);
+      const old = byKey.get(r.pod.key);
+      if (old) sched.updatePod(old, { ...old, spec: { ...old.spec, containers: old.spec?.containers ?? [], nodeName: r.node } });
+    }
+    const c = process.cpuUsage(c0);
+    return { secs: (performance.now() - t0) / 1000, cpuMs: (c.user + c.system) / 1000, lat };
+  };
+  const initN = 1000;
+  run(initN, "init", "init", true);
+  const { secs, cpuMs, lat } = run(pods, "pod", "measured", false);
+  lat.sort((a, b) => a - b);
+  const p = (q: number): string => (lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? 0).toFixed(3);
+  console.log(`${workload}: ${pods} pods (after ${initN} init) on 5000 nodes in ${secs.toFixed(2)} s = ${(pods / secs).toFixed(0)} pods/s; CPU ${(cpuMs / pods).toFixed(3)} ms/pod; latency ms p50 ${p(0.5)} p99 ${p(0.99)}`);
+}
+
 async function main(): Promise<void> {
   const impl = process.argv[2] ?? "wasm-simd";
   const workload = process.argv[3] ?? "basic";
@@ -62,9 +103,11 @@ async function main(): Promise<void> {
     return;
   }
   const sched = new Scheduler({ kernel, binder: new MemoryBinder() });
+  const benchShape = workload.endsWith("-bench");
   for (let i = 0; i < nodes; i++) {
-    sched.addNode(makeNode(`node-${i}`, { cpu: "32", memory: "128Gi", pods: "110", labels: { "topology.kubernetes.io/zone": `zone-${i % 10}` } }));
+    sched.addNode(makeNode(`node-${i}`, { cpu: benchShape ? "4" : "32", memory: benchShape ? "32Gi" : "128Gi", pods: "110", labels: { "topology.kubernetes.io/zone": `zone-${i % 10}` } }));
   }
+  if (benchShape) { benchRun(sched, workload, pods); return; }
   const spec = (i: number): Pod => {
     const base = { requests: { cpu: "100m", memory: "128Mi" }, labels: { app: "bench" } };
     if (workload === "antiaffinity") {

@@ -8,6 +8,7 @@ import { type Kernel, MAX_AMOUNT, type NodeState } from "../kernel/types.ts";
 import { NodeInfo } from "./node_info.ts";
 import type { PodInfo } from "../types.ts";
 import { PodIndex } from "./_podindex.ts";
+import { SpreadIndex } from "./_spreadindex.ts";
 import { TaintInterner } from "./_taints.ts";
 
 const HARD = ["NoSchedule", "NoExecute"];
@@ -27,6 +28,8 @@ export class Snapshot {
   readonly nodesWithScoringAffinityPods = new Set<string>();
   /** Label indexes over every pod in the snapshot (inter-pod affinity, topology spread). */
   readonly pods = new PodIndex();
+  /** Topology spread counts shared by equal constraints, kept in step with `pods` (PodTopologySpread). */
+  readonly spread = new SpreadIndex(this.pods);
   /** Image name → number of nodes reporting it. */
   readonly imageNodes = new Map<string, number>();
   /** Cache generation this snapshot reflects. */
@@ -74,6 +77,19 @@ export class Snapshot {
   private readonly domains = new Map<string, ReadonlyMap<string, readonly number[]>>();
   private domainsEpoch = -1;
 
+  /** Number of nodes carrying label `key` (from `domainSlots`, same lazy rebuild). */
+  nodesWithLabel(key: string): number {
+    const slots = this.domainSlots(key);
+    let n = this.labelCounts.get(slots);
+    if (n === undefined) {
+      n = 0;
+      for (const list of slots.values()) n += list.length;
+      this.labelCounts.set(slots, n);
+    }
+    return n;
+  }
+  private readonly labelCounts = new WeakMap<ReadonlyMap<string, readonly number[]>, number>();
+
   get(name: string): NodeInfo | undefined {
     const i = this.index.get(name);
     return i === undefined ? undefined : this.nodes[i];
@@ -106,11 +122,12 @@ export class Snapshot {
       const before: { has(p: PodInfo): boolean } = small ? { has: (p) => old.pods.includes(p) } : new Set(old.pods);
       const after: { has(p: PodInfo): boolean } = small ? { has: (p) => ni.pods.includes(p) } : new Set(ni.pods);
       const gone = old.pods.filter((p) => !after.has(p)), come = ni.pods.filter((p) => !before.has(p));
-      if (gone.length > 0) this.pods.remove(ni.name, gone, old.labels);
-      if (come.length > 0) this.pods.add(ni.name, come, ni.labels);
+      if (gone.length > 0) { this.pods.remove(ni.name, gone, old.labels); this.spread.remove(gone, old.labels); }
+      if (come.length > 0) { this.pods.add(ni.name, come, ni.labels); this.spread.add(come, ni.labels); }
     } else {
-      if (old) this.pods.remove(ni.name, old.pods, old.labels);
+      if (old) { this.pods.remove(ni.name, old.pods, old.labels); this.spread.remove(old.pods, old.labels); }
       this.pods.add(ni.name, ni.pods, ni.labels);
+      this.spread.add(ni.pods, ni.labels);
     }
     this.track(ni);
     this.pushToKernel(i, ni, old === undefined || old.taints !== ni.taints);
@@ -140,7 +157,7 @@ export class Snapshot {
     this.preferBits.pop();
     this.index.delete(name);
     this.kernel.setNodeCount(this.nodes.length);
-    if (gone) { this.countImages(gone, -1); this.pods.remove(name, gone.pods, gone.labels); }
+    if (gone) { this.countImages(gone, -1); this.pods.remove(name, gone.pods, gone.labels); this.spread.remove(gone.pods, gone.labels); }
     this.overflowTaintNodes.delete(name);
     this.nodesWithAffinityPods.delete(name);
     this.nodesWithRequiredAntiAffinityPods.delete(name);

@@ -3,12 +3,17 @@
  * domain + self − global minimum ≤ maxSkew, minDomains, nodeAffinityPolicy / nodeTaintsPolicy,
  * matchLabelKeys) and ScheduleAnyway constraints as a score; cluster-level default constraints
  * (System or List) apply to pods without their own, selecting pods like the pod's services and
- * workloads. PreFilter / PreScore count matching pods per domain once per pod.
+ * workloads. PreFilter reads DoNotSchedule counts from the snapshot's shared spread groups
+ * (`Snapshot.spread`, kept current as pods come and go) when every node is eligible and has
+ * every constraint key — O(constraints + rejected domains) per pod; otherwise (node affinity or
+ * taints honored, nodes missing a key) it counts per pod over the nodes and the label index.
+ * PreScore (ScheduleAnyway) uses the same groups under the same condition.
  */
 import type { TopologySpreadConstraint } from "../../../api/generated/core_v1.ts";
 import { labelSelectorFromObject, type LabelSelector, selectorFromRequirements, type LabelRequirement } from "../../../api/selectors/labels.ts";
 import { firstUntolerated, RequiredNodeAffinity } from "../../_nodematch.ts";
 import type { NodeInfo } from "../../cache/node_info.ts";
+import type { SpreadGroup, SpreadTally } from "../../cache/_spreadindex.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { fieldErr, isRecord } from "../../framework/config.ts";
 import { ActionType } from "../../framework/events.ts";
@@ -52,24 +57,67 @@ function hasAllKeys(node: NodeInfo, cs: readonly Constraint[]): boolean {
   return true;
 }
 
+/**
+ * A constraint's counts read live from the snapshot's spread group (every node eligible and
+ * carrying every constraint key): domains are `slots`' keys, counts the group's positive entries.
+ */
+interface LiveCounts { readonly group: SpreadGroup; readonly slots: ReadonlyMap<string, readonly number[]> }
+
+/** Minimum count of a shared tally whose domains all hold matching pods, as of `changes`. */
+const liveMins = new WeakMap<SpreadTally, { changes: number; min: number }>();
+
 class FilterState {
   private mins: number[] | undefined;
   constructor(
     readonly constraints: readonly Constraint[],
-    readonly counts: Map<string, number>[],
+    /** Per constraint: eligible domain → matching pods (an owned map), or the live shared counts. */
+    private readonly counts: (Map<string, number> | LiveCounts)[],
     readonly affinity: RequiredNodeAffinity,
     /** 1 when the incoming pod matches constraint i's selector itself. */
     readonly selfMatch: readonly number[],
   ) {}
-  clone(): FilterState { return new FilterState(this.constraints, this.counts.map((m) => new Map(m)), this.affinity, this.selfMatch); }
-  /** Counts changed (preemption dry runs): drop the cached minimums. */
-  touch(): void { this.mins = undefined; }
+  clone(): FilterState { return new FilterState(this.constraints, this.counts.map((m) => (m instanceof Map ? new Map(m) : m)), this.affinity, this.selfMatch); }
+  /** The live counts of constraint i, while it has not been copied (undefined after). */
+  live(i: number): LiveCounts | undefined { const m = this.counts[i]; return m instanceof Map ? undefined : m; }
+  /** Matching pods in domain `v` of constraint i. */
+  count(i: number, v: string): number {
+    const m = this.counts[i];
+    if (m === undefined) return 0;
+    return m instanceof Map ? m.get(v) ?? 0 : m.group.domains.counts.get(v) ?? 0;
+  }
+  /** Adds `d` to domain `v` of constraint i (preemption dry runs), copying live counts first. */
+  add(i: number, v: string, d: number): void {
+    let m = this.counts[i];
+    if (m === undefined) return;
+    if (!(m instanceof Map)) {
+      const own = new Map<string, number>();
+      for (const k of m.slots.keys()) own.set(k, 0);
+      for (const [k, n] of m.group.domains.counts) own.set(k, n);
+      this.counts[i] = m = own;
+    }
+    m.set(v, (m.get(v) ?? 0) + d);
+    this.mins = undefined;
+  }
   /** The global minimum matching count of constraint i (0 while fewer than minDomains domains exist). */
   minMatch(i: number): number {
     if (!this.mins) {
       this.mins = this.constraints.map((c, k) => {
         const m = this.counts[k];
-        if (!m || m.size < c.minDomains) return 0;
+        if (m === undefined) return 0;
+        if (!(m instanceof Map)) {
+          // Domains without a matching pod count 0, and every domain is eligible.
+          const tally = m.group.domains, counts = tally.counts;
+          if (m.slots.size < c.minDomains || counts.size < m.slots.size) return 0;
+          // Every domain holds a matching pod: the minimum over the counts, cached per tally version.
+          const cached = liveMins.get(tally);
+          if (cached !== undefined && cached.changes === tally.changes) return cached.min;
+          let min = Infinity;
+          for (const v of counts.values()) if (v < min) min = v;
+          if (min === Infinity) min = 0;
+          liveMins.set(tally, { changes: tally.changes, min });
+          return min;
+        }
+        if (m.size < c.minDomains) return 0;
         let min = Infinity;
         for (const v of m.values()) if (v < min) min = v;
         return min === Infinity ? 0 : min;
@@ -87,7 +135,66 @@ interface ScoreState {
 const filterKey = new StateKey<FilterState>(`PreFilter${NAME}`);
 const scoreKey = new StateKey<ScoreState>(`PreScore${NAME}`);
 
-export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
+/** Node bitmasks of single domains (bit i = snapshot slot i), rebuilt when slots or labels change. */
+class DomainMasks {
+  private epoch = -1;
+  private readonly byDomain = new Map<string, Uint32Array>();
+  maskFor(snap: Snapshot, key: string, value: string, slots: readonly number[]): Uint32Array {
+    if (this.epoch !== snap.labelsEpoch) { this.byDomain.clear(); this.epoch = snap.labelsEpoch; }
+    const k = `${key}\u0000${value}`;
+    let m = this.byDomain.get(k);
+    if (m === undefined) {
+      m = new Uint32Array((snap.size + 31) >>> 5);
+      for (const i of slots) m[i >>> 5]! |= 1 << (i & 31);
+      this.byDomain.set(k, m);
+    }
+    return m;
+  }
+}
+
+/** Test and benchmark knobs. */
+export interface PodTopologySpreadOptions {
+  /**
+   * Read matching-pod counts (DoNotSchedule filter, ScheduleAnyway score) from the snapshot's shared
+   * spread groups when every node is eligible (default true); false always counts per cycle — the
+   * reference the agreement tests compare to.
+   */
+  readonly incremental?: boolean;
+}
+
+/**
+ * Node bitmask of the domains a tally counts positive (bit i = snapshot slot i), kept in step with
+ * the tally's flip log: a cycle pays for the domains that changed since the last one. Rebuilt when
+ * slots or labels changed or the log no longer reaches back far enough.
+ */
+class PositiveMasks {
+  private readonly byTally = new WeakMap<SpreadTally, { epoch: number; version: number; mask: Uint32Array }>();
+  maskFor(snap: Snapshot, slotsByValue: ReadonlyMap<string, readonly number[]>, tally: SpreadTally): Uint32Array {
+    let e = this.byTally.get(tally);
+    if (e === undefined || e.epoch !== snap.labelsEpoch || e.version < tally.flipBase) {
+      const mask = new Uint32Array((snap.size + 31) >>> 5);
+      for (const v of tally.counts.keys()) for (const i of slotsByValue.get(v) ?? []) mask[i >>> 5]! |= 1 << (i & 31);
+      e = { epoch: snap.labelsEpoch, version: tally.version, mask };
+      this.byTally.set(tally, e);
+      return mask;
+    }
+    const { mask } = e;
+    for (let k = e.version - tally.flipBase; k < tally.flips.length; k++) {
+      const v = tally.flips[k]!;
+      const on = tally.counts.has(v);
+      for (const i of slotsByValue.get(v) ?? []) {
+        if (on) mask[i >>> 5]! |= 1 << (i & 31); else mask[i >>> 5]! &= ~(1 << (i & 31));
+      }
+    }
+    e.version = tally.version;
+    return mask;
+  }
+}
+
+export function newPodTopologySpread(args: unknown, ctx: PluginContext, opts: PodTopologySpreadOptions = {}): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
+  const masks = new DomainMasks();
+  const positive = new PositiveMasks();
+  const incremental = opts.incremental ?? true;
   const a = argsObject(args, ctx, "PodTopologySpreadArgs");
   const dt = a["defaultingType"] ?? "System";
   if (dt !== "System" && dt !== "List") ctx.errors.push(fieldErr.notSupported(`${ctx.argsPath}.defaultingType`, dt, ["System", "List"]));
@@ -168,11 +275,8 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
     if (!s || other.namespace !== pod.namespace || !hasAllKeys(node, s.constraints)) return;
     s.constraints.forEach((c, i) => {
       if (!included(c, pod, node, s.affinity) || !c.selector.matches(other.labels)) return;
-      const m = s.counts[i];
-      const tv = node.labels[c.topologyKey] ?? "";
-      if (m) m.set(tv, (m.get(tv) ?? 0) + d);
+      s.add(i, node.labels[c.topologyKey] ?? "", d);
     });
-    s.touch();
   }
 
   function filterNode(s: FilterState, pod: PodInfo, node: NodeInfo): Status | undefined {
@@ -181,7 +285,7 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
       const c = s.constraints[i];
       if (!c) continue;
       const tv = node.labels[c.topologyKey] ?? "";
-      const skew = (s.counts[i]?.get(tv) ?? 0) + (s.selfMatch[i] ?? 0) - s.minMatch(i);
+      const skew = s.count(i, tv) + (s.selfMatch[i] ?? 0) - s.minMatch(i);
       if (skew > c.maxSkew) return CONSTRAINTS;
     }
     return undefined;
@@ -196,9 +300,17 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
       }
       if (built.length === 0) { state.skipFilter.add(NAME); return undefined; }
       const aff = new RequiredNodeAffinity(pod.pod);
+      const selfMatch = built.map((c) => (c.selector.matches(pod.labels) ? 1 : 0));
+      const trivial = built.every((c) => (!c.honorAffinity || aff.trivial) && !c.honorTaints);
+      if (incremental && trivial && built.every((c) => snap.nodesWithLabel(c.topologyKey) === snap.size)) {
+        // Every node is eligible and has every key: the snapshot's shared spread counts are exactly
+        // this cycle's counts (O(constraints), not O(nodes + matching pods)).
+        const live = built.map((c): LiveCounts => ({ group: snap.spread.group(pod.namespace, c.selector, c.topologyKey), slots: snap.domainSlots(c.topologyKey) }));
+        state.write(filterKey, new FilterState(built, live, aff, selfMatch));
+        return undefined;
+      }
       const counts = built.map(() => new Map<string, number>());
       // Every eligible domain starts at 0; matching pods are then found through the label index.
-      const trivial = built.every((c) => (!c.honorAffinity || aff.trivial) && !c.honorTaints);
       for (const node of snap.nodes) {
         if (!hasAllKeys(node, built)) continue;
         for (let i = 0; i < built.length; i++) {
@@ -219,7 +331,7 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
           m.set(tv, (m.get(tv) ?? 0) + 1);
         }
       });
-      state.write(filterKey, new FilterState(built, counts, aff, built.map((c) => (c.selector.matches(pod.labels) ? 1 : 0))));
+      state.write(filterKey, new FilterState(built, counts, aff, selfMatch));
       return undefined;
     },
     preFilterExtensions: {
@@ -233,6 +345,29 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
     filterAll(state, pod, snap, sink) {
       const s = state.read(filterKey);
       if (!s) return;
+      if (s.constraints.every((c, i) => s.live(i) !== undefined && c.maxSkew - (s.selfMatch[i] ?? 0) + s.minMatch(i) >= 0)) {
+        // Every node has every key, so only the skew rejects, and a domain without matching pods
+        // never does (0 + self − min ≤ 1 ≤ maxSkew): visit the counted domains only.
+        for (let i = 0; i < s.constraints.length; i++) {
+          const c = s.constraints[i], l = s.live(i);
+          if (!c || !l) continue;
+          const limit = c.maxSkew - (s.selfMatch[i] ?? 0) + s.minMatch(i);
+          if (limit === 0 && sink.rejectMask && l.group.domains.counts.size > 64) {
+            // Every domain holding a matching pod rejects (e.g. maxSkew 1 by hostname): one mask
+            // kept in step with the counts instead of a visit per counted domain.
+            sink.rejectMask(positive.maskFor(snap, l.slots, l.group.domains), CONSTRAINTS);
+            continue;
+          }
+          for (const [v, n] of l.group.domains.counts) {
+            if (n <= limit) continue;
+            const slots = l.slots.get(v);
+            if (slots === undefined) continue;
+            if (slots.length > 64 && sink.rejectMask) sink.rejectMask(masks.maskFor(snap, c.topologyKey, v, slots), CONSTRAINTS);
+            else for (const k of slots) sink.reject(k, CONSTRAINTS);
+          }
+        }
+        return;
+      }
       for (let i = 0; i < snap.size; i++) {
         const n = snap.nodes[i];
         if (!n) continue;
@@ -260,6 +395,21 @@ export function newPodTopologySpread(args: unknown, ctx: PluginContext): PreFilt
       }
       const weights = cs.map((c, i) => Math.log((c.topologyKey === HOSTNAME ? feasible.length - ignored.size : sizes[i] ?? 0) + 2));
       const aff = new RequiredNodeAffinity(pod.pod);
+      if (incremental && cs.every((c) => (!c.honorAffinity || aff.trivial) && !c.honorTaints && snap.nodesWithLabel(c.topologyKey) === snap.size)) {
+        // Every node counts and has every key: the shared spread counts are the pair counts of the
+        // feasible nodes' domains (no walk over the matching pods).
+        for (const c of cs) {
+          if (c.topologyKey === HOSTNAME) continue;
+          const g = snap.spread.group(pod.namespace, c.selector, c.topologyKey);
+          for (const [v, n] of g.domains.counts) {
+            const k = `${c.topologyKey}\u0000${v}`;
+            const cur = pairCounts.get(k);
+            if (cur !== undefined) pairCounts.set(k, cur + n);
+          }
+        }
+        state.write(scoreKey, { constraints: cs, ignored, pairCounts, weights });
+        return undefined;
+      }
       for (const c of cs) {
         if (c.topologyKey === HOSTNAME) continue;
         for (const ref of snap.pods.candidates(pod.namespace, c.selector)) {
