@@ -43,6 +43,10 @@ export async function readObjectBody(ctx: RequestContext, apiVersion = ctx.res.a
   const obj = asKubeObject(value);
   checkGvk(obj, apiVersion, kind);
   validateMetaTypes(obj);
+  // A protobuf body decodes to schema-typed values of known fields only (unknown field numbers are
+  // skipped, as upstream's protobuf decoding does), so the type and unknown-field walks can only
+  // find something in JSON/YAML bodies.
+  if (format === "protobuf") return obj;
   checkTypes(ctx, apiVersion, kind, obj);
   const unknown = ctx.core.schema.unknownFields?.(apiVersion, kind, obj) ?? [];
   ctx.warnings.push(...checkFields(policy, unknown, duplicates));
