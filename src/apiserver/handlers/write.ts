@@ -7,7 +7,7 @@ import type { KubeObject } from "../../api/object.ts";
 import type { HttpResponse } from "../../transport/types.ts";
 import { checkFields, fieldValidationOf, parseJson, readBody, requestFormat } from "../body.ts";
 import { renderContext, type RequestContext } from "../context.ts";
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, applyStrategicMergePatchOwned, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
 import { renderObject } from "../respond.ts";
 import { createObject, updateObject, type UpdateMode } from "../rest.ts";
 import { checkWriteOptions, handleApply, trackingOf, typedForm } from "../apply.ts";
@@ -56,7 +56,12 @@ export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main
 }
 
 /** A parsed patch request: applies itself to the current JSON object. */
-export type PatchFn = (current: KubeObject) => KubeObject;
+/**
+ * Applies the request's patch to `current` and returns the checked result. `owned`: the caller hands
+ * over `current` (its own deep copy, not used afterwards), so a strategic merge may build the
+ * result in it instead of copying it first; otherwise `current` is not modified.
+ */
+export type PatchFn = (current: KubeObject, owned?: boolean) => KubeObject;
 
 /** Reads the patch body and returns the function applying it. */
 export async function readPatch(ctx: RequestContext, apiVersion: string, kind: string): Promise<{ apply: PatchFn; hasRv: boolean }> {
@@ -77,10 +82,10 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
   if (bytes.length === 0) throw badRequest("the request body is empty; expected a patch document");
   const { value, duplicates } = parseJson(bytes);
   ctx.warnings.push(...checkFields(policy, [], duplicates));
-  const wrap = (f: (cur: Json) => Json): PatchFn => (current) => {
+  const wrap = (f: (cur: Json, owned: boolean) => Json): PatchFn => (current, owned = false) => {
     let out: Json;
     try {
-      out = f(current as unknown as Json);
+      out = f(current as unknown as Json, owned);
     } catch (e) {
       if (e instanceof PatchError) {
         throw e.kind === "malformed" ? badRequest(e.message) : new ApiError(422, "Invalid", e.message);
@@ -117,7 +122,10 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
     default: {
       if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("strategic merge patch must be a JSON object");
       const lookup = ctx.core.schema.mergeKeys?.(apiVersion, kind) ?? (() => undefined);
-      return { apply: wrap((cur) => applyStrategicMergePatch(cur, value as Json, lookup)), hasRv };
+      return {
+        apply: wrap((cur, owned) => owned ? applyStrategicMergePatchOwned(cur, value as Json, lookup) : applyStrategicMergePatch(cur, value as Json, lookup)),
+        hasRv,
+      };
     }
   }
 }
@@ -128,7 +136,8 @@ export async function handlePatch(ctx: RequestContext, mode: UpdateMode = "main"
   const { apply, hasRv } = await readPatch(ctx, ctx.res.apiVersion, ctx.res.info.kind);
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, (cur) => {
     const rv = cur.metadata?.resourceVersion;
-    const out = typedForm(ctx.core, apply(cur));
+    // `cur` is updateObject's own deep copy for this attempt (not copy-on-write): hand it over.
+    const out = typedForm(ctx.core, apply(cur, true));
     checkName(out, ctx.info.name);
     checkNamespaceMatch(out, ctx.res, ctx.info.namespace);
     // Without a resourceVersion in the patch, the patch applies to whatever is current: drop the

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { applyStrategicMergePatch, type MergeKeyLookup } from "./strategic.ts";
+import { applyStrategicMergePatch, applyStrategicMergePatchOwned, type MergeKeyLookup } from "./strategic.ts";
 import { PatchError, type Json } from "./jsonpatch.ts";
 import { mergeKeysFor } from "../schemahooks.ts";
 
@@ -128,5 +128,65 @@ describe("strategic merge patch (table)", () => {
     let target: Json = { x: 0 };
     for (let i = 0; i < 600; i++) target = { a: target };
     expect(() => applyStrategicMergePatch(target, deep, () => undefined)).toThrow(/nested too deeply/);
+  });
+});
+
+/** Result or error of one patch application, comparable across the two entry points. */
+function outcome(f: () => Json): { ok: Json } | { kind: string; message: string } {
+  try {
+    return { ok: f() };
+  } catch (e) {
+    if (e instanceof PatchError) return { kind: e.kind, message: e.message };
+    throw e;
+  }
+}
+
+describe("applyStrategicMergePatchOwned (builds the result in the caller's copy)", () => {
+  for (const tc of cases) {
+    it(`same outcome as the copying form: ${tc.name}`, () => {
+      const lookup = tc.lookup ?? podLookup;
+      const patchBefore = JSON.stringify(tc.patch);
+      const want = outcome(() => applyStrategicMergePatch(tc.target, tc.patch, lookup));
+      const owned = structuredClone(tc.target);
+      const got = outcome(() => applyStrategicMergePatchOwned(owned, tc.patch, lookup));
+      expect(got).toEqual(want);
+      expect(JSON.stringify(tc.patch)).toBe(patchBefore); // the patch is never modified
+    });
+  }
+
+  it("reuses the target instead of copying it, and never aliases the patch", () => {
+    const target: Json = { metadata: { name: "p" }, status: { conditions: [{ type: "Ready", status: "True" }] } };
+    const patch: Json = { status: { conditions: [{ type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler" }] } };
+    const out = applyStrategicMergePatchOwned(target, patch, podLookup) as { [k: string]: Json };
+    expect(out).toBe(target);
+    expect(out).toEqual({ metadata: { name: "p" }, status: { conditions: [
+      { type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler" }, { type: "Ready", status: "True" }] } });
+    // Mutating the result does not reach the patch (the patch's values were copied).
+    ((out["status"] as { [k: string]: Json })["conditions"] as { [k: string]: Json }[])[0]!["reason"] = "changed";
+    expect(JSON.stringify(patch)).toContain("PreemptionByScheduler");
+  });
+
+  it("a parsed patch with an own __proto__ key: same result both ways, no prototype change", () => {
+    const patch = JSON.parse('{"metadata":{"labels":{"__proto__":"x","a":"1"}}}') as Json;
+    const outs = [applyStrategicMergePatch, applyStrategicMergePatchOwned].map((f) =>
+      f({ metadata: {} }, patch, podLookup) as { metadata: { labels: { [k: string]: Json } } });
+    expect(JSON.stringify(outs[0])).toBe(JSON.stringify(outs[1]));
+    for (const out of outs) expect(Object.getPrototypeOf(out.metadata.labels)).toBe(Object.prototype);
+  });
+
+  it("copies a patch deeper than the merge bound and reports the merge's error, as before", () => {
+    let deep: Json = { x: 1 };
+    for (let i = 0; i < 600; i++) deep = { a: deep };
+    // A new key takes the deep value whole: no error, and the result is a copy.
+    const out = applyStrategicMergePatch({}, { b: deep }, () => undefined) as { [k: string]: Json };
+    expect(out["b"]).toEqual(deep);
+    expect(out["b"]).not.toBe(deep);
+    let target: Json = { x: 0 };
+    for (let i = 0; i < 600; i++) target = { a: target };
+    expect(() => applyStrategicMergePatchOwned(target, deep, () => undefined)).toThrow(/nested too deeply/);
+  });
+
+  it("rejects a non-object patch like the copying form", () => {
+    expect(() => applyStrategicMergePatchOwned({}, [1] as Json, podLookup)).toThrow(/must be a JSON object/);
   });
 });

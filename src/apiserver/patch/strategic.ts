@@ -75,8 +75,55 @@ function badPatchType(t: Json | undefined, m: JMap): PatchError {
  */
 export function applyStrategicMergePatch(target: Json, patch: Json, lookup: MergeKeyLookup): Json {
   if (!isMap(patch)) throw malformed("strategic merge patch must be a JSON object");
-  const ctx: Ctx = { lookup };
-  return mergeMap(isMap(target) ? structuredClone(target) : {}, structuredClone(patch), "", ctx, 0);
+  return mergeMap(isMap(target) ? cloneJson(target) : {}, cloneJson(patch), "", { lookup }, 0);
+}
+
+/**
+ * `applyStrategicMergePatch` for a caller that owns `target`: the result is built in it (no copy
+ * of the whole object first), so `target` must not be used afterwards — not even after a throw,
+ * which leaves it partly patched. Same result and errors as `applyStrategicMergePatch` on a copy.
+ * `patch` is not modified. (The apiserver's PATCH already works on its own deep copy of the live
+ * object; copying it again was ≈ a third of a pod status patch's merge time.)
+ */
+export function applyStrategicMergePatchOwned(target: Json, patch: Json, lookup: MergeKeyLookup): Json {
+  if (!isMap(patch)) throw malformed("strategic merge patch must be a JSON object");
+  return mergeMap(isMap(target) ? target : {}, cloneJson(patch), "", { lookup }, 0);
+}
+
+/**
+ * Deep copy of a JSON value (plain objects, arrays, scalars — what JSON.parse and the codec
+ * produce), several times cheaper than `structuredClone`. Like `structuredClone`, it keeps
+ * `undefined` members and an own `__proto__` key as an own data property. A value nested deeper
+ * than `MAX_DEPTH` is copied by `structuredClone` (as before), so depth errors stay the merge's.
+ */
+function cloneJson<T extends Json>(v: T): T {
+  try {
+    return copyJson(v, 0);
+  } catch (e) {
+    if (e instanceof TooDeep) return structuredClone(v);
+    throw e;
+  }
+}
+
+class TooDeep extends Error {}
+
+function copyJson<T extends Json>(v: T, depth: number): T {
+  if (typeof v !== "object" || v === null) return v;
+  if (depth > MAX_DEPTH) throw new TooDeep();
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array<Json>(n);
+    for (let i = 0; i < n; i++) out[i] = copyJson(v[i] as Json, depth + 1);
+    return out as T;
+  }
+  const src = v as JMap;
+  const out: JMap = {};
+  for (const k of Object.keys(src)) {
+    const c = copyJson(src[k] as Json, depth + 1);
+    if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
+  return out as T;
 }
 
 interface Ctx {

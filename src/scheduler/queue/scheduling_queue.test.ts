@@ -31,6 +31,30 @@ describe("SchedulingQueue", () => {
     const { q } = setup();
     expect([1, 2, 3, 4, 5, 6].map((a) => q.backoffDuration(a))).toEqual([1000, 2000, 4000, 8000, 10000, 10000]);
   });
+  it("nextBackoffExpiry / flushBackoffCompleted: the earliest expiry, and only finished backoffs move", () => {
+    const { q, info, clock } = setup();
+    expect(q.nextBackoffExpiry()).toBeUndefined();
+    expect(q.flushBackoffCompleted()).toBe(0);
+    q.add(info("a"));
+    q.add(info("b"));
+    const a = q.pop(), b = q.pop();
+    if (!a || !b) throw new Error("no pod");
+    q.addUnschedulable(a, q.schedulingCycle); // error-style failure (no rejecting plugins): backoff from t=0
+    clock.step(300);
+    q.addUnschedulable(b, q.schedulingCycle); // backoff from t=300
+    expect(q.nextBackoffExpiry()).toBe(1000);
+    clock.step(699);
+    expect(q.flushBackoffCompleted()).toBe(0);
+    clock.step(1);
+    expect(q.flushBackoffCompleted()).toBe(1);
+    expect(q.where("default/a")).toBe("active");
+    expect(q.where("default/b")).toBe("backoff");
+    expect(q.nextBackoffExpiry()).toBe(1300);
+    clock.step(300);
+    q.flush();
+    expect(q.where("default/b")).toBe("active");
+    expect(q.nextBackoffExpiry()).toBeUndefined();
+  });
   it("failed pods without rejecting plugins back off, then return to activeQ", () => {
     const { q, info, clock } = setup();
     q.add(info("a"));

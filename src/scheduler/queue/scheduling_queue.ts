@@ -160,17 +160,35 @@ export class SchedulingQueue {
   /** Moves finished backoffs to activeQ and pods stuck longer than the limit out of the pool. */
   flush(): void {
     const now = this.o.clock.now();
-    for (;;) {
-      const top = this.backoff.peek();
-      if (!top || this.backoffExpiry(top) > now) break;
-      this.backoff.pop();
-      this.toActiveOrGated(top);
-    }
+    this.flushBackoffCompleted();
     for (const [k, q] of this.unschedulable) {
       if (q.gatedBy !== undefined || now - q.timestamp <= this.maxUnsched) continue;
       this.unschedulable.delete(k);
       if (this.isBackingOff(q)) this.backoff.push(q); else this.toActiveOrGated(q);
     }
+  }
+
+  /**
+   * Moves the pods whose backoff has ended to activeQ (or the gated pool) — upstream's
+   * flushBackoffQCompleted, also the first step of `flush()`. O(moved · log n). Returns how many moved.
+   */
+  flushBackoffCompleted(): number {
+    const now = this.o.clock.now();
+    let moved = 0;
+    for (;;) {
+      const top = this.backoff.peek();
+      if (!top || this.backoffExpiry(top) > now) break;
+      this.backoff.pop();
+      this.toActiveOrGated(top);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** When the earliest backoff in backoffQ ends (clock ms), or undefined when backoffQ is empty. O(1). */
+  nextBackoffExpiry(): number | undefined {
+    const top = this.backoff.peek();
+    return top ? this.backoffExpiry(top) : undefined;
   }
 
   stats(): QueueStats {

@@ -149,6 +149,37 @@ describe("binding failures", () => {
     expect(r.stats.bound).toBe(1);
   }, 30_000);
 
+  it("a pod leaves backoff when its backoff ends, not at the next periodic flush (backoffTimer)", async () => {
+    // Binding rejected once → the pod backs off 1 s. The periodic flush is a minute away, so only
+    // the backoff timer can bring it back; with `backoffTimer: false` it is still waiting.
+    const run = async (name: string, backoffTimer: boolean): Promise<{ r: SchedulerRunner; failedAt: number }> => {
+      const real = clientPodApi(client);
+      let failures = 1;
+      const api: PodApi = {
+        ...real,
+        bind: (ns, pod, uid, n) => (pod === name && failures-- > 0 ? Promise.reject(new ApiError(500, "InternalError", "injected")) : real.bind(ns, pod, uid, n)),
+      };
+      const config = parseSchedulerConfig({ apiVersion: "kubescheduler.config.k8s.io/v1", kind: "KubeSchedulerConfiguration", profiles: [{ schedulerName: `${name}-scheduler` }] });
+      const r = await createSchedulerRunner({ client, config, leaderElect: false, log: quiet, podApi: api, flushIntervalMs: 60_000, backoffTimer });
+      runners.push(r);
+      r.start();
+      await until(() => r.isActive(), 10_000, `${name} scheduler synced`);
+      await pods().create(podSpec(name, "100m", { schedulerName: `${name}-scheduler`, ...onN2 }));
+      await until(() => r.stats.bindFailed === 1, 5000, `${name} binding rejected`);
+      return { r, failedAt: Date.now() };
+    };
+    const timed = await run("backoff-timer", true);
+    expect(await nodeOf("backoff-timer", 5000)).toBe("n2");
+    const waited = Date.now() - timed.failedAt;
+    expect(waited).toBeLessThan(4000); // 1 s backoff (+ scheduling and the poll in nodeOf)
+    expect(timed.r.stats.bound).toBe(1);
+    const untimed = await run("backoff-flush-only", false);
+    await new Promise((res) => setTimeout(res, 2500));
+    expect((await pods().get("backoff-flush-only")).spec?.nodeName ?? "").toBe("");
+    expect(untimed.r.stats.bound).toBe(0);
+    await untimed.r.stop();
+  }, 30_000);
+
   it("rejects an invalid configuration naming the field", async () => {
     let err: unknown;
     try {

@@ -27,6 +27,7 @@ import { createInformer, type EventHandler, type Informer } from "../../client/i
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "../../controllers/framework/leaderelection.ts";
 import { selectorOf } from "../../controllers/framework/selector.ts";
 import { clientWriter } from "../../controllers/framework/writer.ts";
+import { systemClock } from "../clock.ts";
 import { defaultSchedulerConfig, type SchedulerConfig } from "../framework/config.ts";
 import type { Kernel } from "../kernel/mod.ts";
 import { Scheduler, type ScheduleResult, type SchedulerOptions } from "../scheduler.ts";
@@ -50,6 +51,13 @@ export interface SchedulerRunnerOptions {
   readonly maxInFlightBindings?: number;
   /** How often `flush()` runs (default 1000 ms). */
   readonly flushIntervalMs?: number;
+  /**
+   * Default true: while the loop is idle, a timer at the earliest backoff expiry moves the pods
+   * whose backoff ended to activeQ, so they do not wait up to `flushIntervalMs` more for the
+   * periodic flush (upstream's SchedulerPopFromBackoffQ goes further: it pops backing-off pods as
+   * soon as activeQ is empty). false: only the periodic flush (the earlier behaviour).
+   */
+  readonly backoffTimer?: boolean;
   /** Grace period of preemption victims (default: the victim's own). */
   readonly preemptionGracePeriodSeconds?: number;
   /** Longest synchronous scheduling slice before yielding to I/O (default 10 ms). */
@@ -85,6 +93,8 @@ class Term {
   private inFlight = 0;
   private pending: ReturnType<typeof setImmediate> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  private backoffAt = Infinity;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
   paused = false;
@@ -203,10 +213,29 @@ class Term {
       const r = this.sched.scheduleOne();
       const s1 = performance.now();
       stats.scheduleMs += s1 - s0;
-      if (!r) { this.notifyIdle(); return; }
+      if (!r) { this.notifyIdle(); this.armBackoff(); return; }
       this.handle(r);
       if (s1 - t0 >= sliceMs) { this.kick(); return; } // let I/O (informers, bind responses) in
     }
+  }
+
+  /**
+   * The loop is idle: wake when the earliest backoff in backoffQ ends (re-armed if an earlier one
+   * appears), move the finished backoffs to activeQ and schedule. One timer at most.
+   */
+  private armBackoff(): void {
+    if (this.r.opts.backoffTimer === false || this.stopped || this.paused) return;
+    const at = this.sched.queue.nextBackoffExpiry();
+    if (at === undefined || (this.backoffTimer !== undefined && this.backoffAt <= at)) return;
+    if (this.backoffTimer !== undefined) clearTimeout(this.backoffTimer);
+    this.backoffAt = at;
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.backoffAt = Infinity;
+      if (this.stopped) return;
+      if (this.sched.queue.flushBackoffCompleted() > 0) this.kick(); else this.armBackoff();
+    }, Math.max(0, at - systemClock.now()) + 1);
+    this.backoffTimer.unref?.();
   }
 
   private handle(r: ScheduleResult): void {
@@ -252,6 +281,7 @@ class Term {
     this.stopped = true;
     if (this.pending !== undefined) clearImmediate(this.pending);
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.backoffTimer !== undefined) clearTimeout(this.backoffTimer);
     await Promise.all(this.informers.map((i) => i.stop()));
     await Promise.race([this.bindingsIdle(), new Promise((r) => setTimeout(r, 5000).unref())]);
   }

@@ -90,17 +90,32 @@ class Tally implements FitNode {
   pods: number;
   /** Only the scalar resources the pod asks for (undefined when it asks for none). */
   private readonly scalar: Map<string, number> | undefined;
+  /** The node's allocatable cpu / memory / ephemeral-storage / pods, read once per node (a Map lookup each otherwise, per reprieve check). */
+  private readonly allocCpu: number;
+  private readonly allocMemory: number;
+  private readonly allocEphemeral: number;
+  private readonly allocPods: number;
   constructor(private readonly node: NodeInfo, pod: PodInfo) {
     this.cpu = node.requestedCpu;
     this.memory = node.requestedMemory;
     this.ephemeral = node.requestedEphemeral;
     this.pods = node.pods.length;
+    this.allocCpu = node.alloc("cpu");
+    this.allocMemory = node.alloc("memory");
+    this.allocEphemeral = node.alloc("ephemeral-storage");
+    this.allocPods = node.alloc("pods");
     if (pod.scalarRequests.size > 0) {
       this.scalar = new Map();
       for (const k of pod.scalarRequests.keys()) this.scalar.set(k, node.requested(k));
     }
   }
-  alloc(resource: string): number { return this.node.alloc(resource); }
+  alloc(resource: string): number {
+    if (resource === "cpu") return this.allocCpu;
+    if (resource === "memory") return this.allocMemory;
+    if (resource === "ephemeral-storage") return this.allocEphemeral;
+    if (resource === "pods") return this.allocPods;
+    return this.node.alloc(resource);
+  }
   requested(resource: string): number {
     if (resource === "cpu") return this.cpu;
     if (resource === "memory") return this.memory;
