@@ -187,6 +187,21 @@ describe("write responses and hand-off", () => {
     expect(json.status).toBe(400);
   });
 
+  it("admission sees a changed PriorityClass at once (cluster-scoped reads are shared per stored revision)", async () => {
+    const pc = { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "dflt" }, value: 5, globalDefault: true };
+    expect((await call("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", pc)).status).toBe(201);
+    const p1 = await bodyJson(await call("POST", "/api/v1/namespaces/default/pods", pod("pc1")));
+    expect((p1["spec"] as { priority?: number }).priority).toBe(5);
+    const p2 = await bodyJson(await call("POST", "/api/v1/namespaces/default/pods", pod("pc2")));
+    expect((p2["spec"] as { priority?: number }).priority).toBe(5);
+    const patched = await api.handler(fakeRequest("PATCH", "/apis/scheduling.k8s.io/v1/priorityclasses/dflt", {
+      headers: { authorization: "Bearer t0k", "content-type": "application/merge-patch+json" }, body: { globalDefault: false },
+    }));
+    expect(patched.status).toBe(200);
+    const p3 = await bodyJson(await call("POST", "/api/v1/namespaces/default/pods", pod("pc3")));
+    expect((p3["spec"] as { priority?: number }).priority ?? 0).toBe(0);
+  });
+
   it("leaves no hand-off offers behind after writes and failed writes", async () => {
     await call("POST", "/api/v1/namespaces/default/pods", pod("i"));
     expect((await call("POST", "/api/v1/namespaces/default/pods", pod("i"))).status).toBe(409);

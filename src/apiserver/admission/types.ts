@@ -65,6 +65,7 @@ export interface HostObject {
  * What plugins may read and write: consistent reads of the store (never the watch caches, which
  * may lag a just-committed write) and status writes that go through the normal REST path.
  */
+/** Objects returned by `get` and `list` may be shared between requests (and frozen): read only. */
 export interface AdmissionHost {
   now(): Date;
   get(group: string, plural: string, namespace: string, name: string): Promise<HostObject | undefined>;
