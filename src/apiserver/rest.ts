@@ -291,7 +291,8 @@ export async function updateObject(
         subresource: opts.mode === "status" ? "status" : opts.track?.subresource ?? "",
       });
       if (admission && attrs) await admission.admit(attrs);
-      const errs = res.strategy.validateUpdate(obj, old);
+      const errs = opts.mode === "status" && res.strategy.validateStatusUpdate !== undefined
+        ? res.strategy.validateStatusUpdate(obj, old) : res.strategy.validateUpdate(obj, old);
       if (errs.length) throwInvalid(res, name, errs);
       if (admission && attrs) await admission.validate(attrs);
     } else if (opts.track) {

@@ -55,6 +55,10 @@ export interface ResourceStrategy<T extends KubeObject = KubeObject> {
   prepareForStatusUpdate(obj: T, old: T): void;
   validateCreate(obj: T): FieldError[];
   validateUpdate(obj: T, old: T): FieldError[];
+  /**
+   * A `status` subresource update (after `prepareForStatusUpdate`). Absent: `validateUpdate`.
+   */
+  validateStatusUpdate?(obj: T, old: T): FieldError[];
   /** Field-selector attributes, always including `metadata.name` (and `metadata.namespace`). */
   fields(obj: T): Record<string, string>;
   readonly table: TablePrinter<T>;

@@ -39,6 +39,13 @@ export interface KindSpec {
   validate?(obj: Json): FieldError[];
   /** Extra update rules (immutability); `validate` runs on the new object as well. */
   validateUpdate?(obj: Json, old: Json): FieldError[];
+  /**
+   * Rules for a `status` subresource update, after metadata's (which always run). Absent: the
+   * whole-object rules (`validate` + `validateUpdate`) run as for a main-resource update. Kinds
+   * whose whole-object rules only look at what a status update restores from the old object
+   * (spec and friends) set this, as upstream's status strategies validate metadata and status only.
+   */
+  validateStatusUpdate?(obj: Json, old: Json): FieldError[];
   fields?(obj: Json): Record<string, string>;
   readonly table: TablePrinter;
   readonly scale?: ScaleMapping;
@@ -62,6 +69,11 @@ function specPart(o: KubeObject): Json {
 export function defineStrategy(spec: KindSpec): KindStrategy {
   const nameValidator = spec.nameValidator ?? nameIsDnsSubdomain;
   const asJson = (o: KubeObject): Json => o as Json;
+  const wholeUpdate = (obj: KubeObject, old: KubeObject): FieldError[] => [
+    ...validateObjectMetaUpdate(meta(obj), meta(old)),
+    ...(spec.validate?.(asJson(obj)) ?? []),
+    ...(spec.validateUpdate?.(asJson(obj), asJson(old)) ?? []),
+  ];
   return {
     spec,
     applyDefaults(obj) {
@@ -123,12 +135,10 @@ export function defineStrategy(spec: KindSpec): KindStrategy {
         ...(spec.validate?.(asJson(obj)) ?? []),
       ];
     },
-    validateUpdate(obj, old) {
-      return [
-        ...validateObjectMetaUpdate(meta(obj), meta(old)),
-        ...(spec.validate?.(asJson(obj)) ?? []),
-        ...(spec.validateUpdate?.(asJson(obj), asJson(old)) ?? []),
-      ];
+    validateUpdate: wholeUpdate,
+    validateStatusUpdate(obj, old) {
+      if (spec.validateStatusUpdate === undefined) return wholeUpdate(obj, old);
+      return [...validateObjectMetaUpdate(meta(obj), meta(old)), ...spec.validateStatusUpdate(asJson(obj), asJson(old))];
     },
     fields(obj) {
       // Runs for every object the watch cache takes in: one object, no intermediate spreads.

@@ -116,6 +116,21 @@ describe("pod update", () => {
     expect((st.spec as Record<string, unknown>).nodeName).toBeUndefined();
     expect(st.metadata?.labels).toEqual({ a: "b" });
   });
+  it("a status update validates metadata, not the spec it carries back from the old pod", () => {
+    const old = created(pod());
+    const st = structuredClone(old);
+    st.status = { phase: "Running" };
+    s.prepareForStatusUpdate(st, old);
+    expect(s.validateStatusUpdate?.(st, old)).toEqual([]);
+    // metadata rules still apply
+    const badMeta = structuredClone(st);
+    badMeta.metadata = { ...badMeta.metadata, labels: { "bad key!": "x" } };
+    expect(text(s.validateStatusUpdate?.(badMeta, old) ?? []).join("\n")).toMatch(/metadata\.labels/);
+    // the whole-object rules still guard main-resource updates
+    const badSpec = structuredClone(old);
+    (badSpec.spec as Record<string, unknown>).restartPolicy = "Never";
+    expect(s.validateUpdate(badSpec, old)).toHaveLength(1);
+  });
 });
 
 describe("pod fields and table", () => {
