@@ -18,40 +18,15 @@
  */
 import type { LabelSelector } from "../../api/selectors/labels.ts";
 import type { AffinityTerm, PodInfo } from "../types.ts";
+import { DomainTally, labelKey as lk, PinnedGroups, pinnedLabel } from "./_tally.ts";
+
+export { DomainTally } from "./_tally.ts";
 
 /**
  * `labels` are the node's labels when the ref was made: refs are rebuilt whenever the snapshot
  * replaces the node, so they are current (no node lookup per pod in the affinity passes).
  */
 export interface PodRef { readonly pod: PodInfo; readonly node: string; readonly labels: Readonly<Record<string, string>> }
-
-/**
- * Topology value → count of pods, positive entries only, plus a log of the values whose count
- * crossed zero, so a consumer that derived something from the positive set (a node bitmask) can
- * catch up with the changes instead of rebuilding. Read-only for callers.
- */
-export class DomainTally {
-  readonly counts = new Map<string, number>();
-  /** Values whose count went from 0 to positive or back, oldest first (a value may repeat). */
-  readonly flips: string[] = [];
-  /** Sequence number of `flips[0]`; older entries were dropped. */
-  flipBase = 0;
-  /** Sequence number of the next flip: a consumer that has seen everything before it is current. */
-  get version(): number { return this.flipBase + this.flips.length; }
-
-  bump(v: string, d: number): void {
-    const before = this.counts.get(v) ?? 0;
-    const n = before + d;
-    if (n > 0) this.counts.set(v, n); else this.counts.delete(v);
-    if ((before > 0) !== (n > 0)) {
-      this.flips.push(v);
-      if (this.flips.length > MAX_FLIPS) { this.flips.splice(0, MAX_FLIPS / 2); this.flipBase += MAX_FLIPS / 2; }
-    }
-  }
-}
-
-/** Flip log entries kept per tally (consumers further behind rebuild from the counts). */
-const MAX_FLIPS = 8192;
 
 /** Existing pods' required anti-affinity terms equal to `term`: where those pods are. */
 export interface AntiGroup {
@@ -69,16 +44,6 @@ export interface MatchGroup {
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
-const lk = (k: string, v: string): string => `${k}=${v}`;
-
-function pinnedLabel(sel: LabelSelector): string | undefined {
-  for (const r of sel.requirements) {
-    const v = sel.requiresExactMatch(r.key);
-    if (v !== undefined) return lk(r.key, v);
-  }
-  return undefined;
-}
-
 /** Equal signatures ⇔ terms that match exactly the same pods over the same topology key. */
 export function termSignature(t: AffinityTerm): string {
   const ns = t.namespaces.size === 1 ? t.namespaces.values().next().value ?? "" : [...t.namespaces].sort().join(",");
@@ -89,6 +54,7 @@ class AntiGroupImpl implements AntiGroup {
   readonly domains = new DomainTally();
   /** Term refs in the group (the group goes when this reaches 0). */
   refs = 0;
+  lastUsed = 0;
   constructor(readonly term: AffinityTerm, readonly sig: string, readonly pin: string | undefined) {}
 }
 
@@ -117,13 +83,8 @@ export const MAX_MATCH_GROUPS = 64;
 export class PodIndex {
   private readonly byNs = new Map<string, Map<string, PodRef>>();
   private readonly byLabel = new Map<string, Map<string, Map<string, PodRef>>>();
-  private readonly antiGroups = new Map<string, AntiGroupImpl>();
-  private readonly antiByPin = new Map<string, Set<AntiGroupImpl>>();
-  private readonly antiGeneric = new Set<AntiGroupImpl>();
-  private readonly matchGroups = new Map<string, MatchGroupImpl>();
-  private readonly matchByPin = new Map<string, Set<MatchGroupImpl>>();
-  private readonly matchGeneric = new Set<MatchGroupImpl>();
-  private useTick = 0;
+  private readonly antiGroups = new PinnedGroups<AntiGroupImpl>();
+  private readonly matchGroups = new PinnedGroups<MatchGroupImpl>();
 
   /** Indexes `pods` as running on `node`, whose labels are `labels`. */
   add(node: string, pods: readonly PodInfo[], labels: Readonly<Record<string, string>> = NO_LABELS): void {
@@ -175,37 +136,17 @@ export class PodIndex {
     let g = this.antiGroups.get(sig);
     if (!g) {
       if (d < 0) return;
-      const pin = pinnedLabel(term.selector);
-      g = new AntiGroupImpl(term, sig, pin);
-      this.antiGroups.set(sig, g);
-      if (pin === undefined) this.antiGeneric.add(g);
-      else {
-        let set = this.antiByPin.get(pin);
-        if (!set) { set = new Set(); this.antiByPin.set(pin, set); }
-        set.add(g);
-      }
+      g = new AntiGroupImpl(term, sig, pinnedLabel(term.selector));
+      this.antiGroups.add(g);
     }
     g.refs += d;
     const v = labels[term.topologyKey];
     if (v !== undefined) g.domains.bump(v, d);
-    if (g.refs <= 0) {
-      this.antiGroups.delete(sig);
-      if (g.pin === undefined) this.antiGeneric.delete(g);
-      else {
-        const set = this.antiByPin.get(g.pin);
-        set?.delete(g);
-        if (set?.size === 0) this.antiByPin.delete(g.pin);
-      }
-    }
+    if (g.refs <= 0) this.antiGroups.delete(g);
   }
 
   private accountMatches(p: PodInfo, labels: Readonly<Record<string, string>>, d: number): void {
-    for (const g of this.matchGeneric) if (g.matches(p)) g.account(labels, d);
-    if (this.matchByPin.size === 0) return;
-    for (const k in p.labels) {
-      const set = this.matchByPin.get(lk(k, p.labels[k] ?? ""));
-      if (set) for (const g of set) if (g.matches(p)) g.account(labels, d);
-    }
+    this.matchGroups.forLabels(p.labels, (g) => { if (g.matches(p)) g.account(labels, d); });
   }
 
   namespaces(): IterableIterator<string> { return this.byNs.keys(); }
@@ -237,12 +178,7 @@ export class PodIndex {
    */
   antiGroupsFor(labels: Readonly<Record<string, string>>): AntiGroup[] {
     const out: AntiGroup[] = [];
-    for (const g of this.antiGeneric) out.push(g);
-    if (this.antiByPin.size === 0) return out;
-    for (const k in labels) {
-      const set = this.antiByPin.get(lk(k, labels[k] ?? ""));
-      if (set) for (const g of set) out.push(g);
-    }
+    this.antiGroups.forLabels(labels, (g) => out.push(g));
     return out;
   }
 
@@ -258,34 +194,15 @@ export class PodIndex {
     const sig = terms.length === 1 ? termSignature(terms[0]!) : terms.map(termSignature).join("\u0001");
     let g = this.matchGroups.get(sig);
     if (!g) {
-      if (this.matchGroups.size >= MAX_MATCH_GROUPS) this.evictMatchGroup();
+      if (this.matchGroups.size >= MAX_MATCH_GROUPS) this.matchGroups.evictOldest();
       const first = terms[0]!;
       g = new MatchGroupImpl(terms, sig, pinnedLabel(first.selector));
       for (const ns of first.namespaces) {
         for (const ref of this.candidates(ns, first.selector)) if (g.matches(ref.pod)) g.account(ref.labels, 1);
       }
-      this.matchGroups.set(sig, g);
-      if (g.pin === undefined) this.matchGeneric.add(g);
-      else {
-        let set = this.matchByPin.get(g.pin);
-        if (!set) { set = new Set(); this.matchByPin.set(g.pin, set); }
-        set.add(g);
-      }
+      this.matchGroups.add(g);
     }
-    g.lastUsed = ++this.useTick;
+    this.matchGroups.touch(g);
     return g;
-  }
-
-  private evictMatchGroup(): void {
-    let victim: MatchGroupImpl | undefined;
-    for (const g of this.matchGroups.values()) if (!victim || g.lastUsed < victim.lastUsed) victim = g;
-    if (!victim) return;
-    this.matchGroups.delete(victim.sig);
-    if (victim.pin === undefined) this.matchGeneric.delete(victim);
-    else {
-      const set = this.matchByPin.get(victim.pin);
-      set?.delete(victim);
-      if (set?.size === 0) this.matchByPin.delete(victim.pin);
-    }
   }
 }

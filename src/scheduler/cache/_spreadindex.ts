@@ -13,37 +13,10 @@
 import type { LabelSelector } from "../../api/selectors/labels.ts";
 import type { PodInfo } from "../types.ts";
 import type { PodIndex } from "./_podindex.ts";
+import { DomainTally, PinnedGroups, pinnedLabel } from "./_tally.ts";
 
-/**
- * Topology value → matching pods (positive entries only), plus a change counter and a log of the
- * values whose count crossed zero (so a consumer that derived a node bitmask from the positive set
- * can catch up instead of rebuilding). Read-only for callers.
- */
-export class SpreadTally {
-  readonly counts = new Map<string, number>();
-  /** Bumped on every change of any count (lets consumers cache values derived from all counts). */
-  changes = 0;
-  /** Values whose count went from 0 to positive or back, oldest first (a value may repeat). */
-  readonly flips: string[] = [];
-  /** Sequence number of `flips[0]`; older entries were dropped. */
-  flipBase = 0;
-  /** Sequence number of the next flip. */
-  get version(): number { return this.flipBase + this.flips.length; }
-
-  bump(v: string, d: number): void {
-    this.changes++;
-    const before = this.counts.get(v) ?? 0;
-    const n = before + d;
-    if (n > 0) this.counts.set(v, n); else this.counts.delete(v);
-    if ((before > 0) !== (n > 0)) {
-      this.flips.push(v);
-      if (this.flips.length > MAX_FLIPS) { this.flips.splice(0, MAX_FLIPS / 2); this.flipBase += MAX_FLIPS / 2; }
-    }
-  }
-}
-
-/** Flip log entries kept per tally (consumers further behind rebuild from the counts). */
-const MAX_FLIPS = 8192;
+/** A spread group's counts (the shared tally type; `changes` lets consumers cache derived minima). */
+export type SpreadTally = DomainTally;
 
 /** One spread group: the non-terminating pods of `namespace` matching `selector`, per value of `topologyKey`. */
 export interface SpreadGroup {
@@ -54,7 +27,7 @@ export interface SpreadGroup {
 }
 
 class Group implements SpreadGroup {
-  readonly domains = new SpreadTally();
+  readonly domains = new DomainTally();
   lastUsed = 0;
   constructor(readonly namespace: string, readonly selector: LabelSelector, readonly topologyKey: string, readonly sig: string, readonly pin: string | undefined) {}
   matches(p: PodInfo): boolean {
@@ -69,27 +42,14 @@ class Group implements SpreadGroup {
 /** Registered spread groups kept at most (least recently used go first). */
 export const MAX_SPREAD_GROUPS = 64;
 
-const lk = (k: string, v: string): string => `${k}=${v}`;
 
 /** Equal signatures ⇔ the same group. */
 export function spreadSignature(namespace: string, selector: LabelSelector, topologyKey: string): string {
   return `${namespace}\u0000${selector.nothing ? "!" : ""}${selector.toString()}\u0000${topologyKey}`;
 }
 
-function pinnedLabel(sel: LabelSelector): string | undefined {
-  for (const r of sel.requirements) {
-    const v = sel.requiresExactMatch(r.key);
-    if (v !== undefined) return lk(r.key, v);
-  }
-  return undefined;
-}
-
 export class SpreadIndex {
-  private readonly groups = new Map<string, Group>();
-  /** Groups by one `key=value` their selector pins; groups pinning nothing are checked for every pod. */
-  private readonly byPin = new Map<string, Set<Group>>();
-  private readonly generic = new Set<Group>();
-  private useTick = 0;
+  private readonly groups = new PinnedGroups<Group>();
 
   /** `pods` is the snapshot's label index (walked once when a group is registered). */
   constructor(private readonly pods: PodIndex) {}
@@ -106,12 +66,7 @@ export class SpreadIndex {
 
   private account(p: PodInfo, labels: Readonly<Record<string, string>>, d: number): void {
     if (p.terminating) return;
-    for (const g of this.generic) if (g.matches(p)) g.account(labels, d);
-    if (this.byPin.size === 0) return;
-    for (const k in p.labels) {
-      const set = this.byPin.get(lk(k, p.labels[k] ?? ""));
-      if (set) for (const g of set) if (g.matches(p)) g.account(labels, d);
-    }
+    this.groups.forLabels(p.labels, (g) => { if (g.matches(p)) g.account(labels, d); });
   }
 
   /**
@@ -123,31 +78,12 @@ export class SpreadIndex {
     const sig = spreadSignature(namespace, selector, topologyKey);
     let g = this.groups.get(sig);
     if (!g) {
-      if (this.groups.size >= MAX_SPREAD_GROUPS) this.evict();
+      if (this.groups.size >= MAX_SPREAD_GROUPS) this.groups.evictOldest();
       g = new Group(namespace, selector, topologyKey, sig, pinnedLabel(selector));
       for (const ref of this.pods.candidates(namespace, selector)) if (g.matches(ref.pod)) g.account(ref.labels, 1);
-      this.groups.set(sig, g);
-      if (g.pin === undefined) this.generic.add(g);
-      else {
-        let set = this.byPin.get(g.pin);
-        if (!set) { set = new Set(); this.byPin.set(g.pin, set); }
-        set.add(g);
-      }
+      this.groups.add(g);
     }
-    g.lastUsed = ++this.useTick;
+    this.groups.touch(g);
     return g;
-  }
-
-  private evict(): void {
-    let victim: Group | undefined;
-    for (const g of this.groups.values()) if (!victim || g.lastUsed < victim.lastUsed) victim = g;
-    if (!victim) return;
-    this.groups.delete(victim.sig);
-    if (victim.pin === undefined) this.generic.delete(victim);
-    else {
-      const set = this.byPin.get(victim.pin);
-      set?.delete(victim);
-      if (set?.size === 0) this.byPin.delete(victim.pin);
-    }
   }
 }

@@ -5,6 +5,7 @@
  * terminating) and deletes, assumes, confirmations, forgets, node adds, relabels and removals.
  */
 import { describe, expect, it } from "vitest";
+import { rng } from "../kernel/_testing.ts";
 import type { Node, Pod, PodAffinityTerm } from "../../api/generated/core_v1.ts";
 import { labelSelectorFromObject, type LabelSelector } from "../../api/selectors/labels.ts";
 import { FakeClock } from "../clock.ts";
@@ -16,16 +17,6 @@ import { termSignature } from "./_podindex.ts";
 import { MAX_SPREAD_GROUPS } from "./_spreadindex.ts";
 import { Snapshot } from "./snapshot.ts";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLORS = ["green", "blue", "red"];
 const NAMESPACES = ["a", "b"];

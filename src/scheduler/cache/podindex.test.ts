@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { rng } from "../kernel/_testing.ts";
 import type { PodAffinityTerm } from "../../api/generated/core_v1.ts";
 import { makePod } from "../testing.ts";
 import { newPodInfo, type AffinityTerm, type PodInfo } from "../types.ts";
 import { DomainTally, MAX_MATCH_GROUPS, PodIndex, termSignature } from "./_podindex.ts";
 
-/** A small deterministic PRNG (mulberry32) so failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLORS = ["green", "blue", "red"];
 const NAMESPACES = ["a", "b"];

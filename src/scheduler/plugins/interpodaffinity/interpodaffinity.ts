@@ -5,7 +5,8 @@
  * not O(matching pods); Filter and Score are O(terms) per node.
  */
 import type { NodeInfo } from "../../cache/node_info.ts";
-import type { DomainTally, PodRef } from "../../cache/_podindex.ts";
+import type { PodRef } from "../../cache/_podindex.ts";
+import { type DomainTally, PositiveDomainMasks } from "../../cache/_tally.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { ActionType } from "../../framework/events.ts";
 import type { EnqueueExtensions, FilterPlugin, FilterSink, Handle, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/interface.ts";
@@ -131,38 +132,6 @@ class Counts {
   }
 }
 
-/**
- * Node bitmasks (bit i = snapshot slot i) of the domains a tally counts positive, per tally, kept
- * in step with the tally's flip log: a cycle pays for the domains that changed since the last one,
- * not for every counted domain. Rebuilt when slots or labels changed (`labelsEpoch`) or the log
- * no longer reaches back far enough.
- */
-class DomainMasks {
-  private readonly byTally = new WeakMap<DomainTally, { epoch: number; version: number; mask: Uint32Array }>();
-
-  maskFor(snap: Snapshot, key: string, tally: DomainTally): Uint32Array {
-    let e = this.byTally.get(tally);
-    const slotsByValue = snap.domainSlots(key);
-    if (e === undefined || e.epoch !== snap.labelsEpoch || e.version < tally.flipBase) {
-      const mask = new Uint32Array((snap.size + 31) >>> 5);
-      for (const v of tally.counts.keys()) for (const i of slotsByValue.get(v) ?? []) mask[i >>> 5]! |= 1 << (i & 31);
-      e = { epoch: snap.labelsEpoch, version: tally.version, mask };
-      this.byTally.set(tally, e);
-      return mask;
-    }
-    const { mask } = e;
-    for (let k = e.version - tally.flipBase; k < tally.flips.length; k++) {
-      const v = tally.flips[k]!;
-      const on = tally.counts.has(v);
-      for (const i of slotsByValue.get(v) ?? []) {
-        if (on) mask[i >>> 5]! |= 1 << (i & 31); else mask[i >>> 5]! &= ~(1 << (i & 31));
-      }
-    }
-    e.version = tally.version;
-    return mask;
-  }
-}
-
 class PreFilterState {
   constructor(readonly existingAnti = new Counts(), readonly affinity = new Counts(), readonly anti = new Counts()) {}
   clone(): PreFilterState { return new PreFilterState(this.existingAnti.clone(), this.affinity.clone(), this.anti.clone()); }
@@ -177,7 +146,7 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
   const handle: Handle = ctx.handle;
   const nsl = (ns: string): Readonly<Record<string, string>> | undefined => handle.namespaceLabels(ns);
   const matchesAll = (terms: readonly AffinityTerm[], p: PodInfo): boolean => terms.every((t) => termMatches(t, p, nsl));
-  const masks = new DomainMasks();
+  const masks = new PositiveDomainMasks();
 
   /** Applies `other` (on `node`) to the counts with sign `d`. */
   function account(s: PreFilterState, pod: PodInfo, other: PodInfo, node: NodeInfo, d: number): void {
@@ -344,8 +313,8 @@ export function newInterPodAffinity(args: unknown, ctx: PluginContext): PreFilte
         // (the sink keeps a node's first status), so existing pods' anti-affinity goes first.
         const existing = s.existingAnti.liveLayers, own = s.anti.liveLayers;
         if (sink.rejectMask !== undefined && existing !== undefined && own !== undefined) {
-          for (const l of existing) sink.rejectMask(masks.maskFor(snap, l.key, l.tally), EXISTING_ANTI);
-          for (const l of own) sink.rejectMask(masks.maskFor(snap, l.key, l.tally), ANTI);
+          for (const l of existing) sink.rejectMask(masks.maskFor(snap, snap.domainSlots(l.key), l.tally), EXISTING_ANTI);
+          for (const l of own) sink.rejectMask(masks.maskFor(snap, snap.domainSlots(l.key), l.tally), ANTI);
           return;
         }
         // Only counted domains can reject: visit their nodes, in filterNode's order of checks.

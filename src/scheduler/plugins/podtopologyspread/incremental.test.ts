@@ -7,6 +7,7 @@
  * schedulers side by side, every outcome and FailedScheduling message compared.
  */
 import { describe, expect, it } from "vitest";
+import { rng } from "../../kernel/_testing.ts";
 import type { Node, Pod, TopologySpreadConstraint } from "../../../api/generated/core_v1.ts";
 import { labelSelectorFromObject } from "../../../api/selectors/labels.ts";
 import { FakeClock } from "../../clock.ts";
@@ -16,16 +17,6 @@ import { makeNode, makePod, MemoryBinder, MemoryPreemptor, MemoryRecorder, Memor
 import { inTreeRegistry } from "../registry.ts";
 import { NAME, newPodTopologySpread } from "./podtopologyspread.ts";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function scheduler(incremental: boolean): Scheduler {
   const registry = new Map(inTreeRegistry);

@@ -14,6 +14,7 @@ import { labelSelectorFromObject, type LabelSelector, selectorFromRequirements, 
 import { firstUntolerated, RequiredNodeAffinity } from "../../_nodematch.ts";
 import type { NodeInfo } from "../../cache/node_info.ts";
 import type { SpreadGroup, SpreadTally } from "../../cache/_spreadindex.ts";
+import { PositiveDomainMasks } from "../../cache/_tally.ts";
 import type { Snapshot } from "../../cache/snapshot.ts";
 import { fieldErr, isRecord } from "../../framework/config.ts";
 import { ActionType } from "../../framework/events.ts";
@@ -162,38 +163,9 @@ export interface PodTopologySpreadOptions {
   readonly incremental?: boolean;
 }
 
-/**
- * Node bitmask of the domains a tally counts positive (bit i = snapshot slot i), kept in step with
- * the tally's flip log: a cycle pays for the domains that changed since the last one. Rebuilt when
- * slots or labels changed or the log no longer reaches back far enough.
- */
-class PositiveMasks {
-  private readonly byTally = new WeakMap<SpreadTally, { epoch: number; version: number; mask: Uint32Array }>();
-  maskFor(snap: Snapshot, slotsByValue: ReadonlyMap<string, readonly number[]>, tally: SpreadTally): Uint32Array {
-    let e = this.byTally.get(tally);
-    if (e === undefined || e.epoch !== snap.labelsEpoch || e.version < tally.flipBase) {
-      const mask = new Uint32Array((snap.size + 31) >>> 5);
-      for (const v of tally.counts.keys()) for (const i of slotsByValue.get(v) ?? []) mask[i >>> 5]! |= 1 << (i & 31);
-      e = { epoch: snap.labelsEpoch, version: tally.version, mask };
-      this.byTally.set(tally, e);
-      return mask;
-    }
-    const { mask } = e;
-    for (let k = e.version - tally.flipBase; k < tally.flips.length; k++) {
-      const v = tally.flips[k]!;
-      const on = tally.counts.has(v);
-      for (const i of slotsByValue.get(v) ?? []) {
-        if (on) mask[i >>> 5]! |= 1 << (i & 31); else mask[i >>> 5]! &= ~(1 << (i & 31));
-      }
-    }
-    e.version = tally.version;
-    return mask;
-  }
-}
-
 export function newPodTopologySpread(args: unknown, ctx: PluginContext, opts: PodTopologySpreadOptions = {}): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
   const masks = new DomainMasks();
-  const positive = new PositiveMasks();
+  const positive = new PositiveDomainMasks();
   const incremental = opts.incremental ?? true;
   const a = argsObject(args, ctx, "PodTopologySpreadArgs");
   const dt = a["defaultingType"] ?? "System";
