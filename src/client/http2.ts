@@ -1,5 +1,5 @@
 /**
- * The client's HTTP/2 connection to one apiserver (node:http2): one session, many concurrent
+ * The client's HTTP/2 connection to one apiserver: one session, many concurrent
  * streams, reconnect on demand. TLS (`https://`, ALPN h2) with the configured CA and client
  * certificate, or plaintext h2c with prior knowledge (`http://`, tests and benchmarks).
  *
@@ -15,6 +15,7 @@ import * as http2 from "node:http2";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { type Deadline, DeadlineSet, timeoutError } from "./_deadlines.ts";
+import { TugEngine } from "./_h2_tug.ts";
 
 export interface ConnectionOptions {
   /** `https://host:port` or `http://host:port`. */
@@ -38,6 +39,11 @@ export interface ConnectionOptions {
    */
   readonly streamWindowBytes?: number;
   readonly sessionWindowBytes?: number;
+  /**
+   * The HTTP/2 implementation: "tug" (Tugboat's own core, src/h2; the default) or "node"
+   * (node:http2). Default from `TUG_CLIENT_H2`, else "tug".
+   */
+  readonly engine?: "tug" | "node";
 }
 
 export interface RawRequest {
@@ -110,6 +116,8 @@ export class Http2Connection {
   private readonly connectOpts: http2.SecureClientSessionOptions;
   private open = 0;
   private closed = false;
+  /** Tugboat's own HTTP/2 engine (the default); undefined: node:http2 (`engine: "node"`). */
+  private readonly tug: TugEngine | undefined;
 
   constructor(private readonly opts: ConnectionOptions) {
     let url: URL;
@@ -134,6 +142,8 @@ export class Http2Connection {
       if (opts.tlsServerName !== undefined) tls.servername = opts.tlsServerName;
     }
     this.connectOpts = tls;
+    const engine = opts.engine ?? (process.env["TUG_CLIENT_H2"] === "node" ? "node" : "tug");
+    this.tug = engine === "tug" ? new TugEngine(opts, deadlines, connectionFailure) : undefined;
   }
 
   /** Opens (or reuses) the session. */
@@ -193,6 +203,7 @@ export class Http2Connection {
   }
 
   private attempt(req: RawRequest): Promise<StreamingResponse> {
+    if (this.tug !== undefined) return this.tug.attempt(req);
     return new Promise<StreamingResponse>((resolve, reject) => {
       const signal = req.signal;
       if (signal?.aborted) {
@@ -259,6 +270,7 @@ export class Http2Connection {
   /** Closes the session (running streams are cancelled) and refuses further requests. */
   close(): void {
     this.closed = true;
+    this.tug?.close();
     const s = this.session;
     this.session = undefined;
     s?.destroy();
@@ -300,6 +312,13 @@ class Call implements Deadline {
 /** `StreamingResponse.cancel` (bound to the stream). */
 function cancelStream(this: http2.ClientHttp2Stream): void {
   if (!this.closed) this.close(http2.constants.NGHTTP2_CANCEL);
+}
+
+/** A `ConnectionError` carrying a Node-style `code` (what the retry rules look at). */
+function connectionFailure(message: string, code?: string): Error {
+  const err = new ConnectionError(message);
+  if (code) Object.defineProperty(err, "code", { value: code, enumerable: false });
+  return err;
 }
 
 function wrap(e: unknown, origin: string): Error {
