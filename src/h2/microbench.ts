@@ -66,6 +66,54 @@ export interface MicrobenchResult {
   medianUs: number;
 }
 
+/** One round's figures: CPU µs per request (whole process) and requests per second. */
+export interface RoundResult {
+  readonly us: number;
+  readonly rps: number;
+  readonly completed: number;
+  readonly resets: number;
+  /** Response body bytes received. */
+  readonly bytes: number;
+}
+
+/** A tug client session on `port` that runs rounds of 1 KB POSTs (the server may be anything). */
+export interface TugDriver {
+  round(perRound: number, inflight: number): Promise<RoundResult>;
+  close(): void;
+}
+
+export async function startTugDriver(port: number): Promise<TugDriver> {
+  const sock = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1", () => resolve(s));
+    s.once("error", reject);
+  });
+  sock.setNoDelay(true);
+  const session = new H2Session(sock, { role: "client" });
+  const driver = new Driver(session);
+  return {
+    async round(perRound, inflight) {
+      const done0 = driver.completed;
+      const resets0 = driver.resets;
+      const bytes0 = driver.bytes;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        driver.remaining = perRound;
+        driver.done = resolve;
+        driver.inflight = 0;
+        for (let i = 0; i < inflight; i++) {
+          driver.inflight++;
+          driver.start();
+        }
+      });
+      const c = process.cpuUsage(c0);
+      const dt = performance.now() - t0;
+      return { us: (c.user + c.system) / perRound, rps: (perRound / dt) * 1000, completed: driver.completed - done0, resets: driver.resets - resets0, bytes: driver.bytes - bytes0 };
+    },
+    close: () => session.destroy(),
+  };
+}
+
 /** Runs `rounds` rounds of `perRound` requests with `inflight` concurrency. */
 export async function tugMicrobench(rounds = 6, perRound = 10000, inflight = 128): Promise<MicrobenchResult> {
   const srv = net.createServer((sock) => {
@@ -73,36 +121,24 @@ export async function tugMicrobench(rounds = 6, perRound = 10000, inflight = 128
     new H2Session(sock, { role: "server", onStream: () => SERVER_STREAM });
   });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  const sock = await new Promise<net.Socket>((r) => {
-    const s = net.connect(port, "127.0.0.1", () => r(s));
-  });
-  sock.setNoDelay(true);
-  const session = new H2Session(sock, { role: "client" });
-  const driver = new Driver(session);
+  const driver = await startTugDriver((srv.address() as net.AddressInfo).port);
   const usPerReq: number[] = [];
   const reqPerSec: number[] = [];
+  let completed = 0;
+  let resets = 0;
+  let bytes = 0;
   for (let k = 0; k < rounds; k++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      driver.remaining = perRound;
-      driver.done = resolve;
-      driver.inflight = 0;
-      for (let i = 0; i < inflight; i++) {
-        driver.inflight++;
-        driver.start();
-      }
-    });
-    const c = process.cpuUsage(c0);
-    const dt = performance.now() - t0;
-    usPerReq.push((c.user + c.system) / perRound);
-    reqPerSec.push((perRound / dt) * 1000);
+    const r = await driver.round(perRound, inflight);
+    usPerReq.push(r.us);
+    reqPerSec.push(r.rps);
+    completed += r.completed;
+    resets += r.resets;
+    bytes += r.bytes;
   }
-  session.destroy();
+  driver.close();
   srv.close();
   const sorted = [...usPerReq].sort((a, b) => a - b);
-  return { completed: driver.completed, resets: driver.resets, responseBytes: driver.bytes, usPerReq, reqPerSec, medianUs: sorted[Math.floor(sorted.length / 2)] ?? 0 };
+  return { completed, resets, responseBytes: bytes, usPerReq, reqPerSec, medianUs: sorted[Math.floor(sorted.length / 2)] ?? 0 };
 }
 
 if (process.argv[1] !== undefined && process.argv[1].endsWith("microbench.ts")) {

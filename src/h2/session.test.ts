@@ -463,3 +463,53 @@ describe("frame handling on the server", () => {
     expect(dataBytes).toBe(1000);
   });
 });
+
+describe("onLocalEnd", () => {
+  it("fires when the server's END_STREAM is queued before the request ended, not after a normal exchange", async () => {
+    const fired: number[] = [];
+    const srv = net.createServer((sock) => {
+      new H2Session(sock, {
+        role: "server",
+        onStream: (st, _h, end) => {
+          const events: StreamEvents = {
+            onHeaders() {},
+            onData(s, _c, e) {
+              if (e) {
+                s.sendHeaders([":status", "200"], true);
+              }
+            },
+            onReset() {},
+            onLocalEnd(s) {
+              fired.push(s.id);
+              s.reset(ErrorCode.NO_ERROR);
+            },
+          };
+          // answer stream 1 before its upload ended (after onStream returned: the events are registered then)
+          if (!end && st.id === 1) {
+            queueMicrotask(() => {
+              st.sendHeaders([":status", "200"], false);
+              st.write(Buffer.from("early"), true);
+            });
+          }
+          return events;
+        },
+      });
+    });
+    const port = await listen(srv);
+    cleanups.push(() => srv.close());
+    const c = await tugClient(port);
+    const early = new Collect();
+    c.request(req("/upload", "POST"), false, early).write(Buffer.alloc(10), false);
+    await early.done;
+    expect(early.body.toString()).toBe("early");
+    // the RST_STREAM(NO_ERROR) follows the response
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fired).toEqual([1]);
+    expect(early.resetCode).toBe(ErrorCode.NO_ERROR); // after the complete response: the upload stops
+    const normal = new Collect();
+    c.request(req("/after", "POST"), false, normal).write(Buffer.alloc(3), true);
+    await normal.done;
+    expect(normal.headers.slice(0, 2)).toEqual([":status", "200"]);
+    expect(fired).toEqual([1]);
+  });
+});

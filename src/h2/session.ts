@@ -20,6 +20,8 @@ export interface StreamEvents {
   onReset(stream: H2Stream, code: number, err: Error | undefined): void;
   onClose?(stream: H2Stream): void;
   onDrain?(stream: H2Stream): void;
+  /** Our END_STREAM was queued while the peer's side is still open (a response sent before the request ended). */
+  onLocalEnd?(stream: H2Stream): void;
 }
 
 export interface H2Stream {
@@ -339,10 +341,13 @@ export class H2Session {
         flags = 0;
       }
     }
-    if (endStream) {
-      s.localEnded = true;
-      this.maybeClose(s);
-    }
+    if (endStream) this.localEnd(s);
+  }
+
+  private localEnd(s: Stream): void {
+    s.localEnded = true;
+    if (!s.remoteEnded) s.events.onLocalEnd?.(s);
+    this.maybeClose(s);
   }
 
   /** @internal */
@@ -405,8 +410,7 @@ export class H2Session {
       this.queue(h);
       this.queue(chunk);
       if (last) {
-        s.localEnded = true;
-        this.maybeClose(s);
+        this.localEnd(s);
         return;
       }
       if (s.needDrain && s.queued <= HIGH_WATER / 2) {
@@ -428,8 +432,7 @@ export class H2Session {
     }
     if (s.queued === 0 && s.endQueued && !s.localEnded) {
       this.queue(frame(FrameType.DATA, Flags.END_STREAM, s.id));
-      s.localEnded = true;
-      this.maybeClose(s);
+      this.localEnd(s);
     }
   }
 

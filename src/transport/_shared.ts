@@ -107,6 +107,9 @@ export function contentLengthOf(headers: Readonly<Record<string, string>>): numb
   return Number(v);
 }
 
+/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2) in either direction. */
+export const H2_FORBIDDEN: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
 const encoder = new TextEncoder();
 
 /** A fixed body as bytes, or undefined for a streaming body. */
@@ -205,4 +208,34 @@ export async function pumpBody(
     }
   }
   return finished;
+}
+
+/** Something `Server.close()` can abort: the in-flight requests. */
+export interface Abortable {
+  abort(reason?: unknown): void;
+}
+
+/**
+ * An abort signal created only when someone asks for it. `abort()` before that just records the
+ * fact, and the signal handed out later is already aborted.
+ */
+export class LazyAbort implements Abortable {
+  private ac: AbortController | undefined;
+  private reason: unknown;
+  aborted = false;
+
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ac?.abort(reason);
+  }
 }

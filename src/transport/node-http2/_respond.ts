@@ -4,13 +4,10 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
-import { bodyForbidden, fixedBody, internalError, pumpBody } from "../_shared.ts";
+import { bodyForbidden, fixedBody, H2_FORBIDDEN, internalError, pumpBody } from "../_shared.ts";
 import type { HttpResponse } from "../types.ts";
 
 export type NodeResponse = ServerResponse | Http2ServerResponse;
-
-/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2); Node throws on them. */
-const H2_FORBIDDEN = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 
 /**
  * Sends `res` (or a 500 when its head is invalid). Resolves when the response ended or the

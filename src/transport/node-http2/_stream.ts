@@ -12,41 +12,12 @@ import * as http2 from "node:http2";
 import { TLSSocket } from "node:tls";
 import {
   badRequest, bodyForbidden, contentLengthOf, fixedBody, internalError, joinRawHeaders, notImplemented, parseTarget, pumpBody,
+  type Abortable, H2_FORBIDDEN, LazyAbort,
 } from "../_shared.ts";
 import type { Handler, HttpRequest, HttpResponse, PeerCertificate } from "../types.ts";
 import { peerOf, readBody } from "./_request.ts";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
-
-/** Something `Server.close()` can abort: the in-flight requests. */
-export interface Abortable {
-  abort(reason?: unknown): void;
-}
-
-/**
- * An abort signal created only when someone asks for it. `abort()` before that just records the
- * fact, and the signal handed out later is already aborted.
- */
-export class LazyAbort implements Abortable {
-  private ac: AbortController | undefined;
-  private reason: unknown;
-  aborted = false;
-
-  get signal(): AbortSignal {
-    if (this.ac === undefined) {
-      this.ac = new AbortController();
-      if (this.aborted) this.ac.abort(this.reason);
-    }
-    return this.ac.signal;
-  }
-
-  abort(reason?: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.ac?.abort(reason);
-  }
-}
 
 /** What is known about a session's connection, computed once per session. */
 interface SessionInfo {
@@ -68,9 +39,6 @@ function infoOf(session: http2.Http2Session | undefined): SessionInfo {
   }
   return info;
 }
-
-/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2); Node throws on them. */
-const H2_FORBIDDEN = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 
 const GONE = "client closed the connection";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensurePki, type Pki } from "../../pki/mod.ts";
 import { runTransportConformance, startInProcess } from "../conformance.ts";
 import type { HttpRequest, Server } from "../types.ts";
-import { LazyAbort } from "./_stream.ts";
+import { LazyAbort } from "../_shared.ts";
 import { capabilities, nodeHttp2Transport } from "./mod.ts";
 
 runTransportConformance("node-http2", capabilities, startInProcess(nodeHttp2Transport));
