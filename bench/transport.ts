@@ -29,6 +29,7 @@ interface Adapter {
 }
 const ADAPTERS: Adapter[] = [
   { name: "node-http2", protos: ["http/1.1", "h2c", "h2+tls"] },
+  { name: "tug-h2", protos: ["http/1.1", "h2c", "h2+tls"] },
   { name: "uws", protos: ["http/1.1"] },
   { name: "deno", protos: ["http/1.1", "h2c", "h2+tls"] },
 ];
@@ -36,6 +37,7 @@ const ADAPTERS: Adapter[] = [
 async function serveMode(name: string, certFile?: string, keyFile?: string): Promise<void> {
   let transport: Transport;
   if (name === "node-http2") transport = (await import("../src/transport/node-http2/mod.ts")).nodeHttp2Transport;
+  else if (name === "tug-h2") transport = (await import("../src/transport/tug-h2/mod.ts")).tugH2Transport;
   else if (name === "uws") transport = (await import("../src/transport/uws/mod.ts")).uwsTransport;
   else throw new Error(`unknown in-process adapter ${name}`);
   const hello = new TextEncoder().encode("hello\n");

@@ -5,7 +5,7 @@
  */
 import type { Transport } from "../transport/types.ts";
 
-export const TRANSPORT_NAMES = ["node-http2", "uws", "deno"] as const;
+export const TRANSPORT_NAMES = ["tug-h2", "node-http2", "uws", "deno"] as const;
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 export function isTransportName(v: string): v is TransportName {
@@ -17,9 +17,17 @@ export function onDeno(): boolean {
   return "Deno" in globalThis;
 }
 
-/** The default adapter for the running engine. */
+/**
+ * The default adapter for the running engine: Deno.serve on Deno; on Node, tug-h2 (HTTP/2 on
+ * Tugboat's own core). `TUG_TRANSPORT=<name>` overrides it (e.g. `node-http2` to compare).
+ */
 export function defaultTransport(): TransportName {
-  return onDeno() ? "deno" : "node-http2";
+  const env = typeof process !== "undefined" ? process.env["TUG_TRANSPORT"] : undefined;
+  if (env !== undefined && env !== "") {
+    if (!isTransportName(env)) throw new Error(`TUG_TRANSPORT=${env}: not one of ${TRANSPORT_NAMES.join(", ")}`);
+    return env;
+  }
+  return onDeno() ? "deno" : "tug-h2";
 }
 
 function isTransport(v: unknown): v is Transport {

@@ -38,7 +38,7 @@ describe("tug server", () => {
     expect(doc["current-context"]).toBe("tugboat");
     expect(tug.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(tug.stdout()).toContain(`export KUBECONFIG=${tug.kubeconfig}\n`);
-    expect(tug.stdout()).toMatch(/API serving at https:\/\/127\.0\.0\.1:\d+ \(transport node-http2/);
+    expect(tug.stdout()).toMatch(/API serving at https:\/\/127\.0\.0\.1:\d+ \(transport tug-h2/);
     expect(tug.caPem).toContain("BEGIN CERTIFICATE");
     expect(readdirSync(tug.dataDir).sort()).toEqual(expect.arrayContaining(["kubeconfig", "pki", "store", "tokens.csv", "tug.lock"]));
     expect(statSync(join(tug.dataDir, "tokens.csv")).mode & 0o777).toBe(0o600);
@@ -109,7 +109,7 @@ describe("tug server", () => {
     expect(r.stderr).toContain("error: required option '--data-dir <dir>' not specified");
     const t = await runTug(["server", "--data-dir", tempDir("t"), "--listen", "127.0.0.1:0", "--transport", "carrier-pigeon"]);
     expect(t.exit.code).toBe(1);
-    expect(t.stderr).toContain("error: option '--transport <name>' argument 'carrier-pigeon' is invalid. Allowed choices are node-http2, uws, deno.");
+    expect(t.stderr).toContain("error: option '--transport <name>' argument 'carrier-pigeon' is invalid. Allowed choices are tug-h2, node-http2, uws, deno.");
   });
 
   it("reports a bad --token-auth-file", async () => {
