@@ -220,6 +220,19 @@ describe("tug ↔ tug", () => {
     expect(drains).toBeGreaterThan(0);
     expect(rs.closed).toBe(true);
   });
+  it("bodies larger than the 1 MiB socket backlog in one write, with wide windows, arrive whole", async () => {
+    // With 8 MiB windows nothing but the socket backlog limit stops DATA production; when the
+    // socket takes a flush synchronously no 'drain' follows, and production must resume anyway.
+    const { port } = await tugServer({ streamWindow: 8 << 20 });
+    const c = await tugClient(port, { streamWindow: 8 << 20, connectionWindow: 32 << 20 });
+    const up = Buffer.alloc(5 * 1024 * 1024, 3);
+    const cols = [new Collect(), new Collect()];
+    c.request(req("/echo", "POST"), false, cols[0] as Collect).write(up, true);
+    c.request(req("/echo2", "POST"), false, cols[1] as Collect).write(up.subarray(0, 3 << 20), true);
+    await Promise.all(cols.map((x) => x.done));
+    expect(cols[0]?.body.length).toBe(up.length);
+    expect(cols[1]?.body.length).toBe(3 << 20);
+  });
   it("a peer that stops reading does not make us buffer unboundedly", async () => {
     // Raw server that completes the handshake then never reads again.
     const socks: net.Socket[] = [];

@@ -315,7 +315,9 @@ export class H2Session {
     const data = this.out.length === 1 ? (this.out[0] ?? EMPTY) : Buffer.concat(this.out, this.outBytes);
     this.out = [];
     this.outBytes = 0;
-    this.socket.write(data);
+    // A write the socket took without a backlog is followed by no 'drain': resume DATA that
+    // stopped at the backlog limit (pumpOnce) here, or it would wait for an unrelated event.
+    if (this.socket.write(data) && this.dataList.length > 0) this.pumpData();
   }
 
   /** @internal */

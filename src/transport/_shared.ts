@@ -3,7 +3,7 @@
  * joining, bounded body collection and the response-body pump. No I/O here beyond what callers
  * pass in.
  */
-import { BodyTooLargeError, type HttpResponse, type ResponseBody } from "./types.ts";
+import { BodyTooLargeError, type Handler, type HttpRequest, type HttpResponse, type ResponseBody } from "./types.ts";
 
 /** The request target split and decoded; `undefined` when the path is not valid percent-encoding. */
 export interface Target {
@@ -208,6 +208,37 @@ export async function pumpBody(
     }
   }
   return finished;
+}
+
+function noop(): void {}
+
+/** A streaming body that will not be sent: tell its producer (`return()`), so it can release resources. */
+export function discardBody(body: ResponseBody | undefined): void {
+  if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return;
+  try {
+    body[Symbol.asyncIterator]().return?.().then(undefined, noop);
+  } catch {
+    // a producer that fails to stop has nothing left to release here
+  }
+}
+
+/**
+ * Runs the handler: a throw becomes a 500 (the error stays server-side) and, unless the request
+ * may take over its connection (`upgradeAllowed`), an upgrade answer becomes a 501 (its streaming
+ * body, if any, is released).
+ */
+export async function callHandler(handler: Handler, req: HttpRequest, upgradeAllowed = false): Promise<HttpResponse> {
+  let response: HttpResponse;
+  try {
+    response = await handler(req);
+  } catch {
+    return internalError();
+  }
+  if (!upgradeAllowed && (response.upgrade !== undefined || response.status === 101)) {
+    discardBody(response.body);
+    return notImplemented("upgrade requested on a request that did not ask to upgrade");
+  }
+  return response;
 }
 
 /** Something `Server.close()` can abort: the in-flight requests. */

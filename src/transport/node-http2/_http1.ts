@@ -7,7 +7,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type * as net from "node:net";
 import type { Duplex } from "node:stream";
-import { badRequest, internalError, notImplemented, parseTarget, type Abortable } from "../_shared.ts";
+import { badRequest, callHandler, parseTarget, type Abortable } from "../_shared.ts";
 import type { Handler, HttpResponse } from "../types.ts";
 import { buildRequest, type NodeRequest } from "./_request.ts";
 import { sendResponse, type NodeResponse } from "./_respond.ts";
@@ -87,6 +87,31 @@ export function closeNodeServer(
   });
 }
 
+/**
+ * Binds `listener` and returns the adapter's `Server`: its sockets are tracked so `close()` (one
+ * shared promise) can run `closeNodeServer`, with `closeSessions` sending the HTTP/2 GOAWAYs.
+ */
+export async function startNodeServer(
+  listener: net.Server,
+  host: string,
+  port: number,
+  inflight: Set<Abortable>,
+  closeSessions: () => void,
+  h1: http.Server | undefined,
+): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  trackSockets(listener, sockets);
+  const bound = await listenOn(listener, host, port);
+  let closing: Promise<void> | undefined;
+  return {
+    port: bound,
+    close(): Promise<void> {
+      closing ??= closeNodeServer(listener, inflight, sockets, closeSessions, h1);
+      return closing;
+    },
+  };
+}
+
 /** Tracks a listener's sockets (for the close sweep); socket errors end that socket only. */
 export function trackSockets(listener: net.Server, sockets: Set<net.Socket>): void {
   listener.on("connection", (socket: net.Socket) => {
@@ -137,14 +162,7 @@ export async function serveHttp1(handler: Handler, req: NodeRequest, res: NodeRe
         stoppedReading = true;
         req.resume(); // discard the rest instead of buffering it
       });
-      try {
-        response = await handler(request);
-      } catch {
-        response = internalError();
-      }
-      if (response.upgrade !== undefined || response.status === 101) {
-        response = notImplemented("upgrade requested on a request that did not ask to upgrade");
-      }
+      response = await callHandler(handler, request);
     }
     await sendResponse(req.method ?? "GET", h2, res, response, ac.signal, false);
     if (stoppedReading && h2 && "stream" in res && !res.stream.closed) {
@@ -175,11 +193,7 @@ export async function serveUpgrade(
     if (!target) {
       response = badRequest("malformed request target");
     } else {
-      try {
-        response = await handler(buildRequest(req, target, ac.signal, () => req.resume()));
-      } catch {
-        response = internalError();
-      }
+      response = await callHandler(handler, buildRequest(req, target, ac.signal, () => req.resume()), true);
     }
     await answerUpgrade(req, socket, new Uint8Array(head.buffer, head.byteOffset, head.byteLength), response, ac.signal);
   } finally {

@@ -11,7 +11,7 @@
 import * as http2 from "node:http2";
 import { TLSSocket } from "node:tls";
 import {
-  badRequest, bodyForbidden, contentLengthOf, fixedBody, internalError, joinRawHeaders, notImplemented, parseTarget, pumpBody,
+  badRequest, bodyForbidden, callHandler, discardBody, contentLengthOf, fixedBody, internalError, joinRawHeaders, parseTarget, pumpBody,
   type Abortable, H2_FORBIDDEN, LazyAbort,
 } from "../_shared.ts";
 import type { Handler, HttpRequest, HttpResponse, PeerCertificate } from "../types.ts";
@@ -114,6 +114,8 @@ class StreamRequest implements HttpRequest, Abortable {
   }
 }
 
+function ignoreError(): void {}
+
 /**
  * Serves one HTTP/2 stream: builds the request, runs the handler, writes the response. Resolves
  * when the response is done or the client went away.
@@ -126,23 +128,14 @@ export async function serveStream(
   inflight: Set<Abortable>,
 ): Promise<void> {
   // Reset streams emit 'error' (ERR_HTTP2_STREAM_ERROR); they concern this stream only.
-  stream.on("error", noop);
+  stream.on("error", ignoreError);
   const method = headers[":method"] ?? "GET";
   const target = parseTarget(headers[":path"] ?? "/");
   if (!target) return respond(stream, method, badRequest("malformed request target"), undefined); // fixed body
   const request = new StreamRequest(stream, method, target.path, target.rawQuery, joinRawHeaders(rawHeaders), infoOf(stream.session));
   inflight.add(request);
   try {
-    let response: HttpResponse;
-    try {
-      response = await handler(request);
-    } catch {
-      response = internalError();
-    }
-    if (response.upgrade !== undefined || response.status === 101) {
-      response = notImplemented("upgrade requested on a request that did not ask to upgrade");
-    }
-    await respond(stream, method, response, request);
+    await respond(stream, method, await callHandler(handler, request), request);
     if (request.stoppedReading && !stream.closed) {
       // RFC 9113 §8.1: after a complete response, RST_STREAM(NO_ERROR) tells the client to stop sending.
       if (stream.writableFinished) stream.close(NGHTTP2_NO_ERROR);
@@ -153,17 +146,6 @@ export async function serveStream(
   }
 }
 
-function noop(): void {}
-
-/** A streaming body that will not be sent: tell its producer (`return()`), so it can release resources. */
-function discard(body: HttpResponse["body"]): void {
-  if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return;
-  try {
-    body[Symbol.asyncIterator]().return?.().then(undefined, noop);
-  } catch {
-    // a producer that fails to stop has nothing left to release here
-  }
-}
 
 /** The response head in node:http2's shape (names lower-cased, connection-specific ones dropped). */
 function headBlock(res: HttpResponse, noBody: boolean, bodyLength: number | undefined): http2.OutgoingHttpHeaders {
@@ -186,7 +168,7 @@ async function respond(
   res: HttpResponse,
   request: StreamRequest | undefined,
 ): Promise<void> {
-  if (stream.destroyed || stream.closed) return discard(res.body); // the client went away while we were busy
+  if (stream.destroyed || stream.closed) return discardBody(res.body); // the client went away while we were busy
   const noBody = bodyForbidden(method, res.status);
   const fixed = fixedBody(res.body);
   const endStream = noBody || (fixed !== undefined && fixed.byteLength === 0);
@@ -194,7 +176,7 @@ async function respond(
     stream.respond(headBlock(res, noBody, fixed?.byteLength), { endStream });
   } catch {
     // Invalid status or header value from the handler: answer 500 instead of crashing.
-    discard(res.body);
+    discardBody(res.body);
     if (stream.destroyed || stream.closed || stream.headersSent) {
       if (!stream.closed) stream.close(NGHTTP2_INTERNAL_ERROR);
       return;
@@ -205,7 +187,7 @@ async function respond(
     stream.end(body);
     return;
   }
-  if (endStream) return discard(res.body);
+  if (endStream) return discardBody(res.body);
   if (fixed !== undefined) {
     stream.end(fixed);
     return;

@@ -19,7 +19,7 @@ import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Abortable } from "../_shared.ts";
 import type { Handler, ListenOptions, Server, Transport, TransportCapabilities } from "../types.ts";
-import { closeNodeServer, createHttp1Server, listenOn, serveHttp1, serveUpgrade, sniffPreface, trackSockets } from "./_http1.ts";
+import { createHttp1Server, serveHttp1, serveUpgrade, sniffPreface, startNodeServer } from "./_http1.ts";
 import type { NodeRequest } from "./_request.ts";
 import type { NodeResponse } from "./_respond.ts";
 import { serveStream } from "./_stream.ts";
@@ -68,7 +68,6 @@ export const nodeHttp2Transport: Transport = {
 
 async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
   const inflight = new Set<Abortable>();
-  const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
@@ -124,17 +123,7 @@ async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
     };
     listener = net.createServer((socket) => sniffPreface(socket, toH2c, (s) => plain.emit("connection", s)));
   }
-  trackSockets(listener, sockets);
-  const port = await listenOn(listener, opts.host, opts.port);
-
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    close(): Promise<void> {
-      closing ??= closeNodeServer(listener, inflight, sockets, () => {
-        for (const s of sessions) s.close();
-      }, h1);
-      return closing;
-    },
-  };
+  return startNodeServer(listener, opts.host, opts.port, inflight, () => {
+    for (const s of sessions) s.close();
+  }, h1);
 }

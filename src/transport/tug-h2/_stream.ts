@@ -12,7 +12,7 @@
 import { ErrorCode } from "../../h2/frames.ts";
 import type { H2Stream, HeaderList, StreamEvents } from "../../h2/session.ts";
 import {
-  badRequest, bodyForbidden, concat, contentLengthOf, fixedBody, internalError, notImplemented, parseTarget, pumpBody,
+  badRequest, bodyForbidden, callHandler, discardBody, concat, contentLengthOf, fixedBody, internalError, notImplemented, parseTarget, pumpBody,
   type Abortable, LazyAbort,
 } from "../_shared.ts";
 import { BodyTooLargeError, type Handler, type HttpRequest, type HttpResponse, type PeerCertificate } from "../types.ts";
@@ -240,17 +240,7 @@ class StreamRequest implements HttpRequest, StreamEvents, Abortable {
     const inflight = this.conn.inflight;
     inflight.add(this);
     try {
-      let response: HttpResponse;
-      try {
-        response = await this.conn.handler(this);
-      } catch {
-        response = internalError();
-      }
-      if (response.upgrade !== undefined || response.status === 101) {
-        discard(response.body);
-        response = notImplemented("upgrade requested on a request that did not ask to upgrade");
-      }
-      await this.respond(response);
+      await this.respond(await callHandler(this.conn.handler, this));
     } finally {
       inflight.delete(this);
     }
@@ -258,7 +248,7 @@ class StreamRequest implements HttpRequest, StreamEvents, Abortable {
 
   private async respond(res: HttpResponse): Promise<void> {
     const stream = this.stream;
-    if (this.gone || stream.closed) return discard(res.body); // the client went away while we were busy
+    if (this.gone || stream.closed) return discardBody(res.body); // the client went away while we were busy
     this.discarding = true; // an upload the handler did not take is not wanted any more
     this.stopReading();
     const noBody = bodyForbidden(this.method, res.status);
@@ -266,13 +256,13 @@ class StreamRequest implements HttpRequest, StreamEvents, Abortable {
     let head = responseHead(res, noBody, fixed?.byteLength);
     if (head === undefined) {
       // Invalid status or field from the handler: answer 500 instead.
-      discard(res.body);
+      discardBody(res.body);
       res = internalError();
       return this.respond(res);
     }
     if (noBody || (fixed !== undefined && fixed.byteLength === 0)) {
       stream.sendHeaders(head, true);
-      return discard(res.body);
+      return discardBody(res.body);
     }
     stream.sendHeaders(head, false);
     head = undefined;
@@ -308,14 +298,3 @@ class StreamRequest implements HttpRequest, StreamEvents, Abortable {
 
 const EMPTY = new Uint8Array(0);
 
-function noop(): void {}
-
-/** A streaming body that will not be sent: tell its producer (`return()`), so it can release resources. */
-function discard(body: HttpResponse["body"]): void {
-  if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return;
-  try {
-    body[Symbol.asyncIterator]().return?.().then(undefined, noop);
-  } catch {
-    // a producer that fails to stop has nothing left to release here
-  }
-}

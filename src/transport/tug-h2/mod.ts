@@ -18,7 +18,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { H2Session } from "../../h2/session.ts";
 import type { Abortable } from "../_shared.ts";
-import { closeNodeServer, createHttp1Server, listenOn, sniffPreface, trackSockets } from "../node-http2/_http1.ts";
+import { createHttp1Server, sniffPreface, startNodeServer } from "../node-http2/_http1.ts";
 import { peerOf } from "../node-http2/_request.ts";
 import type { Handler, ListenOptions, Server, Transport, TransportCapabilities } from "../types.ts";
 import { type ConnectionInfo, openStream } from "./_stream.ts";
@@ -42,7 +42,6 @@ export const tugH2Transport: Transport = {
 
 async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
   const inflight = new Set<Abortable>();
-  const sockets = new Set<net.Socket>();
   const sessions = new Set<H2Session>();
   const h1: http.Server = createHttp1Server(handler, inflight);
 
@@ -84,17 +83,7 @@ async function listen(handler: Handler, opts: ListenOptions): Promise<Server> {
   } else {
     listener = net.createServer((socket) => sniffPreface(socket, serveH2, (s) => h1.emit("connection", s)));
   }
-  trackSockets(listener, sockets);
-  const port = await listenOn(listener, opts.host, opts.port);
-
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    close(): Promise<void> {
-      closing ??= closeNodeServer(listener, inflight, sockets, () => {
-        for (const s of sessions) s.close();
-      }, h1);
-      return closing;
-    },
-  };
+  return startNodeServer(listener, opts.host, opts.port, inflight, () => {
+    for (const s of sessions) s.close();
+  }, h1);
 }
