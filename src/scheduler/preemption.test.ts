@@ -47,7 +47,7 @@ describe("DefaultPreemption resource-only dry run", () => {
       return (seed >>> 0) % n;
     };
     const chance = (pct: number): boolean => rnd(100) < pct;
-    const fast = { arithmetic: 0, generic: 0, confirmFailed: 0 };
+    const fast = { arithmetic: 0, generic: 0, rejected: 0, confirmFailed: 0 };
     let preemptions = 0, compared = 0, partialScans = 0;
     const deadline = Date.now() + 25_000;
     for (let cluster = 0; cluster < 60 && Date.now() < deadline; cluster++) {
@@ -136,6 +136,7 @@ describe("DefaultPreemption resource-only dry run", () => {
       }
       fast.arithmetic += a.plugin.stats.arithmetic;
       fast.generic += a.plugin.stats.generic;
+      fast.rejected += a.plugin.stats.rejected;
       fast.confirmFailed += a.plugin.stats.confirmFailed;
       expect(b.plugin.stats.arithmetic).toBe(0);
     }
@@ -145,6 +146,7 @@ describe("DefaultPreemption resource-only dry run", () => {
     // Both paths were exercised, and no resource-only choice failed its confirmation.
     expect(fast.arithmetic).toBeGreaterThan(500);
     expect(fast.generic).toBeGreaterThan(100);
+    expect(fast.rejected).toBeGreaterThan(100); // nodes ruled out without a dry run: same messages as the generic path
     expect(fast.confirmFailed).toBe(0);
   });
 

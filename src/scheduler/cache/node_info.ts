@@ -15,8 +15,23 @@ export class NodeInfo {
   labels: Labels = EMPTY_LABELS;
   taints: readonly Taint[] = [];
   unschedulable = false;
+  private allocs: ReadonlyMap<string, number> = new Map();
+  /** The four common allocatable amounts as fields (read per node in preemption's scans). */
+  allocCpu = 0;
+  allocMemory = 0;
+  allocEphemeral = 0;
+  allocPods = 0;
   /** Allocatable by resource name in kernel units ("pods" included). */
-  allocatable: ReadonlyMap<string, number> = new Map();
+  get allocatable(): ReadonlyMap<string, number> {
+    return this.allocs;
+  }
+  set allocatable(m: ReadonlyMap<string, number>) {
+    this.allocs = m;
+    this.allocCpu = m.get("cpu") ?? 0;
+    this.allocMemory = m.get("memory") ?? 0;
+    this.allocEphemeral = m.get("ephemeral-storage") ?? 0;
+    this.allocPods = m.get("pods") ?? 0;
+  }
   /** Image name → size in bytes (every name of every image the node reports). */
   images: ReadonlyMap<string, number> = new Map();
   pods: PodInfo[] = [];
@@ -50,7 +65,7 @@ export class NodeInfo {
   }
 
   alloc(resource: string): number {
-    return this.allocatable.get(resource) ?? 0;
+    return this.allocs.get(resource) ?? 0;
   }
 
   requested(resource: string): number {

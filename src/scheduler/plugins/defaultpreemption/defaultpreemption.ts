@@ -27,7 +27,7 @@ import type { PluginContext } from "../../framework/registry.ts";
 import { type CycleState, Status } from "../../framework/status.ts";
 import type { PodInfo } from "../../types.ts";
 import { argsObject, intArg } from "../_args.ts";
-import { type FitNode, insufficient, NAME as FIT } from "../noderesourcesfit/noderesourcesfit.ts";
+import { ERR_TOO_MANY_PODS, type FitNode, fits, insufficient, NAME as FIT } from "../noderesourcesfit/noderesourcesfit.ts";
 import { NAMES as VOLUME_PLUGINS } from "../volumes/volumes.ts";
 
 export const NAME = "DefaultPreemption";
@@ -78,8 +78,11 @@ export interface DefaultPreemptionOptions {
 }
 
 export interface DefaultPreemptionPlugin extends PostFilterPlugin, PreEnqueuePlugin {
-  /** Dry runs by path, and confirmations of resource-only choices that failed (expected 0). */
-  readonly stats: { generic: number; arithmetic: number; confirmFailed: number };
+  /**
+   * Dry runs by path, nodes the resource-only path ruled out before a dry run (`rejected`), and
+   * confirmations of resource-only choices that failed (expected 0).
+   */
+  readonly stats: { generic: number; arithmetic: number; rejected: number; confirmFailed: number };
 }
 
 /** A node's requested amounts as pods are removed and reprieved (the resources the pod asks for only). */
@@ -100,10 +103,10 @@ class Tally implements FitNode {
     this.memory = node.requestedMemory;
     this.ephemeral = node.requestedEphemeral;
     this.pods = node.pods.length;
-    this.allocCpu = node.alloc("cpu");
-    this.allocMemory = node.alloc("memory");
-    this.allocEphemeral = node.alloc("ephemeral-storage");
-    this.allocPods = node.alloc("pods");
+    this.allocCpu = node.allocCpu;
+    this.allocMemory = node.allocMemory;
+    this.allocEphemeral = node.allocEphemeral;
+    this.allocPods = node.allocPods;
     if (pod.scalarRequests.size > 0) {
       this.scalar = new Map();
       for (const k of pod.scalarRequests.keys()) this.scalar.set(k, node.requested(k));
@@ -130,6 +133,67 @@ class Tally implements FitNode {
     this.ephemeral += sign * r.ephemeralStorage;
     this.pods += sign;
     if (this.scalar) for (const [k, v] of this.scalar) this.scalar.set(k, v + sign * (p.scalarRequests.get(k) ?? 0));
+  }
+}
+
+const NO_PODS: readonly PodInfo[] = [];
+
+const SHORT_PODS = 1, SHORT_CPU = 2, SHORT_MEMORY = 4, SHORT_EPHEMERAL = 8;
+/** Not decided here (the pod asks for scalar resources): run the full dry run. */
+const SHORT_UNKNOWN = -1;
+
+/**
+ * The resource-only dry run's first check without allocating: with every lower-priority pod gone
+ * and the counted nominated pods added, what does the node still lack for `pod`? 0 = the pod fits
+ * then (the node is a candidate), a SHORT_* mask = the reasons `insufficient` would give,
+ * SHORT_UNKNOWN = the pod asks for scalar resources (left to the full dry run).
+ */
+function shortWithAllRemoved(pod: PodInfo, node: NodeInfo, nominated: readonly PodInfo[]): number {
+  if (pod.scalarRequests.size > 0) return SHORT_UNKNOWN;
+  // Same order of additions as the Tally of selectVictimsByResources: nominated pods in, then the lower-priority pods out.
+  let cpu = node.requestedCpu, memory = node.requestedMemory, ephemeral = node.requestedEphemeral, pods = node.pods.length;
+  for (const p of nominated) {
+    const r = p.requests;
+    cpu += r.cpu; memory += r.memory; ephemeral += r.ephemeralStorage; pods++;
+  }
+  let lower = 0;
+  for (const p of node.pods) {
+    if (p.priority >= pod.priority) continue;
+    lower++;
+    const r = p.requests;
+    cpu -= r.cpu; memory -= r.memory; ephemeral -= r.ephemeralStorage; pods--;
+  }
+  if (lower === 0) return SHORT_UNKNOWN; // "no victims": the full dry run reports it
+  let short = 0;
+  if (pods + 1 > node.allocPods) short |= SHORT_PODS;
+  const r = pod.requests;
+  if (r.cpu > 0 && r.cpu > node.allocCpu - cpu) short |= SHORT_CPU;
+  if (r.memory > 0 && r.memory > node.allocMemory - memory) short |= SHORT_MEMORY;
+  if (r.ephemeralStorage > 0 && r.ephemeralStorage > node.allocEphemeral - ephemeral) short |= SHORT_EPHEMERAL;
+  return short;
+}
+
+/** Per-reason counts of the nodes `shortWithAllRemoved` ruled out (added to the reasons map once per scan). */
+class ShortCounts {
+  pods = 0;
+  cpu = 0;
+  memory = 0;
+  ephemeral = 0;
+  add(short: number): void {
+    if (short & SHORT_PODS) this.pods++;
+    if (short & SHORT_CPU) this.cpu++;
+    if (short & SHORT_MEMORY) this.memory++;
+    if (short & SHORT_EPHEMERAL) this.ephemeral++;
+  }
+  /** Adds the counts under `insufficient`'s wording. */
+  into(reasons: Map<string, number>): void {
+    const add = (r: string, n: number): void => {
+      if (n > 0) reasons.set(r, (reasons.get(r) ?? 0) + n);
+    };
+    add(ERR_TOO_MANY_PODS, this.pods);
+    add("Insufficient cpu", this.cpu);
+    add("Insufficient memory", this.memory);
+    add("Insufficient ephemeral-storage", this.ephemeral);
   }
 }
 
@@ -180,7 +244,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
   const handle: Handle = ctx.handle;
   const fastPathOn = opts.resourceFastPath ?? true;
   const random = opts.random ?? seededRandom(0x5eed);
-  const stats = { generic: 0, arithmetic: 0, confirmFailed: 0 };
+  const stats = { generic: 0, arithmetic: 0, rejected: 0, confirmFailed: 0 };
   const inFlight = opts.evictionsInFlightTerminate ?? true;
   const gate = opts.gateWhilePreempting ?? true;
 
@@ -224,6 +288,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
    * on running totals (the node's requests plus the nominated pods that count for `pod`).
    */
   function selectVictimsByResources(pod: PodInfo, node: NodeInfo, nominated: readonly PodInfo[], pdbs: readonly PdbInfo[]): { victims: PodInfo[]; violations: number } | Status {
+    // (dryRun has already rejected, through shortWithAllRemoved, every node where this fails)
     stats.arithmetic++;
     const potential: PodInfo[] = [];
     for (const p of node.pods) if (p.priority < pod.priority) potential.push(p);
@@ -242,7 +307,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
       const group = g === 0 ? violating : ok;
       for (const p of group) {
         t.add(p, 1);
-        if (insufficient(pod, t).length === 0) continue;
+        if (fits(pod, t)) continue;
         t.add(p, -1);
         victims.push(p);
         if (g === 0) violations++;
@@ -264,9 +329,11 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
   }
 
   /** Nominated pods that count against `node` for `pod`, or undefined when one rules the resource-only path out. */
-  function countedNominated(pod: PodInfo, node: string): PodInfo[] | undefined {
+  function countedNominated(pod: PodInfo, node: string): readonly PodInfo[] | undefined {
+    const all = handle.nominatedPodsForNode(node);
+    if (all.length === 0) return NO_PODS;
     const out: PodInfo[] = [];
-    for (const p of handle.nominatedPodsForNode(node)) {
+    for (const p of all) {
       if (p.key === pod.key || p.priority < pod.priority) continue;
       if (p.requiredAntiAffinity.length > 0) return undefined;
       out.push(p);
@@ -368,6 +435,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
     const pdbs = handle.pdbs();
     const ok: Candidate[] = [], violating: Candidate[] = [];
     const reasons = new Map<string, number>();
+    const shortCounts = new ShortCounts();
     let tried = 0;
     for (let k = 0; k < potential.length; k++) {
       const i = potential[(offset + k) % potential.length];
@@ -375,6 +443,16 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
       const orig = snap.nodes[i];
       if (!orig) continue;
       const counted = fast && statuses.resourcesOnly?.(i) === true ? countedNominated(pod, orig.name) : undefined;
+      if (counted) {
+        // Most nodes of a full cluster cannot make room at all: say so without building a dry run.
+        const short = shortWithAllRemoved(pod, orig, counted);
+        if (short > 0) {
+          stats.rejected++;
+          tried++;
+          shortCounts.add(short);
+          continue;
+        }
+      }
       const res = counted ? selectVictimsByResources(pod, orig, counted, pdbs) : selectVictims(state.clone(), pod, orig.clone(), pdbs);
       if (res instanceof Status) {
         tried++;
@@ -385,6 +463,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
       (res.violations === 0 ? ok : violating).push(c);
       if (ok.length > 0 && ok.length + violating.length >= want) break;
     }
+    shortCounts.into(reasons);
     // Ties between equally good candidates go to the lowest slot, whatever the scan's start.
     ok.sort((x, y) => x.slot - y.slot);
     violating.sort((x, y) => x.slot - y.slot);

@@ -86,6 +86,17 @@ export function insufficient(pod: PodInfo, node: FitNode, only?: (resource: stri
   return out;
 }
 
+/** `insufficient(pod, node).length === 0` without building the reasons (preemption's reprieve loop). */
+export function fits(pod: PodInfo, node: FitNode): boolean {
+  if (node.requested("pods") + 1 > node.alloc("pods")) return false;
+  const r = pod.requests;
+  if (r.cpu > 0 && r.cpu > node.alloc("cpu") - node.requested("cpu")) return false;
+  if (r.memory > 0 && r.memory > node.alloc("memory") - node.requested("memory")) return false;
+  if (r.ephemeralStorage > 0 && r.ephemeralStorage > node.alloc("ephemeral-storage") - node.requested("ephemeral-storage")) return false;
+  if (pod.scalarRequests.size > 0) for (const [name, q] of pod.scalarRequests) if (q > 0 && q > node.alloc(name) - node.requested(name)) return false;
+  return true;
+}
+
 function lacks(node: FitNode, name: string, q: number, only: ((resource: string) => boolean) | undefined): boolean {
   return q > 0 && (only === undefined || only(name)) && q > node.alloc(name) - node.requested(name);
 }
