@@ -190,6 +190,26 @@ describe("tug ↔ tug", () => {
     all.forEach((x, i) => expect(x.body.toString()).toBe(`body${i}`));
     expect(c.openStreams).toBe(0);
   });
+  it("requests queued behind the server's MAX_CONCURRENT_STREAMS keep their body's END_STREAM", async () => {
+    const { port } = await tugServer({ maxConcurrentStreams: 5 });
+    const c = await tugClient(port);
+    const first = new Collect();
+    c.request(req("/warm", "POST"), false, first).write(Buffer.from("w"), true);
+    await first.done; // the server's SETTINGS (limit 5) are in effect from here on
+    const all: Collect[] = [];
+    for (let i = 0; i < 40; i++) {
+      const col = new Collect();
+      all.push(col);
+      const st = c.request(req(`/q${i}`, "POST"), false, col);
+      if (i % 2 === 0) st.write(Buffer.from(`body${i}`), true);
+      else {
+        st.write(Buffer.from(`body${i}`), false);
+        st.end();
+      }
+    }
+    await Promise.all(all.map((x) => x.done));
+    all.forEach((x, i) => expect(x.body.toString()).toBe(`body${i}`));
+  });
   it("several MiB both ways crossing windows, and a reset mid-body", async () => {
     const { port } = await tugServer({ streamWindow: 65535 });
     const c = await tugClient(port, { streamWindow: 65535 });

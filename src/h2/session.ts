@@ -258,7 +258,8 @@ export class H2Session {
     this.nextId += 2;
     this.streams.set(s.id, s);
     this.activeLocal++;
-    s.endQueued = false;
+    // endQueued stays as it is: a body written (and ended) while the stream waited for a slot must
+    // still end with END_STREAM (a headers-only request is localEnded by _sendHeaders anyway).
     this._sendHeaders(s, headers, endStream);
     if (s.queued > 0 || s.endQueued) this._scheduleData(s);
   }
