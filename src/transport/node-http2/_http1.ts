@@ -7,14 +7,30 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type * as net from "node:net";
 import type { Duplex } from "node:stream";
-import { badRequest, callHandler, parseTarget, type Abortable } from "../_shared.ts";
-import type { Handler, HttpResponse } from "../types.ts";
+import { badRequest, callHandler, parseTarget, type Abortable, type Target } from "../_shared.ts";
+import type { Handler, HttpRequest, HttpResponse, TransportCapabilities } from "../types.ts";
 import { buildRequest, type NodeRequest } from "./_request.ts";
 import { sendResponse, type NodeResponse } from "./_respond.ts";
 import { answerUpgrade } from "./_upgrade.ts";
 
 /** How long close() lets ending streams flush before destroying their connections. */
 const CLOSE_GRACE_MS = 1000;
+
+/** What both Node adapters (node-http2, tug-h2) support. */
+export const NODE_CAPABILITIES: TransportCapabilities = {
+  tlsH2: true,
+  h2c: true,
+  http1Plaintext: true,
+  clientCertificates: true,
+  upgrade: true,
+};
+
+/**
+ * HTTP/2 upload windows, sized as kube-apiserver sizes its server's: 256 KiB per stream (most
+ * request bodies in one window) and 64 MiB per connection (docs/transport.md, "HTTP/2 upload windows").
+ */
+export const STREAM_WINDOW_BYTES = 256 << 10;
+export const CONNECTION_WINDOW_BYTES = 64 << 20;
 
 export const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
@@ -134,6 +150,12 @@ export async function listenOn(listener: net.Server, host: string, port: number)
   return typeof address === "object" && address !== null ? address.port : port;
 }
 
+/** The handler's answer for a request target, or a 400 `Status` when the target is malformed. */
+function answer(handler: Handler, url: string | undefined, build: (target: Target) => HttpRequest, upgradeAllowed = false): Promise<HttpResponse> {
+  const target = parseTarget(url ?? "/");
+  return target ? callHandler(handler, build(target), upgradeAllowed) : Promise.resolve(badRequest("malformed request target"));
+}
+
 /** Serves one request through node:http's (or the HTTP/2 compat layer's) request/response. */
 export async function serveHttp1(handler: Handler, req: NodeRequest, res: NodeResponse, inflight: Set<Abortable>): Promise<void> {
   const ac = new AbortController();
@@ -153,17 +175,11 @@ export async function serveHttp1(handler: Handler, req: NodeRequest, res: NodeRe
   }
   let stoppedReading = false;
   try {
-    const target = parseTarget(req.url ?? "/");
-    let response: HttpResponse;
-    if (!target) {
-      response = badRequest("malformed request target");
-    } else {
-      const request = buildRequest(req, target, ac.signal, () => {
+    const response = await answer(handler, req.url, (target) =>
+      buildRequest(req, target, ac.signal, () => {
         stoppedReading = true;
         req.resume(); // discard the rest instead of buffering it
-      });
-      response = await callHandler(handler, request);
-    }
+      }));
     await sendResponse(req.method ?? "GET", h2, res, response, ac.signal, false);
     if (stoppedReading && h2 && "stream" in res && !res.stream.closed) {
       // RFC 9113 §8.1: after a complete response, RST_STREAM(NO_ERROR) tells the client to stop sending.
@@ -188,13 +204,7 @@ export async function serveUpgrade(
   socket.on("error", () => undefined);
   inflight.add(ac);
   try {
-    const target = parseTarget(req.url ?? "/");
-    let response: HttpResponse;
-    if (!target) {
-      response = badRequest("malformed request target");
-    } else {
-      response = await callHandler(handler, buildRequest(req, target, ac.signal, () => req.resume()), true);
-    }
+    const response = await answer(handler, req.url, (target) => buildRequest(req, target, ac.signal, () => req.resume()), true);
     await answerUpgrade(req, socket, new Uint8Array(head.buffer, head.byteOffset, head.byteLength), response, ac.signal);
   } finally {
     inflight.delete(ac);

@@ -19,36 +19,24 @@ import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Abortable } from "../_shared.ts";
 import type { Handler, ListenOptions, Server, Transport, TransportCapabilities } from "../types.ts";
-import { createHttp1Server, serveHttp1, serveUpgrade, sniffPreface, startNodeServer } from "./_http1.ts";
+import { CONNECTION_WINDOW_BYTES, createHttp1Server, NODE_CAPABILITIES, serveHttp1, serveUpgrade, sniffPreface, startNodeServer, STREAM_WINDOW_BYTES } from "./_http1.ts";
 import type { NodeRequest } from "./_request.ts";
 import type { NodeResponse } from "./_respond.ts";
 import { serveStream } from "./_stream.ts";
 
-export const capabilities: TransportCapabilities = {
-  tlsH2: true,
-  h2c: true,
-  http1Plaintext: true,
-  clientCertificates: true,
-  upgrade: true,
-};
+export const capabilities: TransportCapabilities = NODE_CAPABILITIES;
 
 /**
  * Per-session limits. Node's default `maxSessionMemory` (10 MB) counts response bytes queued on the
  * session, so a client with a few large LIST pages in flight on one connection (a normal informer
  * start) would have new streams refused with ENHANCE_YOUR_CALM. Streaming bodies are pulled with
- * backpressure, so the cap only needs to cover fixed bodies in flight.
+ * backpressure, so the cap only needs to cover fixed bodies in flight. The upload windows
+ * (`STREAM_WINDOW_BYTES`, `CONNECTION_WINDOW_BYTES`) are kube-apiserver's sizes: with HTTP/2's
+ * 64 KiB defaults, one client multiplexing hundreds of writes on a connection (a `tug hollow`
+ * process, a controller manager) can only have 64 KiB of bodies in flight, and request bodies
+ * arrive seconds after their headers. The connection window is not a SETTINGS value: it grows by a
+ * WINDOW_UPDATE on stream 0, set per session in `onSession`.
  */
-/**
- * Upload flow-control windows, sized as kube-apiserver sizes its HTTP/2 server: 256 KiB per stream
- * (most request bodies in one window) and 64 MiB per connection (256 KiB × 250 streams; set per
- * session in `onSession`). With HTTP/2's 64 KiB defaults, one client multiplexing hundreds of writes
- * on a connection (a `tug hollow` process, a controller manager) can only have 64 KiB of bodies in
- * flight: the server answers HEADERS at once but each body queues behind everyone else's DATA
- * frames, waiting for WINDOW_UPDATEs paced by the server's event loop. Request bodies then arrive
- * seconds after their headers, and that wait counts against the request's processing time.
- */
-const STREAM_WINDOW_BYTES = 256 << 10;
-const CONNECTION_WINDOW_BYTES = 64 << 20;
 const SESSION_LIMITS = { maxSessionMemory: 512, settings: { initialWindowSize: STREAM_WINDOW_BYTES } } as const;
 
 function growWindow(session: http2.Http2Session): void {

@@ -18,21 +18,12 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { H2Session } from "../../h2/session.ts";
 import type { Abortable } from "../_shared.ts";
-import { createHttp1Server, sniffPreface, startNodeServer } from "../node-http2/_http1.ts";
+import { CONNECTION_WINDOW_BYTES, createHttp1Server, NODE_CAPABILITIES, sniffPreface, startNodeServer, STREAM_WINDOW_BYTES } from "../node-http2/_http1.ts";
 import { peerOf } from "../node-http2/_request.ts";
 import type { Handler, ListenOptions, Server, Transport, TransportCapabilities } from "../types.ts";
 import { type ConnectionInfo, openStream } from "./_stream.ts";
 
-export const capabilities: TransportCapabilities = {
-  tlsH2: true,
-  h2c: true,
-  http1Plaintext: true,
-  clientCertificates: true,
-  upgrade: true,
-};
-
-const STREAM_WINDOW_BYTES = 256 << 10;
-const CONNECTION_WINDOW_BYTES = 64 << 20;
+export const capabilities: TransportCapabilities = NODE_CAPABILITIES;
 
 export const tugH2Transport: Transport = {
   name: "tug-h2",
