@@ -94,9 +94,14 @@ describe("scheduler + controllers + hollow kubelets, kubectl 1.32", () => {
     expect(Math.max(...perNode.values())).toBeLessThanOrEqual(3);
     // Scheduled events, as kubectl get events and describe show them.
     const first = pods[0]!;
-    const events = await k.ok(["get", "events", "--field-selector", "reason=Scheduled", "-o", "custom-columns=MSG:.message,SRC:.source.component", "--no-headers"]);
+    // The recorder writes events asynchronously: the last one may land just after the rollout finished.
+    const webLines = (out: string): string[] => out.trim().split("\n").filter((l) => l.includes("default/web-"));
+    const events = await until("10 Scheduled events", async () => {
+      const out = await k.ok(["get", "events", "--field-selector", "reason=Scheduled", "-o", "custom-columns=MSG:.message,SRC:.source.component", "--no-headers"]);
+      return webLines(out).length >= 10 ? out : undefined;
+    }, 15_000);
     expect(events).toContain(`Successfully assigned default/${first.name} to ${first.node}`);
-    expect(events.trim().split("\n").filter((l) => l.includes("default/web-"))).toHaveLength(10);
+    expect(webLines(events)).toHaveLength(10);
     expect(events).toContain("default-scheduler");
     const describe = await k.ok(["describe", "pod", first.name]);
     expect(describe).toMatch(new RegExp(`Normal\\s+Scheduled\\s+.*default-scheduler\\s+Successfully assigned default/${first.name} to ${first.node}`));
