@@ -249,35 +249,30 @@ class StreamRequest implements HttpRequest, StreamEvents, Abortable {
   private async respond(res: HttpResponse): Promise<void> {
     const stream = this.stream;
     if (this.gone || stream.closed) return discardBody(res.body); // the client went away while we were busy
-    this.discarding = true; // an upload the handler did not take is not wanted any more
-    this.stopReading();
+    this.stopReading(); // an upload the handler did not take is not wanted any more
     const noBody = bodyForbidden(this.method, res.status);
     const fixed = fixedBody(res.body);
-    let head = responseHead(res, noBody, fixed?.byteLength);
+    const head = responseHead(res, noBody, fixed?.byteLength);
     if (head === undefined) {
       // Invalid status or field from the handler: answer 500 instead.
       discardBody(res.body);
-      res = internalError();
-      return this.respond(res);
+      return this.respond(internalError());
     }
     if (noBody || (fixed !== undefined && fixed.byteLength === 0)) {
       stream.sendHeaders(head, true);
       return discardBody(res.body);
     }
     stream.sendHeaders(head, false);
-    head = undefined;
     if (fixed !== undefined) {
       stream.write(fixed, true);
       return;
     }
-    let ok: boolean;
     try {
-      ok = await pumpBody(res.body as AsyncIterable<Uint8Array>, this, this.signal);
+      await pumpBody(res.body as AsyncIterable<Uint8Array>, this, this.signal);
     } catch {
       stream.reset(ErrorCode.INTERNAL_ERROR);
       return;
     }
-    void ok;
     if (!stream.closed && !stream.localEnded) stream.end();
   }
 
