@@ -273,14 +273,17 @@ export function emitCodec(model: Model, mod: string, messages: readonly Message[
     body.push(`  return o;`, `}`, "");
   }
 
+  // Only the imports the body uses (a module of special types may need none of them).
+  const text = body.join("\n");
+  const uses = (re: RegExp): boolean => re.test(text);
   const head = [
     HEADER,
     "/* eslint-disable */",
-    `import type * as T from "./${mod}.ts";`,
-    `import type { Reader } from "../codec/reader.ts";`,
-    `import type { Writer } from "../codec/writer.ts";`,
-    `import * as S from "../codec/special.ts";`,
-    `import * as C from "../codec/check.ts";`,
+    ...(uses(/\bT\./) ? [`import type * as T from "./${mod}.ts";`] : []),
+    ...(uses(/\bReader\b/) ? [`import type { Reader } from "../codec/reader.ts";`] : []),
+    ...(uses(/\bWriter\b/) ? [`import type { Writer } from "../codec/writer.ts";`] : []),
+    ...(uses(/\bS\./) ? [`import * as S from "../codec/special.ts";`] : []),
+    ...(uses(/\bC\./) ? [`import * as C from "../codec/check.ts";`] : []),
     ...[...deps].sort().map((d) => `import * as ${d}_pb from "./${d}.pb.ts";`),
     "",
   ];

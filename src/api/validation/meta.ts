@@ -3,7 +3,7 @@
  */
 import type { ObjectMetaLike } from "../object.ts";
 import {
-  child, deepEqual, forbidden, invalid, required, validateImmutable, validateNonnegative,
+  child, forbidden, invalid, required, validateImmutable, validateNonnegative,
   type FieldError,
 } from "./field.ts";
 import {

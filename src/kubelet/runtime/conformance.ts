@@ -82,8 +82,6 @@ export type RuntimeFactory = (opts: HarnessOptions) => Promise<RuntimeHarness>;
 
 const LOG_ROTATION = { maxBytes: 2048, maxFiles: 3 } as const;
 
-const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Awaits `p` while letting runtime time pass in `stepMs` steps; fails after `maxMs` of runtime time. */
 async function within<T>(h: RuntimeHarness, p: Promise<T>, what: string, maxMs = 10_000, stepMs = 50): Promise<T> {
   let settled = false;
