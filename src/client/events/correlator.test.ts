@@ -34,6 +34,14 @@ describe("EventCorrelator: the created Event", () => {
     expect(nameOf(r)).toMatch(/^web-1\.[0-9a-f]+$/);
   });
 
+  it("two recorders (two processes) naming an Event for one object in the same millisecond pick different names", () => {
+    // The scheduler's Scheduled and a kubelet's first event for a pod can land in the same ms.
+    const names = new Set<string>();
+    // (random sequence starts in [0, 10^6): 10 recorders collide with probability ~5e-5)
+    for (let i = 0; i < 10; i++) names.add(nameOf(setup().c.correlate(occ(`from recorder ${i}`))));
+    expect(names.size).toBe(10);
+  });
+
   it("names are unique within one millisecond and cluster-scoped objects go to default", () => {
     const { c } = setup();
     const node: ObjectReference = { kind: "Node", name: "n1", apiVersion: "v1" };

@@ -17,7 +17,7 @@
  */
 import type { KubeObject } from "../../api/object.ts";
 import { LruMap, TokenBucket } from "./_cache.ts";
-import { eventName, eventNamespace, rfc3339, type EventOccurrence, type ObjectReference } from "./types.ts";
+import { eventName, eventSeqStart, eventNamespace, rfc3339, type EventOccurrence, type ObjectReference } from "./types.ts";
 
 export const COMBINED_PREFIX = "(combined from similar events): ";
 
@@ -81,7 +81,7 @@ export class EventCorrelator {
   readonly #aggregates: LruMap<string, { messages: Set<string>; last: number }>;
   readonly #observed: LruMap<string, Observation>;
   readonly #spam: LruMap<string, TokenBucket>;
-  #seq = 0;
+  #seq = eventSeqStart();
 
   constructor(opts: CorrelatorOptions) {
     this.#clock = opts.clock;

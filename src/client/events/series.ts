@@ -19,7 +19,7 @@
 import type { KubeObject } from "../../api/object.ts";
 import { LruMap } from "./_cache.ts";
 import { coreEvent, type Correlation } from "./correlator.ts";
-import { eventName, rfc3339, rfc3339Micro, type EventOccurrence, type ObjectReference } from "./types.ts";
+import { eventName, eventSeqStart, rfc3339, rfc3339Micro, type EventOccurrence, type ObjectReference } from "./types.ts";
 
 export interface SeriesOptions {
   readonly clock: () => number;
@@ -57,7 +57,7 @@ export class EventSeriesCorrelator {
   readonly #refreshMs: number;
   readonly #finishMs: number;
   readonly #cache: LruMap<string, Cached>;
-  #seq = 0;
+  #seq = eventSeqStart();
 
   constructor(opts: SeriesOptions) {
     this.#clock = opts.clock;

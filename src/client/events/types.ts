@@ -97,7 +97,14 @@ export function rfc3339Micro(ms: number): string {
 /**
  * A unique Event name for `regarding`: `<name>.<hex>` where the hex part is the time in ns plus a
  * sequence number (upstream uses the time in ns; the sequence keeps names unique within one ms).
+ * Recorders start their sequence at `eventSeqStart()`, not 0: two processes (the scheduler and a
+ * kubelet) recording for the same pod in the same millisecond would otherwise pick the same name,
+ * and the second create fails with AlreadyExists (the Event is lost).
  */
+export function eventSeqStart(): number {
+  return Math.floor(Math.random() * 1_000_000);
+}
+
 export function eventName(regarding: ObjectReference, nowMs: number, seq: number): string {
   return `${regarding.name || "unknown"}.${(BigInt(Math.floor(nowMs)) * 1_000_000n + BigInt(seq % 1_000_000)).toString(16)}`;
 }
