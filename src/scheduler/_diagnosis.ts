@@ -28,6 +28,8 @@ export class NodeStatuses implements NodeStatusReader {
   private readonly cache: (Status | null | undefined)[] = [];
   /** Statuses that depend on the kernel bits only (not taints), shared by every node with those bits. */
   private readonly byBits = new Map<number, Status>();
+  private lastBits = 0;
+  private lastShared: Status | undefined;
   constructor(
     private readonly fw: Framework,
     private readonly state: CycleState,
@@ -68,10 +70,12 @@ export class NodeStatuses implements NodeStatusReader {
       if (st) return st.withPlugin(plugin);
       return Status.unresolvable("node(s) had untolerated taint").withPlugin(plugin);
     }
-    const shared = this.byBits.get(bits);
-    if (shared) return shared;
-    const st = this.fromBits(bits, plugin);
-    this.byBits.set(bits, st);
+    // Most nodes of a cluster fail for the same reasons: one entry before the map.
+    if (bits === this.lastBits && this.lastShared) return this.lastShared;
+    let st = this.byBits.get(bits);
+    if (!st) { st = this.fromBits(bits, plugin); this.byBits.set(bits, st); }
+    this.lastBits = bits;
+    this.lastShared = st;
     return st;
   }
   private fromBits(bits: number, plugin: string): Status {
@@ -92,11 +96,17 @@ export class NodeStatuses implements NodeStatusReader {
 /** "N reason" histogram over every node's reasons, sorted as strings (upstream's FitError). */
 export function filterHistogram(statuses: NodeStatusReader): string {
   // Nodes with the same kernel bits share one Status: count statuses first, then their reasons.
+  // (runs of one status are counted before touching the map)
   const perStatus = new Map<Status, number>();
+  let run: Status | undefined, runLength = 0;
   for (let i = 0; i < statuses.size; i++) {
     const st = statuses.get(i);
-    if (st) perStatus.set(st, (perStatus.get(st) ?? 0) + 1);
+    if (st === run) { runLength++; continue; }
+    if (run) perStatus.set(run, (perStatus.get(run) ?? 0) + runLength);
+    run = st;
+    runLength = 1;
   }
+  if (run) perStatus.set(run, (perStatus.get(run) ?? 0) + runLength);
   const counts = new Map<string, number>();
   for (const [st, n] of perStatus) for (const r of st.reasons) counts.set(r, (counts.get(r) ?? 0) + n);
   return [...counts].map(([r, n]) => `${n} ${r}`).sort().join(", ");

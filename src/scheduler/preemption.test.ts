@@ -47,7 +47,7 @@ describe("DefaultPreemption resource-only dry run", () => {
       return (seed >>> 0) % n;
     };
     const chance = (pct: number): boolean => rnd(100) < pct;
-    const fast = { arithmetic: 0, generic: 0, rejected: 0, confirmFailed: 0 };
+    const fast = { arithmetic: 0, generic: 0, rejected: 0, reused: 0, confirmFailed: 0 };
     let preemptions = 0, compared = 0, partialScans = 0;
     const deadline = Date.now() + 25_000;
     for (let cluster = 0; cluster < 60 && Date.now() < deadline; cluster++) {
@@ -55,7 +55,6 @@ describe("DefaultPreemption resource-only dry run", () => {
       const both = (f: (s: Scheduler) => void): void => { f(a.sched); f(b.sched); };
       const big = cluster % 6 === 5;
       const nodeCount = big ? 110 + rnd(60) : 2 + rnd(10);
-      if (big) partialScans++;
       const nodeNames: string[] = [];
       for (let i = 0; i < nodeCount; i++) {
         const name = `n${i}`;
@@ -67,17 +66,18 @@ describe("DefaultPreemption resource-only dry run", () => {
         });
         both((s) => s.addNode(n));
       }
-      if (chance(50)) {
+      const guard = (): void => {
         const pdb = { namespace: "default", name: "guard", selector: parseLabelSelector("app=a"), disruptionsAllowed: rnd(3), disruptedPods: new Set<string>() };
         both((s) => s.setPdb("default", "guard", pdb));
-      }
+      };
+      if (chance(50)) guard();
       const pods = new Map<string, Pod>();
       let seq = 0;
-      const existing = nodeCount * (2 + rnd(3));
+      const existing = nodeCount * (big ? 6 : 2 + rnd(3)); // big clusters are full (six pods on every node): their pods preempt
       for (let k = 0; k < existing; k++) {
         const name = `e${seq++}`;
         const spec: PodSpecLite = {
-          nodeName: nodeNames[rnd(nodeNames.length)] ?? "n0", priority: rnd(4) * 10, labels: { app: chance(50) ? "a" : "b" },
+          nodeName: nodeNames[big ? k % nodeCount : rnd(nodeCount)] ?? "n0", priority: rnd(4) * 10, labels: { app: chance(50) ? "a" : "b" },
           requests: { cpu: `${(1 + rnd(4)) * 250}m`, memory: `${1 + rnd(2)}Gi`, ...(chance(15) ? { [GPU]: "1" } : {}) },
           startTime: `2026-01-01T00:${String(rnd(60)).padStart(2, "0")}:00Z`,
           ...(chance(10) ? { hostPorts: [{ port: 8080 }] } : {}),
@@ -87,7 +87,10 @@ describe("DefaultPreemption resource-only dry run", () => {
         pods.set(name, p);
         both((s) => s.addPod(p));
       }
-      const incoming = big ? 6 : 4 + rnd(8);
+      const incoming = big ? 8 : 4 + rnd(8);
+      // Big clusters: every preemptor has the same priority and requests (PreemptionBasic's shape),
+      // so outcomes kept from one scan are reused by the next.
+      const shape = { priority: 15 + rnd(4) * 10, cpu: `${(4 + rnd(6)) * 250}m`, memory: `${1 + rnd(3)}Gi` };
       for (let k = 0; k < incoming; k++) {
         const name = `p${seq++}`;
         const extra: Record<string, unknown> = {};
@@ -95,8 +98,8 @@ describe("DefaultPreemption resource-only dry run", () => {
         if (chance(10)) extra["topologySpreadConstraints"] = [{ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "x" } } }];
         if (chance(10)) extra["topologySpreadConstraints"] = [{ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { app: "x" } } }];
         const p = makePod(name, {
-          priority: 15 + rnd(4) * 10, labels: { app: chance(70) ? "x" : "a" },
-          requests: { cpu: `${(2 + rnd(8)) * 250}m`, memory: `${1 + rnd(3)}Gi`, ...(chance(15) ? { [GPU]: String(1 + rnd(2)) } : {}) },
+          priority: big ? shape.priority : 15 + rnd(4) * 10, labels: { app: chance(70) ? "x" : "a" },
+          requests: big ? { cpu: shape.cpu, memory: shape.memory } : { cpu: `${(2 + rnd(8)) * 250}m`, memory: `${1 + rnd(3)}Gi`, ...(chance(15) ? { [GPU]: String(1 + rnd(2)) } : {}) },
           ...(chance(10) ? { hostPorts: [{ port: 8080 }] } : {}),
           ...(chance(15) ? { nodeSelector: { zone: `z${rnd(3)}` } } : {}),
           ...(chance(10) ? { tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }] } : {}),
@@ -106,6 +109,7 @@ describe("DefaultPreemption resource-only dry run", () => {
         both((s) => s.addPod(p));
       }
       for (let step = 0; step < incoming * 3; step++) {
+        if (chance(5)) guard(); // a PDB changes: outcomes kept under the old list must not be reused
         const ra = a.sched.scheduleOne(), rb = b.sched.scheduleOne();
         expect(summary(ra)).toEqual(summary(rb));
         if (!ra) {
@@ -137,6 +141,9 @@ describe("DefaultPreemption resource-only dry run", () => {
       fast.arithmetic += a.plugin.stats.arithmetic;
       fast.generic += a.plugin.stats.generic;
       fast.rejected += a.plugin.stats.rejected;
+      fast.reused += a.plugin.stats.reused;
+      // Big clusters hold more potential nodes than the 100 candidates a scan looks for.
+      if (big && a.plugin.stats.arithmetic + a.plugin.stats.generic > 100) partialScans++;
       fast.confirmFailed += a.plugin.stats.confirmFailed;
       expect(b.plugin.stats.arithmetic).toBe(0);
     }
@@ -147,6 +154,7 @@ describe("DefaultPreemption resource-only dry run", () => {
     expect(fast.arithmetic).toBeGreaterThan(500);
     expect(fast.generic).toBeGreaterThan(100);
     expect(fast.rejected).toBeGreaterThan(100); // nodes ruled out without a dry run: same messages as the generic path
+    expect(fast.reused).toBeGreaterThan(200); // outcomes kept across scans gave the same choices
     expect(fast.confirmFailed).toBe(0);
   });
 

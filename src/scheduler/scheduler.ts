@@ -28,6 +28,7 @@ import { NAME as PREEMPTION } from "./plugins/defaultpreemption/defaultpreemptio
 import { type Binder, type EventRecorder, type Metrics, noMetrics, type PodPreemptor, type PodStatusWriter } from "./ports.ts";
 import { filterHistogram, fitErrorMessage, NodeStatuses, pluginOfBits } from "./_diagnosis.ts";
 import { selectBest } from "./_select.ts";
+import { Reason } from "./kernel/types.ts";
 import { NominatedOverlay } from "./_nominated.ts";
 import { SchedulingQueue } from "./queue/scheduling_queue.ts";
 import type { PodInfo } from "./types.ts";
@@ -75,6 +76,8 @@ export class Scheduler {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly pdbMap = new Map<string, PdbInfo>();
+  /** pdbMap's values, rebuilt after a change (a stable identity while nothing changes). */
+  private pdbList: readonly PdbInfo[] | undefined;
   private readonly workloads = new Map<string, { namespace: string; selector: LabelSelector }>();
   private readonly waiting = new Map<string, WaitingPod>();
   /** Victims whose eviction this scheduler issued and whose deletion it has not seen: key → when. */
@@ -112,12 +115,14 @@ export class Scheduler {
         binder: o.binder,
         handle: {
           nominatedPodsForNode: (n) => this.queue.nominatedPodsForNode(n),
+          nominations: () => this.queue.nominations(),
+          nominationChanges: (since) => this.queue.nominationChanges(since),
           nominatedNode: (k) => this.queue.nominatedNode(k),
           preemptionInFlight: (k) => this.evicting.has(k),
           preemptionRunning: (k) => this.preempting.has(k),
           namespaceLabels: (ns) => this.cache.namespaceLabels(ns),
           workloadSelectorsFor: (p) => this.workloadSelectorsFor(p),
-          pdbs: () => [...this.pdbMap.values()],
+          pdbs: () => (this.pdbList ??= [...this.pdbMap.values()]),
         },
       }));
     }
@@ -207,6 +212,7 @@ export class Scheduler {
   setPdb(namespace: string, name: string, pdb: PdbInfo | undefined): void {
     const k = `${namespace}/${name}`;
     if (pdb) this.pdbMap.set(k, pdb); else this.pdbMap.delete(k);
+    this.pdbList = undefined;
   }
   /**
    * A Service / ReplicaSet / StatefulSet / ReplicationController selector used by default
@@ -352,10 +358,12 @@ export class Scheduler {
       this.resolveMaskStatuses(n);
       const statuses = new NodeStatuses(fw, state, pod, snap, out.status, ext, this.kernel.extendedResources, undefined);
       const plugins = new Set<string>();
+      let last = 0;
       for (let i = 0; i < n; i++) {
         const bits = out.status[i] ?? 0;
-        if (bits === 0) continue;
-        const pl = bits === 128 ? ext[i]?.plugin ?? "" : pluginOfBits(bits);
+        if (bits === 0 || (bits === last && bits !== Reason.External)) continue; // (runs of equal bits name one plugin)
+        last = bits;
+        const pl = bits === Reason.External ? ext[i]?.plugin ?? "" : pluginOfBits(bits);
         if (pl) plugins.add(pl);
       }
       return this.unschedulable(fw, q, cycle, state, statuses, "", plugins);

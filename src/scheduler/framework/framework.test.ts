@@ -10,7 +10,7 @@ function build(yaml: string): Framework {
   if (!pc) throw new Error("no profile");
   return new Framework(pc, cfg.percentageOfNodesToScore, {
     registry: inTreeRegistry, defaultMultiPoint: DEFAULT_MULTIPOINT, extendedResources: [], binder: new MemoryBinder(),
-    handle: { nominatedPodsForNode: () => [], nominatedNode: () => undefined, preemptionInFlight: () => false, preemptionRunning: () => false, namespaceLabels: () => undefined, workloadSelectorsFor: () => [], pdbs: () => [] },
+    handle: { nominatedPodsForNode: () => [], nominations: () => [], nominationChanges: () => ({ next: 0, nodes: [] }), nominatedNode: () => undefined, preemptionInFlight: () => false, preemptionRunning: () => false, namespaceLabels: () => undefined, workloadSelectorsFor: () => [], pdbs: () => [] },
   });
 }
 const names = (fw: Framework, p: Parameters<Framework["points"]["get"]>[0]): string[] => (fw.points.get(p) ?? []).map((x) => x.name);

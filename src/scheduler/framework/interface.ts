@@ -23,6 +23,17 @@ export interface Plugin {
 export interface Handle {
   /** Pods nominated to run on `nodeName` (by earlier preemptions), highest priority first. */
   nominatedPodsForNode(nodeName: string): readonly PodInfo[];
+  /**
+   * Every node that has nominated pods, with `nominatedPodsForNode`'s list for it. A node's list is
+   * replaced, never edited in place, when it changes: results derived from it may be kept while
+   * the list is the same array.
+   */
+  nominations(): Iterable<readonly [node: string, pods: readonly PodInfo[]]>;
+  /**
+   * The nodes whose nominated list changed since change number `since`, and the number to pass
+   * next time; `nodes` is undefined when that is too far back (read `nominations()` instead).
+   */
+  nominationChanges(since: number): { readonly next: number; readonly nodes: readonly string[] | undefined };
   /** The node the scheduler's nominator holds for this pod key (may be newer than the pod's status). */
   nominatedNode(podKey: string): string | undefined;
   /**
@@ -41,7 +52,7 @@ export interface Handle {
   namespaceLabels(ns: string): Readonly<Record<string, string>> | undefined;
   /** Selectors of services / replica sets / stateful sets / RCs matching the pod (for default spreading). */
   workloadSelectorsFor(pod: PodInfo): readonly import("../../api/selectors/labels.ts").LabelSelector[];
-  /** PodDisruptionBudgets known to the scheduler. */
+  /** PodDisruptionBudgets known to the scheduler: the same array until one changes (results derived from it may be kept while it is). */
   pdbs(): readonly PdbInfo[];
   /** Runs every enabled filter (per-node form) on `node`, first with higher-or-equal-priority nominated pods added (upstream's RunFilterPluginsWithNominatedPods). */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): MaybeStatus;

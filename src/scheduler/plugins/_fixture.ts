@@ -28,6 +28,8 @@ export function fixture(nodes: readonly Node[], pods: readonly Pod[] = [], extra
   cache.updateSnapshot(snap);
   const handle: Handle = {
     nominatedPodsForNode: () => [],
+    nominations: () => [],
+    nominationChanges: () => ({ next: 0, nodes: [] }),
     nominatedNode: () => undefined,
     preemptionInFlight: () => false,
     preemptionRunning: () => false,

@@ -124,6 +124,27 @@ describe("SchedulingQueue", () => {
     q.delete("default/b");
     expect(q.nominatedPodsForNode("n1")).toEqual([]);
   });
+
+  it("replaces a node's nominated list on every change and logs the node", () => {
+    const { q, info } = setup();
+    const start = q.nominationChanges(0).next;
+    q.addNominated(info("a", { priority: 1 }), "n1");
+    const first = q.nominatedPodsForNode("n1");
+    q.addNominated(info("b", { priority: 9 }), "n1");
+    expect(q.nominatedPodsForNode("n1")).not.toBe(first); // a new array: holders see the change by identity
+    expect(first.map((p) => p.name)).toEqual(["a"]); // the old one is left as it was
+    q.addNominated(info("a", { priority: 1 }), "n2"); // moves: n1 loses a, n2 gains it
+    const c = q.nominationChanges(start);
+    expect(c.nodes).toEqual(["n1", "n1", "n1", "n2"]);
+    expect(q.nominationChanges(c.next).nodes).toEqual([]);
+    expect([...q.nominations()].map(([n, l]) => [n, l.map((p) => p.name)])).toEqual([["n1", ["b"]], ["n2", ["a"]]]);
+    // A reader too far behind is told to read the whole table.
+    for (let i = 0; i < 5000; i++) q.addNominated(info(`p${i % 7}`), `n${i % 3}`);
+    expect(q.nominationChanges(c.next).nodes).toBeUndefined();
+    const now = q.nominationChanges(0).next;
+    expect(q.nominationChanges(now - 10).nodes).toHaveLength(10);
+    expect(q.nominationChanges(now + 1).nodes).toBeUndefined();
+  });
 });
 
 describe("SchedulingQueue updates", () => {

@@ -32,6 +32,8 @@ export interface QueueOptions {
 export interface QueueStats { active: number; backoff: number; unschedulable: number; gated: number }
 
 const keyOf = (q: QueuedPodInfo): string => q.info.key;
+/** Nomination changes kept for `nominationChanges` readers (halved when full). */
+const NOMINATION_LOG = 4096;
 
 export class SchedulingQueue {
   private readonly active: KeyedHeap<QueuedPodInfo>;
@@ -39,6 +41,9 @@ export class SchedulingQueue {
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
   private readonly inFlight = new Map<string, QueuedPodInfo>();
   private readonly nominatedByNode = new Map<string, PodInfo[]>();
+  /** Nodes whose nominated list changed, oldest first; `nomLog[0]` is change number `nomLogStart`. */
+  private readonly nomLog: string[] = [];
+  private nomLogStart = 0;
   private readonly nominatedNodeOf = new Map<string, string>();
   private seq = 0;
   private cycle = 0;
@@ -221,10 +226,10 @@ export class SchedulingQueue {
   addNominated(info: PodInfo, nodeName: string): void {
     this.deleteNominated(info.key);
     if (nodeName === "") return;
-    const list = this.nominatedByNode.get(nodeName) ?? [];
-    list.push(info);
-    list.sort((a, b) => b.priority - a.priority);
+    // A new array on every change (never edited in place): holders can tell a node's list changed by its identity.
+    const list = [...(this.nominatedByNode.get(nodeName) ?? []), info].sort((a, b) => b.priority - a.priority);
     this.nominatedByNode.set(nodeName, list);
+    this.logNomination(nodeName);
     this.nominatedNodeOf.set(info.key, nodeName);
     this.o.onNominationChange?.(info.key);
   }
@@ -234,6 +239,7 @@ export class SchedulingQueue {
     this.nominatedNodeOf.delete(key);
     const list = (this.nominatedByNode.get(node) ?? []).filter((p) => p.key !== key);
     if (list.length === 0) this.nominatedByNode.delete(node); else this.nominatedByNode.set(node, list);
+    this.logNomination(node);
     this.o.onNominationChange?.(key);
   }
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] { return this.nominatedByNode.get(nodeName) ?? []; }
@@ -247,6 +253,26 @@ export class SchedulingQueue {
   }
   /** Nodes that currently have nominated pods. */
   nominatedNodes(): IterableIterator<string> { return this.nominatedByNode.keys(); }
+  /**
+   * The nodes whose nominated list changed since change number `since` (repeats possible), and
+   * the number to ask from next time; `nodes` is undefined when `since` is older than the log
+   * keeps (read `nominations()` whole instead).
+   */
+  nominationChanges(since: number): { readonly next: number; readonly nodes: readonly string[] | undefined } {
+    const next = this.nomLogStart + this.nomLog.length;
+    if (since < this.nomLogStart || since > next) return { next, nodes: undefined };
+    return { next, nodes: this.nomLog.slice(since - this.nomLogStart) };
+  }
+  private logNomination(node: string): void {
+    this.nomLog.push(node);
+    if (this.nomLog.length > NOMINATION_LOG) {
+      const drop = this.nomLog.length - NOMINATION_LOG / 2;
+      this.nomLog.splice(0, drop);
+      this.nomLogStart += drop;
+    }
+  }
+  /** Every node with nominated pods and its list (a list is replaced, never edited, when it changes). */
+  nominations(): IterableIterator<[string, readonly PodInfo[]]> { return this.nominatedByNode.entries(); }
 
   private nominateFromStatus(info: PodInfo): void {
     const n = info.pod.status?.nominatedNodeName;

@@ -43,10 +43,105 @@ interface Candidate {
   readonly node: string;
   /** Snapshot slot (candidates are ordered by it before picking). */
   readonly slot: number;
-  readonly victims: PodInfo[];
+  /** Most important first. */
+  readonly victims: readonly PodInfo[];
   readonly pdbViolations: number;
   /** Found by the resource-only path (confirmed before it is returned). */
   readonly arithmetic: boolean;
+  /** pick's keys after the PDB violations: the highest victim priority, the priority sum, −earliest start among the highest-priority victims. */
+  readonly top: number;
+  readonly sum: number;
+  readonly negEarliest: number;
+}
+
+function candidate(node: string, slot: number, victims: readonly PodInfo[], pdbViolations: number, arithmetic: boolean): Candidate {
+  const top = victims[0]?.priority ?? 0;
+  let sum = 0, earliest = Infinity;
+  for (const v of victims) {
+    sum += v.priority + MAX_INT32 + 1;
+    if (v.priority === top && v.startTime < earliest) earliest = v.startTime;
+  }
+  return { node, slot, victims, pdbViolations, arithmetic, top, sum, negEarliest: -earliest };
+}
+
+const NO_PODS: readonly PodInfo[] = [];
+
+/** A resource-only dry run's outcome on one node: a SHORT_* mask (> 0, ruled out early), the dry run's failure, or the candidate. */
+type DryRunOutcome = number | Status | Candidate;
+
+/**
+ * Resource-only outcomes per snapshot slot, kept across scans. An outcome depends on the node (its
+ * pods and allocatable), the preemptor's priority and requests, the PDBs and the pods nominated to
+ * the node. It is reused while the slot holds the same NodeInfo (snapshot nodes are never changed
+ * in place: a change installs a new clone) and the same nominated list (lists are replaced, never
+ * edited), the preemptor has the same priority and requests and is not itself nominated there, and
+ * the PDB list is the same array. In a full cluster most of a scan's nodes did not change since
+ * the previous preemptor's scan.
+ */
+class OutcomeMemo {
+  private shape = "";
+  private pdbs: readonly PdbInfo[] | undefined;
+  private nodes: (NodeInfo | undefined)[] = [];
+  private lists: (readonly PodInfo[] | undefined)[] = [];
+  private outcomes: (DryRunOutcome | undefined)[] = [];
+  /** Per slot: the node's nominated pods (NO_PODS for most), kept current from the nominator's change log. */
+  private current: (readonly PodInfo[])[] = [];
+  /** The snapshot's slot layout `current` follows (slots move only when nodes come or go, which bumps labelsEpoch). */
+  private layout = -1;
+  /** The nominator's next change number. */
+  private seen = 0;
+
+  constructor(private readonly handle: Handle) {}
+
+  /** Starts a scan; outcomes are forgotten when the pod's shape or the PDB list changed. */
+  begin(pod: PodInfo, pdbs: readonly PdbInfo[], snap: Snapshot): void {
+    const r = pod.requests;
+    const shape = `${pod.priority}/${r.cpu}/${r.memory}/${r.ephemeralStorage}`;
+    const n = snap.size;
+    if (shape !== this.shape || pdbs !== this.pdbs || this.nodes.length !== n) {
+      this.shape = shape;
+      this.pdbs = pdbs;
+      this.nodes = new Array<NodeInfo | undefined>(n).fill(undefined);
+      this.lists = new Array<readonly PodInfo[] | undefined>(n).fill(undefined);
+      this.outcomes = new Array<DryRunOutcome | undefined>(n).fill(undefined);
+    }
+    const changes = this.handle.nominationChanges(this.seen);
+    this.seen = changes.next;
+    if (changes.nodes === undefined || this.layout !== snap.labelsEpoch || this.current.length !== n) {
+      this.layout = snap.labelsEpoch;
+      this.current = new Array<readonly PodInfo[]>(n).fill(NO_PODS);
+      for (const [name, list] of this.handle.nominations()) {
+        const i = snap.index.get(name);
+        if (i !== undefined) this.current[i] = list;
+      }
+      return;
+    }
+    for (const name of changes.nodes) {
+      const i = snap.index.get(name);
+      if (i === undefined) continue;
+      const list = this.handle.nominatedPodsForNode(name);
+      this.current[i] = list.length === 0 ? NO_PODS : list;
+    }
+  }
+  /** The pods nominated to the node in `slot` (after begin). */
+  nominated(slot: number): readonly PodInfo[] { return this.current[slot] ?? NO_PODS; }
+  get(slot: number, node: NodeInfo, list: readonly PodInfo[]): DryRunOutcome | undefined {
+    return this.nodes[slot] === node && this.lists[slot] === list ? this.outcomes[slot] : undefined;
+  }
+  set(slot: number, node: NodeInfo, list: readonly PodInfo[], outcome: DryRunOutcome): void {
+    this.nodes[slot] = node;
+    this.lists[slot] = list;
+    this.outcomes[slot] = outcome;
+  }
+}
+
+/** Candidates found in scan order (ascending slots from the scan's start, wrapping once), put in slot order. */
+function bySlot(found: Candidate[]): Candidate[] {
+  for (let j = 1; j < found.length; j++) {
+    const a = found[j - 1], b = found[j];
+    if (a && b && b.slot < a.slot) return [...found.slice(j), ...found.slice(0, j)];
+  }
+  return found;
 }
 
 /**
@@ -79,10 +174,11 @@ export interface DefaultPreemptionOptions {
 
 export interface DefaultPreemptionPlugin extends PostFilterPlugin, PreEnqueuePlugin {
   /**
-   * Dry runs by path, nodes the resource-only path ruled out before a dry run (`rejected`), and
+   * Dry runs by path, nodes the resource-only path ruled out before a dry run (`rejected`, memo
+   * hits included), resource-only outcomes reused from an earlier scan (`reused`), and
    * confirmations of resource-only choices that failed (expected 0).
    */
-  readonly stats: { generic: number; arithmetic: number; rejected: number; confirmFailed: number };
+  readonly stats: { generic: number; arithmetic: number; rejected: number; reused: number; confirmFailed: number };
 }
 
 /** A node's requested amounts as pods are removed and reprieved (the resources the pod asks for only). */
@@ -136,7 +232,6 @@ class Tally implements FitNode {
   }
 }
 
-const NO_PODS: readonly PodInfo[] = [];
 
 const SHORT_PODS = 1, SHORT_CPU = 2, SHORT_MEMORY = 4, SHORT_EPHEMERAL = 8;
 /** Not decided here (the pod asks for scalar resources): run the full dry run. */
@@ -244,9 +339,10 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
   const handle: Handle = ctx.handle;
   const fastPathOn = opts.resourceFastPath ?? true;
   const random = opts.random ?? seededRandom(0x5eed);
-  const stats = { generic: 0, arithmetic: 0, rejected: 0, confirmFailed: 0 };
+  const stats = { generic: 0, arithmetic: 0, rejected: 0, reused: 0, confirmFailed: 0 };
   const inFlight = opts.evictionsInFlightTerminate ?? true;
   const gate = opts.gateWhilePreempting ?? true;
+  const memo = new OutcomeMemo(handle);
 
   /** The generic dry run: `node` and `state` are copies it may change. */
   function selectVictims(state: CycleState, pod: PodInfo, node: NodeInfo, pdbs: readonly PdbInfo[]): { victims: PodInfo[]; violations: number } | Status {
@@ -328,9 +424,8 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
     return true;
   }
 
-  /** Nominated pods that count against `node` for `pod`, or undefined when one rules the resource-only path out. */
-  function countedNominated(pod: PodInfo, node: string): readonly PodInfo[] | undefined {
-    const all = handle.nominatedPodsForNode(node);
+  /** Of the pods nominated to a node (`all`), those that count against it for `pod`; undefined when one rules the resource-only path out. */
+  function countedNominated(pod: PodInfo, all: readonly PodInfo[]): readonly PodInfo[] | undefined {
     if (all.length === 0) return NO_PODS;
     const out: PodInfo[] = [];
     for (const p of all) {
@@ -357,17 +452,11 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
   function pick(cands: readonly Candidate[]): Candidate | undefined {
     for (const c of cands) if (c.victims.length === 0) return c;
     let best: Candidate | undefined;
-    let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;
     for (const c of cands) {
-      const top = c.victims[0]?.priority ?? 0;
-      let sum = 0, earliest = Infinity;
-      for (const v of c.victims) {
-        sum += v.priority + MAX_INT32 + 1;
-        if (v.priority === top && v.startTime < earliest) earliest = v.startTime;
-      }
-      const k0 = c.pdbViolations, k1 = top, k2 = sum, k3 = c.victims.length, k4 = -earliest;
-      if (best === undefined || k0 < b0 || (k0 === b0 && (k1 < b1 || (k1 === b1 && (k2 < b2 || (k2 === b2 && (k3 < b3 || (k3 === b3 && k4 < b4)))))))) {
-        best = c; b0 = k0; b1 = k1; b2 = k2; b3 = k3; b4 = k4;
+      if (best === undefined || c.pdbViolations < best.pdbViolations || (c.pdbViolations === best.pdbViolations && (c.top < best.top ||
+        (c.top === best.top && (c.sum < best.sum || (c.sum === best.sum && (c.victims.length < best.victims.length ||
+          (c.victims.length === best.victims.length && c.negEarliest < best.negEarliest)))))))) {
+        best = c;
       }
     }
     return best;
@@ -421,7 +510,7 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
         }
       }
       if (!chosen) return fail(n, r.tried, r.reasons);
-      return { result: { nominatedNodeName: chosen.node, victims: chosen.victims }, status: new Status("Success") };
+      return { result: { nominatedNodeName: chosen.node, victims: chosen.victims.slice() }, status: new Status("Success") };
 
       function fail(total: number, tried: number, reasons: Map<string, number>): { result: PostFilterResult | undefined; status: Status } {
         if (total - tried > 0) reasons.set(MSG_NOT_HELPFUL, (reasons.get(MSG_NOT_HELPFUL) ?? 0) + total - tried);
@@ -436,37 +525,58 @@ export function newDefaultPreemption(args: unknown, ctx: PluginContext, opts: De
     const ok: Candidate[] = [], violating: Candidate[] = [];
     const reasons = new Map<string, number>();
     const shortCounts = new ShortCounts();
+    const memoOn = fast && pod.scalarRequests.size === 0;
+    if (memoOn) memo.begin(pod, pdbs, snap);
     let tried = 0;
     for (let k = 0; k < potential.length; k++) {
       const i = potential[(offset + k) % potential.length];
       if (i === undefined) continue;
       const orig = snap.nodes[i];
       if (!orig) continue;
-      const counted = fast && statuses.resourcesOnly?.(i) === true ? countedNominated(pod, orig.name) : undefined;
-      if (counted) {
-        // Most nodes of a full cluster cannot make room at all: say so without building a dry run.
-        const short = shortWithAllRemoved(pod, orig, counted);
-        if (short > 0) {
-          stats.rejected++;
-          tried++;
-          shortCounts.add(short);
-          continue;
+      let out: DryRunOutcome | undefined;
+      if (fast && statuses.resourcesOnly?.(i) === true) {
+        const list = memoOn ? memo.nominated(i) : handle.nominatedPodsForNode(orig.name);
+        // (the pod's own nomination does not count for it: kept outcomes assume it is not in the list)
+        const keep = memoOn && (list.length === 0 || !list.some((p) => p.key === pod.key));
+        out = keep ? memo.get(i, orig, list) : undefined;
+        if (out !== undefined) stats.reused++;
+        else {
+          const counted = countedNominated(pod, list);
+          if (counted) {
+            out = byResources(pod, orig, i, counted, pdbs);
+            if (keep) memo.set(i, orig, list, out);
+          }
         }
       }
-      const res = counted ? selectVictimsByResources(pod, orig, counted, pdbs) : selectVictims(state.clone(), pod, orig.clone(), pdbs);
-      if (res instanceof Status) {
+      if (out === undefined) {
+        const res = selectVictims(state.clone(), pod, orig.clone(), pdbs);
+        out = res instanceof Status ? res : candidate(orig.name, i, res.victims, res.violations, false);
+      }
+      if (typeof out === "number") {
+        stats.rejected++;
         tried++;
-        for (const r of res.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+        shortCounts.add(out);
         continue;
       }
-      const c: Candidate = { node: orig.name, slot: i, victims: res.victims, pdbViolations: res.violations, arithmetic: counted !== undefined };
-      (res.violations === 0 ? ok : violating).push(c);
+      if (out instanceof Status) {
+        tried++;
+        for (const r of out.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+        continue;
+      }
+      (out.pdbViolations === 0 ? ok : violating).push(out);
       if (ok.length > 0 && ok.length + violating.length >= want) break;
     }
     shortCounts.into(reasons);
     // Ties between equally good candidates go to the lowest slot, whatever the scan's start.
-    ok.sort((x, y) => x.slot - y.slot);
-    violating.sort((x, y) => x.slot - y.slot);
-    return { ok, violating, tried, reasons };
+    return { ok: bySlot(ok), violating: bySlot(violating), tried, reasons };
+  }
+
+  /** The resource-only outcome on `node` (slot `slot`) with the `counted` nominated pods. */
+  function byResources(pod: PodInfo, node: NodeInfo, slot: number, counted: readonly PodInfo[], pdbs: readonly PdbInfo[]): DryRunOutcome {
+    // Most nodes of a full cluster cannot make room at all: say so without building a dry run.
+    const short = shortWithAllRemoved(pod, node, counted);
+    if (short > 0) return short;
+    const res = selectVictimsByResources(pod, node, counted, pdbs);
+    return res instanceof Status ? res : candidate(node.name, slot, res.victims, res.violations, true);
   }
 }
