@@ -18,10 +18,16 @@
  *   - "pre-created": the scheduler's loop is paused while the pods are created and delivered to
  *     its queue, then resumed; throughput = measured pods / (resume → last bound). This is the
  *     scheduler+binding rate without the pod creation traffic.
+ * "pods/s, scheduler's writes done" counts the measured pods over first create → last bound plus
+ * the time the scheduler's writes still queued then (events above all, status patches, evictions)
+ * took to finish: the scheduler's work for those pods is done only then (upstream writes each event
+ * in its own goroutine, so its events do not queue behind the bindings).
  * Latency p50/p99 = pod create request sent → the driver's watch sees spec.nodeName (concurrent run).
  *
- * `npm run bench -- scheduler [--workloads SchedulingBasic,NodeAffinity,…] [--scale 0.2] [--budget-s 600] [--timeout-s 3600]`
- * (--budget-s bounds each wait — setup, creates, all bound —, --timeout-s the whole run).
+ * `npm run bench -- scheduler [--workloads SchedulingBasic,NodeAffinity,…] [--scale 0.2] [--budget-s 600] [--timeout-s 3600] [--event-queue N]`
+ * (--budget-s bounds each wait — setup, creates, all bound —, --timeout-s the whole run; --event-queue
+ * is the scheduler's event write queue, default 1,000,000 so that no event is dropped, as upstream's
+ * events/v1 broadcaster drops none; 1000 is the production default, which drops under overload).
  * Profiles: `TUG_BENCH_APISERVER_PROF=DIR` / `TUG_BENCH_CHILD_PROF=DIR` write `--cpu-prof` files of the
  * apiserver / driver process to DIR (run bench/scheduler.ts itself with `node --cpu-prof` for the
  * scheduler's).
@@ -363,8 +369,12 @@ class Child {
 interface Row {
   name: string; nodes: number; init: number; measured: number; floor: number | undefined; goal: number | undefined; note: string;
   concurrent: PhaseStats; concurrentPodsPerS: number; precreatedPodsPerS: number; precreated: PhaseStats;
+  /** Measured pods / (first create → the scheduler's last write of the phase: events, status patches, deletes). */
+  writesDonePodsPerS: number;
   schedMsPerPod: number; informerMsPerPod: number; parentCpuMsPerPod: number; childCpuMsPerPod: number; apiserverCpuMsPerPod: number; bindP50: number; bindP99: number;
   createPodsPerS: number; kernel: string;
+  /** Event writes made after the last measured pod was seen bound, and how long the drain took. */
+  eventBacklog: { writes: number; drainMs: number };
   /** Scheduling attempts during the measured phase, failed ones, preemptions and victims. */
   attempts: number; failedAttempts: number; preemptions: number; victims: number;
   /** The scheduler's API writes during the measured phase (pod writes counted at the PodApi port, events at the recorder). */
@@ -384,7 +394,7 @@ function countingPodApi(inner: import("../src/scheduler/runner/api.ts").PodApi):
   };
 }
 
-async function runWorkload(name: string, scale: number, budgetMs: number): Promise<Row> {
+async function runWorkload(name: string, scale: number, budgetMs: number, eventQueue: number): Promise<Row> {
   const { createClient } = await import("../src/client/client.ts");
   const { loadKubeconfig } = await import("../src/client/kubeconfig.ts");
   const { createSchedulerRunner } = await import("../src/scheduler/runner/runner.ts");
@@ -402,7 +412,10 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
   const legacy = process.env["TUG_BENCH_SCHED_LEGACY"] === "1";
   const core = legacy ? await legacyCore() : undefined;
   const counted = countingPodApi(clientPodApi(client));
-  const runner = await createSchedulerRunner({ client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {}, podApi: counted.api, ...(core ? { core } : {}) });
+  const runner = await createSchedulerRunner({
+    client, leaderElect: false, preemptionGracePeriodSeconds: 0, maxInFlightBindings: 256, log: () => {}, podApi: counted.api,
+    events: { maxQueued: eventQueue }, ...(core ? { core } : {}),
+  });
   runner.start();
   try {
     for (let t = Date.now(); !runner.isActive(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 120_000) throw new Error("scheduler did not sync");
@@ -420,9 +433,11 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
     const created = await ch.next("created", budgetMs);
     const { stats: conc } = await ch.next("bound", budgetMs);
     const cpu = process.cpuUsage(cpu0);
+    const eBound = { ...runner.recorder.stats }, tBound = performance.now();
     // Writes still queued when the last pod was seen bound (events, status patches) belong to this phase.
     await runner.drain();
     const e1 = runner.recorder.stats;
+    const eventBacklog = { writes: e1.created + e1.patched - (eBound.created + eBound.patched), drainMs: performance.now() - tBound };
     const writes = { bind: counted.n.bind - w0.bind, patchStatus: counted.n.patchStatus - w0.patchStatus, deletePod: counted.n.deletePod - w0.deletePod, eventCreate: e1.created - e0.created, eventPatch: e1.patched - e0.patched, eventDropped: e1.dropped - e0.dropped };
     const s1 = { ...runner.stats };
     const preemptions = runner.metrics.preemptionAttempts.get() - pre0;
@@ -437,13 +452,14 @@ async function runWorkload(name: string, scale: number, budgetMs: number): Promi
     return {
       name, nodes: wl.nodes, init: wl.initPods, measured: n, floor: wl.floor, goal: wl.goal, note: wl.note,
       concurrent: conc, concurrentPodsPerS: n / ((conc.lastBound - conc.firstCreate) / 1000),
+      writesDonePodsPerS: n / ((conc.lastBound - conc.firstCreate + eventBacklog.drainMs) / 1000),
       precreated: prePods.stats, precreatedPodsPerS: prePods.rate,
       schedMsPerPod: (s1.scheduleMs - s0.scheduleMs) / n, informerMsPerPod: (s1.informerMs - s0.informerMs) / n,
       parentCpuMsPerPod: (cpu.user + cpu.system) / 1000 / n, childCpuMsPerPod: conc.childCpuMs / n, apiserverCpuMsPerPod: conc.apiserverCpuMs / n,
       bindP50: (bindSeries?.quantile(0.5) ?? NaN) * 1000, bindP99: (bindSeries?.quantile(0.99) ?? NaN) * 1000,
       createPodsPerS: n / (created.ms / 1000), kernel: sched.kernel.impl,
       attempts: s1.scheduled + s1.unschedulable + s1.errors - (s0.scheduled + s0.unschedulable + s0.errors),
-      failedAttempts: s1.unschedulable + s1.errors - (s0.unschedulable + s0.errors), preemptions, victims, writes,
+      failedAttempts: s1.unschedulable + s1.errors - (s0.unschedulable + s0.errors), preemptions, victims, writes, eventBacklog,
     };
   } finally {
     await runner.stop();
@@ -487,6 +503,9 @@ async function main(): Promise<void> {
   let scale = 1;
   let budgetS = 600;
   let timeoutS = 3600;
+  // Upstream's events/v1 broadcaster writes each event in its own goroutine, so it does not drop
+  // them at these rates; the default queue here is large enough to drop none either.
+  let eventQueue = 1_000_000;
   let names = ["SchedulingBasic", "NodeAffinity", "PodAntiAffinity", "TopologySpread", "Preemption500", "Preemption"];
   const num = (flag: string, v: string | undefined): number => {
     const x = Number(v);
@@ -498,7 +517,8 @@ async function main(): Promise<void> {
     else if (argv[i] === "--workloads") names = (argv[++i] ?? "").split(",").filter((s) => s !== "");
     else if (argv[i] === "--budget-s") budgetS = num("--budget-s", argv[++i]);
     else if (argv[i] === "--timeout-s") timeoutS = num("--timeout-s", argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]} (flags: --workloads A,B --scale f --budget-s N --timeout-s N)`);
+    else if (argv[i] === "--event-queue") eventQueue = num("--event-queue", argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (flags: --workloads A,B --scale f --budget-s N --timeout-s N --event-queue N)`);
   }
   if (!(scale > 0 && scale <= 1)) throw new Error("--scale must be in (0, 1]");
   const known = workloads(1).map((w) => w.name);
@@ -513,23 +533,23 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const n of names) {
     process.stderr.write(`scheduler bench: ${n}…\n`);
-    rows.push(await runWorkload(n, scale, budgetS * 1000));
+    rows.push(await runWorkload(n, scale, budgetS * 1000, eventQueue));
   }
-  console.log("| workload | nodes | init / measured pods | pods/s (upstream shape) | upstream floor | ratio | goal | pods/s (pre-created) | ratio | latency p50 / p99 ms | sched ms/pod | bind p50 / p99 ms | scheduler CPU ms/pod | apiserver CPU ms/pod | driver CPU ms/pod | create pods/s |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| workload | nodes | init / measured pods | pods/s (upstream shape) | upstream floor | ratio | goal | pods/s, scheduler's writes done | ratio | pods/s (pre-created) | ratio | latency p50 / p99 ms | sched ms/pod | bind p50 / p99 ms | scheduler CPU ms/pod | apiserver CPU ms/pod | driver CPU ms/pod | create pods/s |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const kv: string[] = [];
   for (const r of rows) {
     const ratio = r.floor ? r.concurrentPodsPerS / r.floor : NaN;
     const ratioPre = r.floor ? r.precreatedPodsPerS / r.floor : NaN;
-    console.log(`| ${r.name} | ${fmt(r.nodes)} | ${fmt(r.init)} / ${fmt(r.measured)} | ${fmt(r.concurrentPodsPerS)} | ${r.floor ?? "no published floor"} | ${r.floor ? `${fmt(ratio, 2)}x` : "-"} | ${r.goal ?? "-"} | ${fmt(r.precreatedPodsPerS)} | ${r.floor ? `${fmt(ratioPre, 2)}x` : "-"} | ${fmt(r.concurrent.p50)} / ${fmt(r.concurrent.p99)} | ${fmt(r.schedMsPerPod, 3)} | ${fmt(r.bindP50, 1)} / ${fmt(r.bindP99, 1)} | ${fmt(r.parentCpuMsPerPod, 2)} | ${fmt(r.apiserverCpuMsPerPod, 2)} | ${fmt(r.childCpuMsPerPod, 2)} | ${fmt(r.createPodsPerS)} |`);
+    console.log(`| ${r.name} | ${fmt(r.nodes)} | ${fmt(r.init)} / ${fmt(r.measured)} | ${fmt(r.concurrentPodsPerS)} | ${r.floor ?? "no published floor"} | ${r.floor ? `${fmt(ratio, 2)}x` : "-"} | ${r.goal ?? "-"} | ${fmt(r.writesDonePodsPerS)} | ${r.floor ? `${fmt(r.writesDonePodsPerS / r.floor, 2)}x` : "-"} | ${fmt(r.precreatedPodsPerS)} | ${r.floor ? `${fmt(ratioPre, 2)}x` : "-"} | ${fmt(r.concurrent.p50)} / ${fmt(r.concurrent.p99)} | ${fmt(r.schedMsPerPod, 3)} | ${fmt(r.bindP50, 1)} / ${fmt(r.bindP99, 1)} | ${fmt(r.parentCpuMsPerPod, 2)} | ${fmt(r.apiserverCpuMsPerPod, 2)} | ${fmt(r.childCpuMsPerPod, 2)} | ${fmt(r.createPodsPerS)} |`);
     const k = r.name;
-    kv.push(`${k}_pods_per_s=${fmt(r.concurrentPodsPerS).replace(/,/g, "")}`, `${k}_precreated_pods_per_s=${fmt(r.precreatedPodsPerS).replace(/,/g, "")}`, `${k}_p99_ms=${fmt(r.concurrent.p99).replace(/,/g, "")}`);
+    kv.push(`${k}_pods_per_s=${fmt(r.concurrentPodsPerS).replace(/,/g, "")}`, `${k}_writes_done_pods_per_s=${fmt(r.writesDonePodsPerS).replace(/,/g, "")}`, `${k}_precreated_pods_per_s=${fmt(r.precreatedPodsPerS).replace(/,/g, "")}`, `${k}_p99_ms=${fmt(r.concurrent.p99).replace(/,/g, "")}`);
     if (r.floor) kv.push(`${k}_ratio=${fmt(ratio, 2)}`);
   }
   for (const r of rows) console.log(`${r.name}: ${fmt(r.attempts)} scheduling attempts for ${fmt(r.measured)} measured pods (${fmt(r.failedAttempts)} failed), ${fmt(r.preemptions)} preemptions, ${fmt(r.victims)} victims`);
   for (const r of rows) {
     const w = r.writes, per = (x: number): string => fmt(x / r.measured, 2);
-    console.log(`${r.name}: scheduler API writes per measured pod ${per(w.bind + w.patchStatus + w.deletePod + w.eventCreate + w.eventPatch)} (bindings ${per(w.bind)}, status patches ${per(w.patchStatus)}, deletes ${per(w.deletePod)}, event creates ${per(w.eventCreate)}, event patches ${per(w.eventPatch)}; events dropped by the recorder's full queue ${per(w.eventDropped)})`);
+    console.log(`${r.name}: scheduler API writes per measured pod ${per(w.bind + w.patchStatus + w.deletePod + w.eventCreate + w.eventPatch)} (bindings ${per(w.bind)}, status patches ${per(w.patchStatus)}, deletes ${per(w.deletePod)}, event creates ${per(w.eventCreate)}, event patches ${per(w.eventPatch)}; events dropped by the recorder's full queue ${per(w.eventDropped)}; event writes still queued at the last bind ${fmt(r.eventBacklog.writes)}, drained in ${fmt(r.eventBacklog.drainMs / 1000, 1)} s)`);
   }
   console.log(`\nkernel: ${rows[0]?.kernel ?? "-"}${process.env["TUG_BENCH_SCHED_LEGACY"] === "1" ? " (LEGACY core: per-cycle nominated overlay, generic preemption dry runs, offset 0, in-flight evictions not terminating)" : ""}; 100% of nodes scored (percentageOfNodesToScore ignored); notes: ${rows.map((r) => `${r.name}: ${r.note}`).join("; ")}`);
   const basic = rows.find((r) => r.name === "SchedulingBasic");

@@ -262,6 +262,42 @@ describe("pagination", () => {
     expect(p3.remainingItemCount).toBeUndefined();
   });
 
+  it("pages thousands of keys written and deleted in random order, by key and by index", async () => {
+    const store = createMemoryStore();
+    const c = await started(store);
+    let seed = 4242;
+    const rnd = (n: number): number => {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const all = Array.from({ length: 1500 }, (_, i) => `p${String(i).padStart(4, "0")}`);
+    const order = all.slice();
+    for (let i = order.length - 1; i > 0; i--) { const j = rnd(i + 1); [order[i], order[j]] = [order[j] as string, order[i] as string]; }
+    for (const n of order) await put(store, pod("d", n, { node: `n${Number(n.slice(1)) % 3}` }));
+    const gone = new Set<string>();
+    for (let k = 0; k < 400; k++) {
+      const n = all[rnd(all.length)] as string;
+      if (gone.has(n)) continue;
+      gone.add(n);
+      await store.delete({ key: `${PREFIX}d/${n}` });
+    }
+    const left = all.filter((n) => !gone.has(n));
+    const pageAll = async (f: ObjectFilter, expected: string[], withCount: boolean): Promise<void> => {
+      const seen: string[] = [];
+      let token = "";
+      for (let page = 0; page < 100; page++) {
+        const r = await c.list({ filter: f, limit: 200, ...(token ? { continueToken: token } : {}) });
+        seen.push(...names(r.items));
+        if (withCount) expect(r.remainingItemCount).toBe(r.continueToken ? expected.length - seen.length : undefined);
+        if (!r.continueToken) break;
+        token = r.continueToken;
+      }
+      expect(seen).toEqual(expected);
+    };
+    await pageAll(matchAll(), left, true);
+    await pageAll(filter({ fields: "spec.nodeName=n1" }), left.filter((n) => Number(n.slice(1)) % 3 === 1), false);
+  });
+
   it("a filtered page holds up to `limit` matches and has no remainingItemCount", async () => {
     const { c } = await seeded(25);
     const p1 = await c.list({ filter: filter({ labels: "odd=1" }), limit: 5 });

@@ -24,6 +24,7 @@ import type { KeyValue, Store, Watch, WatchEvent } from "../../store/types.ts";
 import { StoreError } from "../../store/types.ts";
 import { CachedObjectImpl, type Encoders, makeCachedObject, makeLazyCachedObject, MemoPool, restamp } from "./cached.ts";
 import { writtenFacts, type WrittenFacts, type WrittenFactsTable } from "./handoff.ts";
+import { SortedKeys } from "./_sortedkeys.ts";
 
 /** Debug switch: decode handed-off values anyway and fail loudly when the facts differ. */
 const VERIFY_HANDOFF = typeof process !== "undefined" && process.env["TUG_VERIFY_HANDOFF"] === "1";
@@ -129,17 +130,6 @@ function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
-/** First index in sorted `arr` with arr[i] >= key. */
-function lowerBound(arr: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((arr[mid] as string) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function parseRevision(rv: string): number {
   if (!/^[0-9]{1,15}$/.test(rv)) {
@@ -174,7 +164,7 @@ class WatchCacheImpl implements WatchCache {
 
   private objects = new Map<string, CachedObjectImpl>();
   private readonly pool: MemoPool;
-  private keys: string[] = [];
+  private keys = new SortedKeys();
   /** field -> value -> keys */
   private index = new Map<string, Map<string, Set<string>>>();
 
@@ -270,7 +260,7 @@ class WatchCacheImpl implements WatchCache {
     }
     for (const o of this.objects.values()) o.release();
     this.objects = objects;
-    this.keys = keys; // range returns key order
+    this.keys = SortedKeys.fromSorted(keys); // range returns key order
     for (const m of this.index.values()) m.clear();
     for (const obj of objects.values()) this.indexAdd(obj);
     const r = res.revision;
@@ -417,8 +407,7 @@ class WatchCacheImpl implements WatchCache {
     if (ev.type === "DELETED") {
       if (prev) {
         this.objects.delete(key);
-        const i = lowerBound(this.keys, key);
-        if (this.keys[i] === key) this.keys.splice(i, 1);
+        this.keys.delete(key);
       }
       return;
     }
@@ -426,10 +415,7 @@ class WatchCacheImpl implements WatchCache {
     cur.resident = true;
     this.objects.set(key, cur);
     this.indexAdd(cur);
-    if (!prev) {
-      const i = lowerBound(this.keys, key);
-      if (this.keys[i] !== key) this.keys.splice(i, 0, key);
-    }
+    if (!prev) this.keys.insert(key);
   }
 
   private indexAdd(obj: CachedObject): void {
@@ -606,36 +592,38 @@ class WatchCacheImpl implements WatchCache {
   private listFromCache(filter: ObjectFilter, limit: number, startKey: string | undefined, revision: number): ListResult {
     const { from, to } = this.rangeOf(filter);
     const start = startKey !== undefined && startKey > from ? startKey : from;
-    let keys: readonly string[];
-    let i: number;
-    let end: number;
-    const hinted = filter.indexHint ? this.index.get(filter.indexHint.field)?.get(filter.indexHint.value) : undefined;
-    if (filter.indexHint && this.index.has(filter.indexHint.field)) {
-      const subset: string[] = [];
-      for (const k of hinted ?? []) if (k >= start && k < to) subset.push(k);
-      keys = subset.sort();
-      i = 0;
-      end = keys.length;
-    } else {
-      keys = this.keys;
-      i = lowerBound(keys, start);
-      end = lowerBound(keys, to);
-    }
     const items: CachedObject[] = [];
     const all = filter.everything === true;
-    for (; i < end; i++) {
-      const obj = this.objects.get(keys[i] as string) as CachedObject;
-      if (all || filter.matches(obj.labels, obj.fields)) {
-        items.push(obj);
-        if (limit > 0 && items.length >= limit) { i++; break; }
+    const take = (key: string): boolean => {
+      const obj = this.objects.get(key) as CachedObject;
+      if (all || filter.matches(obj.labels, obj.fields)) items.push(obj);
+      return !(limit > 0 && items.length >= limit);
+    };
+    let more = false; // keys in range after the last item taken
+    let remaining = 0;
+    if (filter.indexHint && this.index.has(filter.indexHint.field)) {
+      const hinted = this.index.get(filter.indexHint.field)?.get(filter.indexHint.value);
+      const keys: string[] = [];
+      for (const k of hinted ?? []) if (k >= start && k < to) keys.push(k);
+      keys.sort();
+      let i = 0;
+      while (i < keys.length && take(keys[i] as string)) i++;
+      more = i + 1 < keys.length;
+      remaining = keys.length - i - 1;
+    } else {
+      this.keys.scan(start, to, take);
+      if (limit > 0 && items.length >= limit) {
+        const lastKey = (items[items.length - 1] as CachedObject).key;
+        remaining = this.keys.rank(to) - this.keys.rank(lastKey) - 1;
+        more = remaining > 0;
       }
     }
-    if (limit > 0 && items.length >= limit && i < end) {
+    if (limit > 0 && items.length >= limit && more) {
       const last = items[items.length - 1] as CachedObject;
       return {
         items, revision,
         continueToken: encodeContinue(last.key + "\0", this.prefix, revision),
-        ...(all ? { remainingItemCount: end - i } : {}),
+        ...(all ? { remainingItemCount: remaining } : {}),
       };
     }
     return { items, revision };

@@ -23,7 +23,11 @@ export interface SchedulerEventRecorderOptions {
   readonly component?: string;
   /** reportingInstance (e.g. the leader election identity). */
   readonly instance?: string;
-  /** Concurrent writes (default 32: one `Scheduled` event per bound pod, thousands per second in a burst). */
+  /**
+   * Concurrent writes (default 128: one `Scheduled` event per bound pod and four per preemption,
+   * thousands per second in a burst; at 32 a 2-core box left most of a burst's events queued behind
+   * the bindings — upstream writes each event in its own goroutine).
+   */
   readonly concurrency?: number;
   /** Writes held before new events are dropped (default 1,000). */
   readonly maxQueued?: number;
@@ -41,7 +45,7 @@ export class SchedulerEventRecorder implements EventRecorder {
       sink,
       ...(opts.now !== undefined ? { clock: opts.now } : {}),
       series: { refreshMs: opts.patchIntervalMs ?? 10_000 },
-      queue: { concurrency: opts.concurrency ?? 32, maxQueued: opts.maxQueued ?? 1000 },
+      queue: { concurrency: opts.concurrency ?? 128, maxQueued: opts.maxQueued ?? 1000 },
       tickIntervalMs: 0, // the runner calls tick() on its own flush timer
     });
     this.#rec = this.broadcaster.newRecorder({ component: opts.component ?? "default-scheduler", instance: opts.instance ?? "", style: "series" });

@@ -32,7 +32,7 @@ import { defaultSchedulerConfig, type SchedulerConfig } from "../framework/confi
 import type { Kernel } from "../kernel/mod.ts";
 import { Scheduler, type ScheduleResult, type SchedulerOptions } from "../scheduler.ts";
 import { ApiBinder, ApiPreemptor, ApiStatusWriter, clientEventSink, clientPodApi, type PodApi } from "./api.ts";
-import { type EventSink, SchedulerEventRecorder } from "./events.ts";
+import { type EventSink, SchedulerEventRecorder, type SchedulerEventRecorderOptions } from "./events.ts";
 import { type KernelChoice, loadKernel } from "./kernel.ts";
 import { SchedulerMetrics } from "./metrics.ts";
 
@@ -66,6 +66,8 @@ export interface SchedulerRunnerOptions {
   /** Test/bench overrides of the API writers. */
   readonly podApi?: PodApi;
   readonly eventSink?: EventSink;
+  /** The event recorder's write queue (defaults: SchedulerEventRecorder's). */
+  readonly events?: Pick<SchedulerEventRecorderOptions, "concurrency" | "maxQueued">;
   /** Watch only these kinds besides nodes and pods (default: all listed above). */
   readonly watchExtras?: boolean;
   /** Bench/test overrides of the core: plugin registry and the nominated-pods overlay mode. */
@@ -328,7 +330,7 @@ export class SchedulerRunner {
     this.log = opts.log ?? ((m) => process.stderr.write(`tug scheduler: ${m}\n`));
     this.podApi = opts.podApi ?? clientPodApi(opts.client);
     this.identity = `${hostname()}_${randomUUID()}`;
-    this.recorder = new SchedulerEventRecorder(opts.eventSink ?? clientEventSink(opts.client), { instance: this.identity });
+    this.recorder = new SchedulerEventRecorder(opts.eventSink ?? clientEventSink(opts.client), { instance: this.identity, ...opts.events });
     this.statusWriter = new ApiStatusWriter(this.podApi);
     if (opts.leaderElect !== false) {
       const cfg: LeaderElectionConfig = { ...DEFAULT_SCHEDULER_LEASE, identity: this.identity, ...opts.leaderElection };
