@@ -24,7 +24,7 @@ import type { KeyValue, Store, Watch, WatchEvent } from "../../store/types.ts";
 import { StoreError } from "../../store/types.ts";
 import { CachedObjectImpl, type Encoders, makeCachedObject, makeLazyCachedObject, MemoPool, restamp } from "./cached.ts";
 import { writtenFacts, type WrittenFacts, type WrittenFactsTable } from "./handoff.ts";
-import { SortedKeys } from "./_sortedkeys.ts";
+import { KeyIndex } from "../../store/mvcc/keyindex.ts";
 
 /** Debug switch: decode handed-off values anyway and fail loudly when the facts differ. */
 const VERIFY_HANDOFF = typeof process !== "undefined" && process.env["TUG_VERIFY_HANDOFF"] === "1";
@@ -164,7 +164,8 @@ class WatchCacheImpl implements WatchCache {
 
   private objects = new Map<string, CachedObjectImpl>();
   private readonly pool: MemoPool;
-  private keys = new SortedKeys();
+  /** The current objects in key order (for lists). */
+  private keys = new KeyIndex<CachedObject>();
   /** field -> value -> keys */
   private index = new Map<string, Map<string, Set<string>>>();
 
@@ -250,17 +251,17 @@ class WatchCacheImpl implements WatchCache {
     const res = await this.store.range({ key: this.prefix, prefix: true });
     if (this.stopped) return;
     const objects = new Map<string, CachedObjectImpl>();
-    const keys: string[] = [];
+    const keys = new KeyIndex<CachedObject>();
     for (const kv of res.kvs) {
       const obj = this.decodeOrSkip(kv, kv.modRevision);
       if (obj === undefined) continue;
       obj.resident = true;
       objects.set(kv.key, obj);
-      keys.push(kv.key);
+      keys.insert(obj); // range returns key order: every insert appends
     }
     for (const o of this.objects.values()) o.release();
     this.objects = objects;
-    this.keys = SortedKeys.fromSorted(keys); // range returns key order
+    this.keys = keys;
     for (const m of this.index.values()) m.clear();
     for (const obj of objects.values()) this.indexAdd(obj);
     const r = res.revision;
@@ -415,7 +416,7 @@ class WatchCacheImpl implements WatchCache {
     cur.resident = true;
     this.objects.set(key, cur);
     this.indexAdd(cur);
-    if (!prev) this.keys.insert(key);
+    this.keys.upsert(cur);
   }
 
   private indexAdd(obj: CachedObject): void {
@@ -594,8 +595,7 @@ class WatchCacheImpl implements WatchCache {
     const start = startKey !== undefined && startKey > from ? startKey : from;
     const items: CachedObject[] = [];
     const all = filter.everything === true;
-    const take = (key: string): boolean => {
-      const obj = this.objects.get(key) as CachedObject;
+    const take = (obj: CachedObject): boolean => {
       if (all || filter.matches(obj.labels, obj.fields)) items.push(obj);
       return !(limit > 0 && items.length >= limit);
     };
@@ -607,7 +607,7 @@ class WatchCacheImpl implements WatchCache {
       for (const k of hinted ?? []) if (k >= start && k < to) keys.push(k);
       keys.sort();
       let i = 0;
-      while (i < keys.length && take(keys[i] as string)) i++;
+      while (i < keys.length && take(this.objects.get(keys[i] as string) as CachedObject)) i++;
       more = i + 1 < keys.length;
       remaining = keys.length - i - 1;
     } else {

@@ -42,6 +42,28 @@ describe("KeyIndex", () => {
     for (const k of model) expect(ix.has(k)).toBe(true);
   });
 
+  it("upsert replaces in place or adds; rank counts the smaller keys, across chunk splits and drops", () => {
+    const r = rng(7);
+    const ix = new KeyIndex<{ key: string; v: number }>();
+    const model = new Map<string, number>();
+    expect(ix.rank("x")).toBe(0);
+    for (let step = 0; step < 20_000; step++) {
+      const key = `/k/${Math.floor(r() * 2500).toString(36)}`;
+      if (r() < 0.7) {
+        expect(ix.upsert({ key, v: step })).toBe(!model.has(key));
+        model.set(key, step);
+      } else expect(ix.delete(key)).toBe(model.delete(key));
+      if (step % 997 === 0) {
+        const sorted = [...model.keys()].sort();
+        const probe = `/k/${Math.floor(r() * 2500).toString(36)}`;
+        expect(ix.rank(probe)).toBe(sorted.filter((k) => k < probe).length);
+        expect(ix.rank("/k/~")).toBe(sorted.length);
+        for (const k of sorted.slice(0, 50)) expect(ix.get(k)?.v).toBe(model.get(k));
+      }
+    }
+    expect(ix.size).toBe(model.size);
+  });
+
   it("stops a scan when the callback returns false, and handles empty and out-of-range scans", () => {
     const ix = new KeyIndex();
     expect(collect(ix, "", undefined)).toEqual([]);

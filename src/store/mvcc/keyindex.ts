@@ -45,6 +45,29 @@ export class KeyIndex<T extends Keyed = Keyed> {
     return true;
   }
 
+  /** Adds `item`, or replaces the item with its key in place; returns true when it was added. */
+  upsert(item: T): boolean {
+    if (this.chunks.length > 0) {
+      const chunk = this.chunks[this.chunkFor(item.key)] as T[];
+      const i = lowerBound(chunk, item.key);
+      if (chunk[i]?.key === item.key) {
+        chunk[i] = item;
+        return false;
+      }
+    }
+    return this.insert(item);
+  }
+
+  /** Number of items with a key smaller than `key` (O(chunks)). */
+  rank(key: string): number {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return 0;
+    const ci = this.chunkFor(key);
+    let n = 0;
+    for (let c = 0; c < ci; c++) n += (chunks[c] as T[]).length;
+    return n + lowerBound(chunks[ci] as T[], key);
+  }
+
   /** Removes the item with `key`; returns false if it was absent. */
   delete(key: string): boolean {
     if (this.chunks.length === 0) return false;
