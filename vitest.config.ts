@@ -6,5 +6,8 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Debug checks of the apiserver's no-decode paths (watch cache hand-off, objects read back
+    // from their write): each decodes anyway and throws on any difference.
+    env: { TUG_VERIFY_HANDOFF: "1" },
   },
 });

@@ -177,7 +177,8 @@ export const customresourcedefinitions: KindStrategy = defineStrategy({
   defaults: (o) => defaultCrd(asCrd(o)),
   initialStatus: (o) => {
     const sv = storageVersionOf(asCrd(o));
-    return { conditions: [], acceptedNames: { plural: "", kind: "" }, storedVersions: sv ? [sv] : [] };
+    // In typed form (empty names and lists are what decoding the stored CRD gives back).
+    return sv ? { acceptedNames: {}, storedVersions: [sv] } : { acceptedNames: {} };
   },
   prepareCreate: (o) => {
     // Deleting the CRD first deletes its objects: the CRD controller removes this finalizer after.

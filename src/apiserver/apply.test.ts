@@ -194,6 +194,31 @@ describe("managedFields on other writes", () => {
 describe("writes answer and store the typed form", () => {
   const SMP = { "content-type": "application/strategic-merge-patch+json" };
 
+  it("a patch round-trips only the members it touches, and answers exactly what is stored", async () => {
+    await call("POST", `${DEP}?fieldManager=m`, { body: deploy("t") });
+    const MP = { "content-type": "application/merge-patch+json" };
+    const JP = { "content-type": "application/json-patch+json" };
+    const cases: Array<[Record<string, string>, unknown]> = [
+      [SMP, { metadata: { labels: { a: "b" }, annotations: {} }, spec: { minReadySeconds: 2, template: { metadata: { labels: {} } } } }],
+      [MP, { spec: { strategy: { rollingUpdate: {} }, revisionHistoryLimit: 4 }, status: { conditions: [] } }],
+      [JP, [{ op: "add", path: "/metadata/annotations", value: {} }, { op: "replace", path: "/spec/replicas", value: 2 }]],
+      [JP, [{ op: "copy", from: "/metadata/labels", path: "/spec/template/metadata/labels" }]],
+      [JP, [{ op: "add", path: "/spec/template/spec/nodeSelector", value: {} }, { op: "add", path: "/metadata/finalizers", value: [] }]],
+      [SMP, { spec: { $retainKeys: ["replicas", "selector", "template"], replicas: 1 } }],
+    ];
+    for (const [headers, body] of cases) {
+      const r = await call("PATCH", `${DEP}/t?fieldManager=p`, { headers, body });
+      expect(r.status).toBe(200);
+      const answered = await bodyJson(r);
+      expect(answered).toEqual(await bodyJson(await call("GET", `${DEP}/t`)));
+      expect(answered.metadata.annotations).toBeUndefined();
+      expect(answered.spec.template.spec.nodeSelector).toBeUndefined();
+    }
+    const st = await bodyJson(await call("PATCH", `${DEP}/t/status?fieldManager=p`, { headers: MP, body: { status: { replicas: 3, conditions: [] } } }));
+    expect(st).toEqual(await bodyJson(await call("GET", `${DEP}/t`)));
+    expect(st.status).toEqual({ replicas: 3 });
+  });
+
   it("empty maps and lists the typed form cannot carry are dropped; leaving them is a no-op", async () => {
     const body = { ...deploy("e"), metadata: { name: "e", labels: {}, annotations: {}, finalizers: [] } };
     const c = await bodyJson(await call("POST", `${DEP}?fieldManager=m`, { body }));

@@ -49,8 +49,9 @@ export function trackingOf(ctx: RequestContext, subresource?: string): FieldTrac
  * `metadata.resourceVersion` (a precondition) is kept. Custom resources (JSON) are returned as
  * they are; so is anything the codec refuses (the write path reports it as before).
  */
-export function typedForm(core: ServerCore, obj: KubeObject): KubeObject {
+export function typedForm(core: ServerCore, obj: KubeObject, touched?: readonly string[]): KubeObject {
   if (typeof obj.apiVersion !== "string" || typeof obj.kind !== "string" || !core.codec.protobuf(obj.apiVersion, obj.kind)) return obj;
+  if (touched !== undefined) return typedMembers(core, obj, touched);
   let out: KubeObject;
   try {
     out = core.codec.decodeStorage(core.codec.encodeStorage(obj));
@@ -60,6 +61,33 @@ export function typedForm(core: ServerCore, obj: KubeObject): KubeObject {
   const rv = obj.metadata?.resourceVersion;
   if (rv !== undefined) out.metadata = { ...(out.metadata ?? {}), resourceVersion: rv };
   return out;
+}
+
+/**
+ * `typedForm` of an object whose members other than `touched` already are in typed form (a patch
+ * of a stored object changes only the top-level members it names): only those members make the
+ * round trip — each top-level member of a kind is its own protobuf field, so its typed form does
+ * not depend on the others. A status patch of a pod encodes its status, not its spec and
+ * managedFields. `obj` is changed in place and returned.
+ */
+function typedMembers(core: ServerCore, obj: KubeObject, touched: readonly string[]): KubeObject {
+  const rec = obj as Record<string, unknown>;
+  const part: Record<string, unknown> = { apiVersion: obj.apiVersion, kind: obj.kind };
+  for (const k of touched) if (k !== "apiVersion" && k !== "kind" && rec[k] !== undefined) part[k] = rec[k];
+  let out: Record<string, unknown>;
+  try {
+    out = core.codec.decodeStorage(core.codec.encodeStorage(part as KubeObject)) as Record<string, unknown>;
+  } catch {
+    return obj;
+  }
+  const rv = obj.metadata?.resourceVersion;
+  for (const k of touched) {
+    if (k === "apiVersion" || k === "kind" || !(k in rec)) continue;
+    if (out[k] === undefined) delete rec[k];
+    else rec[k] = out[k];
+  }
+  if (rv !== undefined) obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: rv };
+  return obj;
 }
 
 export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions";
@@ -170,7 +198,7 @@ export async function handleApply(ctx: RequestContext, mode: UpdateMode = "main"
       if (mode === "status") throw notFound(res.info.group, res.info.plural, info.name);
       if (hasRv) throw notFound(res.info.group, res.info.plural, info.name); // a precondition on an object that does not exist
       try {
-        const created = await createObject(core, res, run(undefined), ctx.dryRun);
+        const created = await createObject(core, res, run(undefined), ctx.dryRun, undefined, { typed: true });
         return renderObject(201, created, renderContext(ctx));
       } catch (e) {
         if (attempt < MAX_APPLY_ATTEMPTS && e instanceof ApiError && e.reason === "AlreadyExists") continue;
@@ -187,7 +215,7 @@ export async function handleApply(ctx: RequestContext, mode: UpdateMode = "main"
           if (out.metadata) delete out.metadata.resourceVersion;
         }
         return out;
-      }, { mode, dryRun: ctx.dryRun });
+      }, { mode, dryRun: ctx.dryRun, typed: true });
       return renderObject(200, r.object, renderContext(ctx));
     } catch (e) {
       if (attempt < MAX_APPLY_ATTEMPTS && e instanceof ApiError && e.reason === "NotFound" && !hasRv && mode !== "status") continue;

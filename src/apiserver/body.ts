@@ -72,7 +72,7 @@ export function parseJson(bytes: Uint8Array): DecodedBody {
     throw badRequest(`couldn't parse request body: ${jsonError(e).message}`);
   }
   checkDepth(value);
-  return { value, duplicates: duplicateFields(t) };
+  return { value, duplicates: duplicateFields(t, 100, value) };
 }
 
 export function parseYamlBody(bytes: Uint8Array): DecodedBody {

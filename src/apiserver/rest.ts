@@ -202,7 +202,7 @@ export async function createObject(
     });
     if (r.succeeded) {
       obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
-      core.codec.rememberStored(obj, value);
+      core.codec.rememberStored(obj, value, opts.typed === true && !res.convert ? key : undefined);
       return obj;
     }
     withdrawStored(key, value);
@@ -219,6 +219,13 @@ export interface CreateOptions {
    * be changed and become the result instead of being copied first.
    */
   readonly owned?: boolean;
+  /**
+   * The object written is in typed form — what decoding its stored value gives back: the handlers
+   * pass bodies through `typedForm` (or decoded them from protobuf), and the strategy's and
+   * admission's changes keep that form. The next read of it may then share the written object
+   * instead of decoding (`ObjectCodec.sharedFromKv`; `TUG_VERIFY_HANDOFF=1` checks).
+   */
+  readonly typed?: boolean;
 }
 
 /** `internal`: a server-side change (binding) that bypasses the strategy's prepare/validate and admission. */
@@ -236,6 +243,13 @@ export interface UpdateOptions {
    * mode only (the other modes default and prepare the result in place).
    */
   readonly copyOnWrite?: boolean;
+  /**
+   * The object written is in typed form — what decoding its stored value gives back: the handlers
+   * pass bodies through `typedForm` (or decoded them from protobuf), and the strategy's and
+   * admission's changes keep that form. The next read of it may then share the written object
+   * instead of decoding (`ObjectCodec.sharedFromKv`; `TUG_VERIFY_HANDOFF=1` checks).
+   */
+  readonly typed?: boolean;
 }
 
 /**
@@ -250,7 +264,8 @@ export async function updateObject(
 ): Promise<WriteResult> {
   const key = keyOf(res, namespace, name);
   for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-    const cur = await readObject(core.store, core.codec, key);
+    // Shared: `old` is never changed here (mutate gets a copy unless it promised copy-on-write).
+    const cur = await readObject(core.store, core.codec, key, true);
     if (!cur) throw notFound(res.info.group, res.info.plural, name);
     const old = res.convert ? res.convert(cur.object) : cur.object;
     const cow = opts.copyOnWrite === true && opts.mode === "internal";
@@ -316,7 +331,7 @@ export async function updateObject(
     });
     if (r.succeeded) {
       obj.metadata = { ...obj.metadata, resourceVersion: String(r.revision) };
-      core.codec.rememberStored(obj, value);
+      core.codec.rememberStored(obj, value, opts.typed === true && !res.convert ? key : undefined);
       return { object: obj };
     }
     withdrawStored(key, value);
@@ -386,7 +401,7 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
   const key = keyOf(res, namespace, name);
   const isPod = res.info.group === "" && res.info.plural === "pods";
   for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-    const cur = await readObject(core.store, core.codec, key);
+    const cur = await readObject(core.store, core.codec, key, true); // copied before any change
     if (!cur) throw notFound(res.info.group, res.info.plural, name);
     const old = res.convert ? res.convert(cur.object) : cur.object;
     const admission = admissionOf(core);

@@ -53,9 +53,35 @@ export class ObjectCodec {
    * byte-identical to encoding it again, for a fraction of the cost. The caller must not change
    * `obj` afterwards (write results are rendered as they are).
    */
-  rememberStored(obj: KubeObject, value: Uint8Array): void {
+  rememberStored(obj: KubeObject, value: Uint8Array, key?: string): void {
     const rv = obj.metadata?.resourceVersion;
-    if (rv !== undefined && rv !== "") this.written.set(obj, { value, resourceVersion: rv });
+    if (rv === undefined || rv === "") return;
+    this.written.set(obj, { value, resourceVersion: rv });
+    if (key === undefined) return;
+    // Most recent first out: a key written again moves to the end.
+    this.recent.delete(key);
+    if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(key, obj);
+  }
+
+  /**
+   * Objects just written, by key (the last RECENT_MAX keys written): the write that usually
+   * follows — a status patch, a binding, a delete — reads the object back at the same revision.
+   * The stored value is the typed form of the written object (a write encodes its typed form:
+   * `typedForm` of the body, then the strategy's typed changes), so decoding it gives it back.
+   */
+  private readonly recent = new Map<string, KubeObject>();
+
+  /**
+   * `fromKv`, but the object may be shared: the one just written at that revision when there is
+   * one (no decode). For callers that never change what they read (updateObject, deleteObject:
+   * they copy before writing). `TUG_VERIFY_HANDOFF=1` decodes anyway and throws on a difference.
+   */
+  sharedFromKv(kv: KeyValue): StoredObject {
+    const hit = this.recent.get(kv.key);
+    if (hit === undefined || hit.metadata?.resourceVersion !== String(kv.modRevision)) return this.fromKv(kv);
+    if (VERIFY_SHARED) verifyShared(hit, this.fromKv(kv).object, kv.key);
+    return { object: hit, modRevision: kv.modRevision, createRevision: kv.createRevision };
   }
 
   private get codec(): Codec | undefined {
@@ -120,11 +146,36 @@ export class ObjectCodec {
   }
 }
 
-/** Reads one key at the current revision. */
-export async function readObject(store: Store, codec: ObjectCodec, key: string): Promise<StoredObject | undefined> {
+/**
+ * Reads one key at the current revision. `shared`: the caller never changes the object read, which
+ * may then be shared with the write that stored it (see `ObjectCodec.sharedFromKv`).
+ */
+export async function readObject(store: Store, codec: ObjectCodec, key: string, shared = false): Promise<StoredObject | undefined> {
   const r = await store.range({ key });
   const kv = r.kvs[0];
-  return kv ? codec.fromKv(kv) : undefined;
+  if (!kv) return undefined;
+  return shared ? codec.sharedFromKv(kv) : codec.fromKv(kv);
+}
+
+const RECENT_MAX = 2048;
+const VERIFY_SHARED = typeof process !== "undefined" && process.env["TUG_VERIFY_HANDOFF"] === "1";
+
+/** The debug check of `sharedFromKv`: the written object equals the decoded stored value. */
+function verifyShared(written: KubeObject, decoded: KubeObject, key: string): void {
+  const a = JSON.stringify(sortedJson(written));
+  const b = JSON.stringify(sortedJson(decoded));
+  if (a !== b) throw new Error(`TUG_VERIFY_HANDOFF: the object written at ${key} differs from its stored value:\nwritten ${a}\nstored  ${b}`);
+}
+
+function sortedJson(v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map(sortedJson);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = sortedJson(x);
+  }
+  return out;
 }
 
 export interface WriteSpec {

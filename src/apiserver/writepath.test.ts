@@ -136,7 +136,7 @@ describe("pods/binding (copy-on-write)", () => {
     const inPlace = cloneObject(base) as KubeObject & { spec: Record<string, unknown>; status: { conditions: Record<string, unknown>[] } };
     inPlace.spec["nodeName"] = "n9";
     inPlace.status.conditions = inPlace.status.conditions.filter((c) => c["type"] !== "PodScheduled");
-    inPlace.status.conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: "2026-11-22T00:00:00Z" });
+    inPlace.status.conditions.push({ type: "PodScheduled", status: "True", lastTransitionTime: "2026-11-22T00:00:00Z" });
     inPlace.metadata = { ...inPlace.metadata, annotations: { a: "1", b: "2" } };
     expect(out).toEqual(inPlace);
     expect(JSON.stringify(out)).toBe(JSON.stringify(inPlace));

@@ -192,7 +192,12 @@ function trackUpdate(t: TypeSchema, liveObj: JsonObject, newObj: JsonObject, man
   const mine = stripMeta(cmp.modified.union(cmp.added).withoutPrefixes(ignore));
   if (!mine.isEmpty()) {
     const prev = updated.get(id);
-    updated.set(id, { ...key, time, set: prev ? mine.union(prev.set) : mine });
+    let set = prev ? mine.union(prev.set) : mine;
+    // A writer changing fields it already owned keeps the set it had (same object: its
+    // FieldsV1 and the codec's bytes for it are reused instead of encoded again).
+    const had = managed.get(id)?.set;
+    if (had !== undefined && set !== had && set.equals(had)) set = had;
+    updated.set(id, { ...key, time, set });
   }
   return capUpdateManagers(updated);
 }

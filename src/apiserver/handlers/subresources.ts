@@ -108,7 +108,7 @@ export async function handleBinding(ctx: RequestContext): Promise<HttpResponse> 
   const uid = binding.metadata?.uid;
   await updateObject(core, res, info.namespace, info.name,
     (pod) => bindPod(pod, info.name, node, rfc3339(core.now()), annotations, uid),
-    { mode: "internal", dryRun: ctx.dryRun, copyOnWrite: true });
+    { mode: "internal", dryRun: ctx.dryRun, copyOnWrite: true, typed: true });
   return renderObject(201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, objectCtx(ctx));
 }
 
@@ -138,7 +138,8 @@ export function bindPod(pod: KubeObject, name: string, node: string, now: string
   }
   const status = (pod["status"] ?? {}) as { conditions?: Record<string, unknown>[] };
   const conds = (status.conditions ?? []).filter((c) => c["type"] !== "PodScheduled");
-  conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now });
+  // No `lastProbeTime: null`: the typed form has no null times (the pod is read back without it).
+  conds.push({ type: "PodScheduled", status: "True", lastTransitionTime: now });
   const out: KubeObject = { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions: conds } };
   if (annotations) out.metadata = { ...pod.metadata, annotations: { ...(pod.metadata?.annotations ?? {}), ...annotations } };
   return out;

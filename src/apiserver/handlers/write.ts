@@ -7,7 +7,7 @@ import type { KubeObject } from "../../api/object.ts";
 import type { HttpResponse } from "../../transport/types.ts";
 import { checkFields, fieldValidationOf, parseJson, readBody, requestFormat } from "../body.ts";
 import { renderContext, type RequestContext } from "../context.ts";
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, applyStrategicMergePatchOwned, parseJsonPatch, PatchError, type Json } from "../patch/mod.ts";
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, applyStrategicMergePatchOwned, parseJsonPatch, PatchError, type Json, type JsonPatchOp } from "../patch/mod.ts";
 import { renderObject } from "../respond.ts";
 import { createObject, updateObject, type UpdateMode } from "../rest.ts";
 import { checkWriteOptions, handleApply, trackingOf, typedForm } from "../apply.ts";
@@ -29,7 +29,7 @@ export async function handleCreate(ctx: RequestContext): Promise<HttpResponse> {
     throw new ApiError(404, "NotFound", "the server could not find the requested resource");
   }
   // The decoded body belongs to this request: createObject may use it without a copy.
-  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun, trackingOf(ctx), { owned: true });
+  const created = await createObject(ctx.core, ctx.res, obj, ctx.dryRun, trackingOf(ctx), { owned: true, typed: true });
   return renderObject(201, created, renderContext(ctx));
 }
 
@@ -51,7 +51,7 @@ export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main
   checkName(obj, ctx.info.name);
   checkNamespaceMatch(obj, ctx.res, ctx.info.namespace);
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, () => obj,
-    { mode, dryRun: ctx.dryRun, track: trackingOf(ctx, subresourceOf(mode)) });
+    { mode, dryRun: ctx.dryRun, track: trackingOf(ctx, subresourceOf(mode)), typed: true });
   return renderObject(200, r.object, renderContext(ctx));
 }
 
@@ -63,8 +63,37 @@ export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main
  */
 export type PatchFn = (current: KubeObject, owned?: boolean) => KubeObject;
 
+/** A read patch: `touched` names the top-level members it can change (undefined: any). */
+export interface ReadPatch {
+  readonly apply: PatchFn;
+  readonly hasRv: boolean;
+  readonly touched: readonly string[] | undefined;
+}
+
+/**
+ * The top-level members a merge or strategic merge patch can change: its own members, unless one
+ * is a directive (`$patch`, `$retainKeys`, …), which may reach further.
+ */
+export function mergePatchMembers(patch: Record<string, unknown>): string[] | undefined {
+  const keys = Object.keys(patch);
+  return keys.some((k) => k.startsWith("$")) ? undefined : keys;
+}
+
+/** The top-level members JSON patch operations can change (undefined when one targets the root). */
+export function jsonPatchMembers(ops: readonly JsonPatchOp[]): string[] | undefined {
+  const out = new Set<string>();
+  for (const o of ops) {
+    for (const p of o.from === undefined ? [o.path] : [o.path, o.from]) {
+      if (!p.startsWith("/")) return undefined;
+      const end = p.indexOf("/", 1);
+      out.add((end < 0 ? p.slice(1) : p.slice(1, end)).replace(/~1/g, "/").replace(/~0/g, "~"));
+    }
+  }
+  return [...out];
+}
+
 /** Reads the patch body and returns the function applying it. */
-export async function readPatch(ctx: RequestContext, apiVersion: string, kind: string): Promise<{ apply: PatchFn; hasRv: boolean }> {
+export async function readPatch(ctx: RequestContext, apiVersion: string, kind: string): Promise<ReadPatch> {
   const format = requestFormat(ctx.req);
   if (format === "apply-patch") {
     // The main resource and status go through handleApply; other callers (scale) cannot apply yet.
@@ -114,17 +143,18 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
         throw badRequest(e instanceof Error ? e.message : String(e));
       }
       const touchesRv = ops.some((o) => o.path === "/metadata/resourceVersion" && (o.op === "replace" || o.op === "add"));
-      return { apply: wrap((cur) => applyJsonPatch(cur, ops)), hasRv: touchesRv };
+      return { apply: wrap((cur) => applyJsonPatch(cur, ops)), hasRv: touchesRv, touched: jsonPatchMembers(ops) };
     }
     case "merge-patch":
       if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("merge patch must be a JSON object");
-      return { apply: wrap((cur) => applyMergePatch(cur, value as Json)), hasRv };
+      return { apply: wrap((cur) => applyMergePatch(cur, value as Json)), hasRv, touched: mergePatchMembers(value as Record<string, unknown>) };
     default: {
       if (typeof value !== "object" || value === null || Array.isArray(value)) throw badRequest("strategic merge patch must be a JSON object");
       const lookup = ctx.core.schema.mergeKeys?.(apiVersion, kind) ?? (() => undefined);
       return {
         apply: wrap((cur, owned) => owned ? applyStrategicMergePatchOwned(cur, value as Json, lookup) : applyStrategicMergePatch(cur, value as Json, lookup)),
         hasRv,
+        touched: mergePatchMembers(value as Record<string, unknown>),
       };
     }
   }
@@ -133,17 +163,20 @@ export async function readPatch(ctx: RequestContext, apiVersion: string, kind: s
 export async function handlePatch(ctx: RequestContext, mode: UpdateMode = "main"): Promise<HttpResponse> {
   if (mode !== "internal" && requestFormat(ctx.req) === "apply-patch") return handleApply(ctx, mode);
   checkWriteOptions(ctx, "PatchOptions");
-  const { apply, hasRv } = await readPatch(ctx, ctx.res.apiVersion, ctx.res.info.kind);
+  const { apply, hasRv, touched } = await readPatch(ctx, ctx.res.apiVersion, ctx.res.info.kind);
+  // The stored object is in typed form, so only the members the patch touches need the round
+  // trip — unless a version conversion produced the object patched.
+  const members = ctx.res.convert ? undefined : touched;
   const r = await updateObject(ctx.core, ctx.res, ctx.info.namespace, ctx.info.name, (cur) => {
     const rv = cur.metadata?.resourceVersion;
     // `cur` is updateObject's own deep copy for this attempt (not copy-on-write): hand it over.
-    const out = typedForm(ctx.core, apply(cur, true));
+    const out = typedForm(ctx.core, apply(cur, true), members);
     checkName(out, ctx.info.name);
     checkNamespaceMatch(out, ctx.res, ctx.info.namespace);
     // Without a resourceVersion in the patch, the patch applies to whatever is current: drop the
     // RV so a race retries instead of failing with 409.
     if (!hasRv || out.metadata?.resourceVersion === rv) delete out.metadata?.resourceVersion;
     return out;
-  }, { mode, dryRun: ctx.dryRun, track: trackingOf(ctx, subresourceOf(mode)) });
+  }, { mode, dryRun: ctx.dryRun, track: trackingOf(ctx, subresourceOf(mode)), typed: true });
   return renderObject(200, r.object, renderContext(ctx));
 }
