@@ -44,6 +44,11 @@ import { fileURLToPath } from "node:url";
 import type { KubeObject } from "../src/api/object.ts";
 
 const self = fileURLToPath(import.meta.url);
+/**
+ * The apiserver runs with the young generation `npm start` gives it (package.json): 64 MB semi-spaces
+ * instead of V8's 16 MB take 4–8 % off its CPU per pod here (fewer scavenges, less promoted).
+ */
+const APISERVER_SEMI_SPACE = "--max-semi-space-size=64";
 
 // ---- workloads -----------------------------------------------------------------------------------
 
@@ -193,7 +198,7 @@ async function apiserverProcess(): Promise<void> {
 /** Forks the apiserver process; resolves with its kubeconfig and a CPU probe. */
 async function forkApiserver(): Promise<{ proc: ChildProcess; kubeconfig: string; cpuMs(): Promise<number> }> {
   const prof = process.env["TUG_BENCH_APISERVER_PROF"];
-  const proc = fork(self, ["--apiserver"], { execArgv: ["--import", "tsx", "--max-old-space-size=4096", ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const proc = fork(self, ["--apiserver"], { execArgv: ["--import", "tsx", "--max-old-space-size=4096", APISERVER_SEMI_SPACE, ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const waiters: ((m: FromApiserver) => void)[] = [];
   proc.on("message", (m) => { waiters.shift()?.(m as FromApiserver); });
   const next = (): Promise<FromApiserver> => new Promise((resolve, reject) => {
