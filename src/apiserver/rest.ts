@@ -419,7 +419,9 @@ export async function deleteObject(core: ServerCore, res: Resource, namespace: s
       throw conflict(res.info.group, res.info.plural, name,
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata?.resourceVersion ?? ""}`);
     }
-    const obj = cloneObject(old);
+    // A shallow copy: below, only top-level members are replaced (metadata by its own copy `m`,
+    // a namespace's status by a new object); nothing nested is changed.
+    const obj: KubeObject = { ...old };
     const m: ObjectMetaLike = { ...(obj.metadata ?? {}) };
     const finalizers = [...(m.finalizers ?? [])];
     const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? "Orphan" : opts.orphanDependents === false ? "Background" : undefined);
