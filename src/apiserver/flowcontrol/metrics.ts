@@ -38,11 +38,14 @@ export class FlowControlMetrics {
   private readonly waits = new Map<string, Hist>();
   private readonly limits = new Map<string, number>();
 
-  private series(m: Map<string, Series>, l: Record<string, string>): Series {
-    const k = Object.values(l).join("\u0000");
+  /** The series of (level, schema[, reason]); its labels object is built on first use only (per-request path). */
+  private series(m: Map<string, Series>, level: string, schema: string, reason?: RejectReason): Series {
+    const k = reason === undefined ? `${level}\u0000${schema}` : `${level}\u0000${schema}\u0000${reason}`;
     let s = m.get(k);
     if (s === undefined) {
-      s = { labels: l, value: 0 };
+      const labels: Record<string, string> = { priority_level: level, flow_schema: schema };
+      if (reason !== undefined) labels["reason"] = reason;
+      s = { labels, value: 0 };
       m.set(k, s);
     }
     return s;
@@ -53,25 +56,25 @@ export class FlowControlMetrics {
   }
 
   addInqueue(level: string, schema: string, delta: number): void {
-    this.series(this.inqueue, { priority_level: level, flow_schema: schema }).value += delta;
+    this.series(this.inqueue, level, schema).value += delta;
   }
 
   addExecuting(level: string, schema: string, delta: number): void {
-    this.series(this.executing, { priority_level: level, flow_schema: schema }).value += delta;
-    if (delta > 0) this.series(this.dispatched, { priority_level: level, flow_schema: schema }).value += delta;
+    this.series(this.executing, level, schema).value += delta;
+    if (delta > 0) this.series(this.dispatched, level, schema).value += delta;
   }
 
   reject(level: string, schema: string, reason: RejectReason): void {
-    this.series(this.rejected, { priority_level: level, flow_schema: schema, reason }).value++;
+    this.series(this.rejected, level, schema, reason).value++;
   }
 
   /** Time spent waiting in a queue; `executed` false for requests that were rejected after waiting. */
   observeWait(level: string, schema: string, executed: boolean, seconds: number): void {
-    const l = { priority_level: level, flow_schema: schema, execute: executed ? "true" : "false" };
-    const k = Object.values(l).join("\u0000");
+    const execute = executed ? "true" : "false";
+    const k = `${level}\u0000${schema}\u0000${execute}`;
     let h = this.waits.get(k);
     if (h === undefined) {
-      h = { labels: l, counts: WAIT_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      h = { labels: { priority_level: level, flow_schema: schema, execute }, counts: WAIT_BUCKETS.map(() => 0), sum: 0, count: 0 };
       this.waits.set(k, h);
     }
     let i = 0;
