@@ -243,12 +243,7 @@ export interface UpdateOptions {
    * mode only (the other modes default and prepare the result in place).
    */
   readonly copyOnWrite?: boolean;
-  /**
-   * The object written is in typed form — what decoding its stored value gives back: the handlers
-   * pass bodies through `typedForm` (or decoded them from protobuf), and the strategy's and
-   * admission's changes keep that form. The next read of it may then share the written object
-   * instead of decoding (`ObjectCodec.sharedFromKv`; `TUG_VERIFY_HANDOFF=1` checks).
-   */
+  /** As `CreateOptions.typed`. */
   readonly typed?: boolean;
 }
 

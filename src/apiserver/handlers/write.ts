@@ -74,13 +74,13 @@ export interface ReadPatch {
  * The top-level members a merge or strategic merge patch can change: its own members, unless one
  * is a directive (`$patch`, `$retainKeys`, …), which may reach further.
  */
-export function mergePatchMembers(patch: Record<string, unknown>): string[] | undefined {
+function mergePatchMembers(patch: Record<string, unknown>): string[] | undefined {
   const keys = Object.keys(patch);
   return keys.some((k) => k.startsWith("$")) ? undefined : keys;
 }
 
 /** The top-level members JSON patch operations can change (undefined when one targets the root). */
-export function jsonPatchMembers(ops: readonly JsonPatchOp[]): string[] | undefined {
+function jsonPatchMembers(ops: readonly JsonPatchOp[]): string[] | undefined {
   const out = new Set<string>();
   for (const o of ops) {
     for (const p of o.from === undefined ? [o.path] : [o.path, o.from]) {
