@@ -52,15 +52,20 @@ export function trackingOf(ctx: RequestContext, subresource?: string): FieldTrac
 export function typedForm(core: ServerCore, obj: KubeObject, touched?: readonly string[]): KubeObject {
   if (typeof obj.apiVersion !== "string" || typeof obj.kind !== "string" || !core.codec.protobuf(obj.apiVersion, obj.kind)) return obj;
   if (touched !== undefined) return typedMembers(core, obj, touched);
-  let out: KubeObject;
-  try {
-    out = core.codec.decodeStorage(core.codec.encodeStorage(obj));
-  } catch {
-    return obj;
-  }
+  const out = roundTrip(core, obj);
+  if (out === undefined) return obj;
   const rv = obj.metadata?.resourceVersion;
   if (rv !== undefined) out.metadata = { ...(out.metadata ?? {}), resourceVersion: rv };
   return out;
+}
+
+/** Encode + decode through the storage codec; undefined when the codec refuses the object. */
+function roundTrip(core: ServerCore, obj: KubeObject): KubeObject | undefined {
+  try {
+    return core.codec.decodeStorage(core.codec.encodeStorage(obj));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -74,12 +79,8 @@ function typedMembers(core: ServerCore, obj: KubeObject, touched: readonly strin
   const rec = obj as Record<string, unknown>;
   const part: Record<string, unknown> = { apiVersion: obj.apiVersion, kind: obj.kind };
   for (const k of touched) if (k !== "apiVersion" && k !== "kind" && rec[k] !== undefined) part[k] = rec[k];
-  let out: Record<string, unknown>;
-  try {
-    out = core.codec.decodeStorage(core.codec.encodeStorage(part as KubeObject)) as Record<string, unknown>;
-  } catch {
-    return obj;
-  }
+  const out = roundTrip(core, part as KubeObject) as Record<string, unknown> | undefined;
+  if (out === undefined) return obj;
   const rv = obj.metadata?.resourceVersion;
   for (const k of touched) {
     if (k === "apiVersion" || k === "kind" || !(k in rec)) continue;

@@ -12,6 +12,7 @@ import { internalError } from "../api/errors.ts";
 import type { Compare, KeyValue, Store, TxnOp } from "../store/types.ts";
 import type { Codec, KindInfo } from "./ports.ts";
 import { planStamp, stampEnvelope } from "../api/codec/stamp.ts";
+import { deepEqual } from "../api/validation/field.ts";
 
 const PROTO_MAGIC = [0x6b, 0x38, 0x73, 0x00];
 const enc = new TextEncoder();
@@ -162,20 +163,8 @@ const VERIFY_SHARED = typeof process !== "undefined" && process.env["TUG_VERIFY_
 
 /** The debug check of `sharedFromKv`: the written object equals the decoded stored value. */
 function verifyShared(written: KubeObject, decoded: KubeObject, key: string): void {
-  const a = JSON.stringify(sortedJson(written));
-  const b = JSON.stringify(sortedJson(decoded));
-  if (a !== b) throw new Error(`TUG_VERIFY_HANDOFF: the object written at ${key} differs from its stored value:\nwritten ${a}\nstored  ${b}`);
-}
-
-function sortedJson(v: unknown): unknown {
-  if (typeof v !== "object" || v === null) return v;
-  if (Array.isArray(v)) return v.map(sortedJson);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== undefined) out[k] = sortedJson(x);
-  }
-  return out;
+  if (deepEqual(written, decoded)) return;
+  throw new Error(`TUG_VERIFY_HANDOFF: the object written at ${key} differs from its stored value:\nwritten ${JSON.stringify(written)}\nstored  ${JSON.stringify(decoded)}`);
 }
 
 export interface WriteSpec {

@@ -63,7 +63,7 @@ export async function handleUpdate(ctx: RequestContext, mode: UpdateMode = "main
  */
 export type PatchFn = (current: KubeObject, owned?: boolean) => KubeObject;
 
-/** A read patch: `touched` names the top-level members it can change (undefined: any). */
+/** A read patch: `touched` names the top-level members it can change (undefined when it may change them all). */
 export interface ReadPatch {
   readonly apply: PatchFn;
   readonly hasRv: boolean;
